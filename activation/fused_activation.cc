@@ -1,0 +1,56 @@
+#include "activation/fused_activation.h"
+
+#include "activation/cpu_kernel.h"
+#include "activation/primitive_ops.h"
+
+namespace actsearch {
+
+namespace {
+
+class FusedFunction : public torch::autograd::Function<FusedFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& betas,
+                               c10::intrusive_ptr<CompiledExpression> compiled) {
+    ctx->save_for_backward({x, betas});
+    ctx->saved_data["compiled"] = c10::IValue::make_capsule(compiled);
+    if (CpuKernelSupports(x)) return FusedForwardCpu(compiled->program, x, betas);
+    torch::NoGradGuard no_grad;
+    return EvaluateWithTorchOps(compiled->expr, x, BroadcastBetas(betas, x));
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& betas = saved[1];
+    const auto compiled = c10::static_intrusive_pointer_cast<CompiledExpression>(
+        ctx->saved_data["compiled"].toCapsule());
+    if (CpuKernelSupports(x)) {
+      FusedGradients g = FusedBackwardCpu(compiled->program, x, betas, grads[0]);
+      return {g.x, g.betas, torch::Tensor()};
+    }
+    // Other devices: rebuild the expression's graph for this backward only.
+    torch::AutoGradMode enable(true);
+    const torch::Tensor x_leaf = x.detach().requires_grad_(true);
+    const torch::Tensor betas_leaf = betas.detach().requires_grad_(true);
+    const torch::Tensor y =
+        EvaluateWithTorchOps(compiled->expr, x_leaf, BroadcastBetas(betas_leaf, x_leaf));
+    std::vector<torch::Tensor> inputs = {x_leaf};
+    if (betas.numel() > 0) inputs.push_back(betas_leaf);
+    auto g = torch::autograd::grad({y}, inputs, {grads[0]}, /*retain_graph=*/false,
+                                   /*create_graph=*/false, /*allow_unused=*/true);
+    torch::Tensor grad_betas = betas.numel() > 0 && g[1].defined() ? g[1] : torch::zeros_like(betas);
+    torch::Tensor grad_x = g[0].defined() ? g[0] : torch::zeros_like(x);
+    return {grad_x, grad_betas, torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor FusedActivation(const c10::intrusive_ptr<CompiledExpression>& compiled,
+                              const torch::Tensor& x, const torch::Tensor& betas) {
+  return FusedFunction::apply(x, betas, compiled);
+}
+
+}  // namespace actsearch

@@ -1,0 +1,99 @@
+#include "activation/primitive_ops.h"
+
+#include "search_space/op_formulas.h"
+
+namespace actsearch {
+namespace {
+
+using formulas::kEps;
+
+class TorchEvaluator {
+ public:
+  TorchEvaluator(const torch::Tensor& x, const std::vector<torch::Tensor>& betas)
+      : x_(x), betas_(betas) {}
+
+  // Post-order, numbering betas exactly as Program does.
+  torch::Tensor Eval(const Expr& e) {
+    if (e->op == OpId::kInput) return x_;
+    if (e->op == OpId::kBeta) return betas_.at(next_beta_++) * torch::ones_like(x_);
+    const torch::Tensor a = Eval(e->a);
+    const torch::Tensor b = e->b ? Eval(e->b) : torch::Tensor();
+    const torch::Tensor beta = Info(e->op).has_beta ? betas_.at(next_beta_++) : torch::Tensor();
+    return Apply(e->op, a, b, beta);
+  }
+
+ private:
+  static torch::Tensor Apply(OpId op, const torch::Tensor& a, const torch::Tensor& b,
+                             const torch::Tensor& beta) {
+    switch (op) {
+      case OpId::kNeg: return -a;
+      case OpId::kAbs: return a.abs();
+      case OpId::kSquare: return a * a;
+      case OpId::kCube: return a * a * a;
+      case OpId::kSqrt: return (a.clamp_min(0) + kEps).sqrt();
+      case OpId::kScale: return beta * a;
+      case OpId::kShift: return a + beta;
+      case OpId::kLogAbs: return (a.abs() + kEps).log();
+      case OpId::kExp: return a.exp();
+      case OpId::kSin: return a.sin();
+      case OpId::kCos: return a.cos();
+      case OpId::kSinh: return a.sinh();
+      case OpId::kCosh: return a.cosh();
+      case OpId::kTanh: return a.tanh();
+      case OpId::kAsinh: return a.asinh();
+      case OpId::kAtan: return a.atan();
+      case OpId::kSinc: {
+        // A safe denominator keeps the unused branch of `where` from sending NaN gradients.
+        const torch::Tensor small = a.abs() < 1e-2;
+        const torch::Tensor safe = torch::where(small, torch::ones_like(a), a);
+        const torch::Tensor a2 = a * a;
+        return torch::where(small, 1 - a2 / 6 + a2 * a2 / 120, safe.sin() / safe);
+      }
+      case OpId::kRelu: return torch::where(a > 0, a, torch::zeros_like(a));
+      case OpId::kMin0: return torch::where(a < 0, a, torch::zeros_like(a));
+      case OpId::kSigmoid: return a.sigmoid();
+      case OpId::kSoftplus: return a.clamp_min(0) + (-a.abs()).exp().log1p();
+      case OpId::kGaussian: return (-a * a).exp();
+      case OpId::kErf: return a.erf();
+      case OpId::kAdd: return a + b;
+      case OpId::kMul: return a * b;
+      case OpId::kSub: return a - b;
+      case OpId::kDiv: {
+        const torch::Tensor eps = torch::where(b >= 0, torch::full_like(b, kEps),
+                                               torch::full_like(b, -kEps));
+        return a / (b + eps);
+      }
+      case OpId::kMax: return torch::where(a >= b, a, b);
+      case OpId::kMin: return torch::where(a <= b, a, b);
+      case OpId::kSigmul: return a.sigmoid() * b;
+      case OpId::kRbf: return (-beta * (a - b) * (a - b)).exp();
+      case OpId::kLaplace: return (-beta * (a - b).abs()).exp();
+      case OpId::kMix: return beta * a + (1 - beta) * b;
+      case OpId::kInput:
+      case OpId::kBeta:
+      case OpId::kIdentity: break;
+    }
+    TORCH_CHECK(false, "operator ", Info(op).name, " cannot appear inside a tree");
+  }
+
+  const torch::Tensor& x_;
+  const std::vector<torch::Tensor>& betas_;
+  size_t next_beta_ = 0;
+};
+
+}  // namespace
+
+torch::Tensor EvaluateWithTorchOps(const Expr& e, const torch::Tensor& x,
+                                   const std::vector<torch::Tensor>& betas) {
+  return TorchEvaluator(x, betas).Eval(e);
+}
+
+std::vector<torch::Tensor> BroadcastBetas(const torch::Tensor& betas, const torch::Tensor& x) {
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[1] = x.size(1);
+  std::vector<torch::Tensor> out;
+  for (int64_t k = 0; k < betas.size(0); ++k) out.push_back(betas[k].view(shape));
+  return out;
+}
+
+}  // namespace actsearch

@@ -1,0 +1,17 @@
+// Reading the text-format protobuf search configuration.
+#pragma once
+
+#include <string>
+
+#include "proto/search_config.pb.h"
+#include "search_space/space.h"
+
+namespace actsearch::cli {
+
+// Throws UsageError naming the file, and the line and column of a syntax error.
+proto::SearchConfig ReadSearchConfig(const std::string& path);
+
+// Throws UsageError naming the field of an invalid space.
+SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space);
+
+}  // namespace actsearch::cli

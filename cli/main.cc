@@ -1,0 +1,53 @@
+// The actsearch binary: one entry point, one subcommand per job.
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+#include "cli/space_command.h"
+#include "cli/usage_error.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: actsearch <command> [options]
+
+Searches for neural-network activation functions.
+
+commands:
+  space     inspect the search space: count, list, sample, eval, encode, decode, ops
+
+Run `actsearch <command> --help` for a command's options.
+Exit codes: 0 success, 1 failure, 2 usage error (bad flags, expression or configuration).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace actsearch::cli;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  const std::string& command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+    if (command == "--version") {
+      std::cout << "actsearch 0.1.0\n";
+      return kExitOk;
+    }
+    if (command == "space") return RunSpaceCommand(rest);
+    throw UsageError("unknown command '" + command + "'; see `actsearch --help`");
+  } catch (const UsageError& e) {
+    std::cerr << "actsearch: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "actsearch: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,224 @@
+// Value and analytic derivatives of every operator, written once as templates over the
+// scalar type: double for the exact evaluator (CLI, fingerprints, screening), float for the
+// fused CPU kernel. Every formula is branch-free enough for the compiler to vectorise.
+//
+// Choices the paper leaves open (see docs/search-space.md):
+// - eps = 1e-3 in log(|x| + eps), in division and in sqrt;
+// - division x1 / (x2 + eps) takes eps with x2's sign, so the denominator is never 0;
+// - sqrt(x) = sqrt(max(x, 0) + eps): defined, finite and with a finite slope everywhere;
+// - sinc(x) = sin(x) / x, with sinc(0) = 1 (unnormalised);
+// - at a tie, max and min send the whole gradient to their first argument.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "search_space/operators.h"
+
+namespace actsearch::formulas {
+
+inline constexpr double kEps = 1e-3;
+
+// exp(x) for float in a form GCC vectorises: range reduction to 2^n * e^r, |r| <= ln2/2,
+// then a degree-7 polynomial (error about 1 ulp). Overflow gives inf as std::exp does.
+inline float VectorizableExp(float x) {
+  const float clamped = std::min(std::max(x, -87.0f), 88.0f);
+  const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float t = clamped * 1.44269504088896341f + shifter;
+  const float k = t - shifter;
+  int32_t n;
+  std::memcpy(&n, &t, sizeof n);
+  n -= 0x4B400000;  // the integer k, read from t's mantissa
+  const float r = (clamped - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = (n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const float result = p * scale;
+  const float big = x > 88.72283f ? std::numeric_limits<float>::infinity() : result;
+  return x < -87.0f ? 0.0f : big;
+}
+
+template <class T>
+struct Math {
+  static T Exp(T x) { return std::exp(x); }
+};
+template <>
+struct Math<float> {
+  static float Exp(float x) { return VectorizableExp(x); }
+};
+
+template <class T>
+T Exp(T x) {
+  return Math<T>::Exp(x);
+}
+template <class T>
+T Sigmoid(T x) {
+  return T(1) / (T(1) + Exp(-x));
+}
+template <class T>
+T Sign(T x) {
+  return T(x > T(0)) - T(x < T(0));
+}
+template <class T>
+T Step(bool condition) {
+  return condition ? T(1) : T(0);
+}
+
+// Unary operators: Value(a, beta), DA(a, y, beta) = dy/da, DBeta(a, y, beta) = dy/dbeta.
+// y is the already computed value, reused where the derivative needs it.
+#define ACTSEARCH_UNARY(Name, has_beta, value, da, dbeta) \
+  struct Name {                                           \
+    static constexpr int kArity = 1;                      \
+    static constexpr bool kHasBeta = has_beta;            \
+    template <class T>                                    \
+    static T Value(T a, [[maybe_unused]] T beta) {        \
+      return value;                                       \
+    }                                                     \
+    template <class T>                                    \
+    static T DA(T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
+      return da;                                          \
+    }                                                     \
+    template <class T>                                    \
+    static T DBeta([[maybe_unused]] T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
+      return dbeta;                                       \
+    }                                                     \
+  };
+
+// clang-format off
+ACTSEARCH_UNARY(Neg, false, -a, T(-1), T(0))
+ACTSEARCH_UNARY(Abs, false, std::abs(a), Sign(a), T(0))
+ACTSEARCH_UNARY(Square, false, a * a, T(2) * a, T(0))
+ACTSEARCH_UNARY(Cube, false, a * a * a, T(3) * a * a, T(0))
+ACTSEARCH_UNARY(Sqrt, false, std::sqrt(std::max(a, T(0)) + T(kEps)),
+                a > T(0) ? T(0.5) / y : T(0), T(0))
+ACTSEARCH_UNARY(Scale, true, beta * a, beta, a)
+ACTSEARCH_UNARY(Shift, true, a + beta, T(1), T(1))
+ACTSEARCH_UNARY(LogAbs, false, std::log(std::abs(a) + T(kEps)), Sign(a) / (std::abs(a) + T(kEps)), T(0))
+ACTSEARCH_UNARY(ExpOp, false, Exp(a), y, T(0))
+ACTSEARCH_UNARY(Sin, false, std::sin(a), std::cos(a), T(0))
+ACTSEARCH_UNARY(Cos, false, std::cos(a), -std::sin(a), T(0))
+ACTSEARCH_UNARY(Sinh, false, std::sinh(a), std::cosh(a), T(0))
+ACTSEARCH_UNARY(Cosh, false, std::cosh(a), std::sinh(a), T(0))
+ACTSEARCH_UNARY(Tanh, false, std::tanh(a), T(1) - y * y, T(0))
+ACTSEARCH_UNARY(Asinh, false, std::asinh(a), T(1) / std::sqrt(a * a + T(1)), T(0))
+ACTSEARCH_UNARY(Atan, false, std::atan(a), T(1) / (T(1) + a * a), T(0))
+// Below |a| = 1e-2 the quotients lose digits to cancellation; the Taylor series does not.
+ACTSEARCH_UNARY(Sinc, false,
+                std::abs(a) < T(1e-2) ? T(1) - a * a / T(6) + a * a * a * a / T(120) : std::sin(a) / a,
+                std::abs(a) < T(1e-2) ? -a / T(3) + a * a * a / T(30)
+                                      : (a * std::cos(a) - std::sin(a)) / (a * a),
+                T(0))
+ACTSEARCH_UNARY(Relu, false, std::max(a, T(0)), Step<T>(a > T(0)), T(0))
+ACTSEARCH_UNARY(Min0, false, std::min(a, T(0)), Step<T>(a < T(0)), T(0))
+ACTSEARCH_UNARY(SigmoidOp, false, Sigmoid(a), y * (T(1) - y), T(0))
+ACTSEARCH_UNARY(Softplus, false, std::max(a, T(0)) + std::log1p(Exp(-std::abs(a))), Sigmoid(a), T(0))
+ACTSEARCH_UNARY(Gaussian, false, Exp(-a * a), T(-2) * a * y, T(0))
+ACTSEARCH_UNARY(Erf, false, std::erf(a), T(1.1283791670955126) * Exp(-a * a), T(0))
+// clang-format on
+#undef ACTSEARCH_UNARY
+
+// Binary operators: Value(a, b, beta) and the partials DA, DB, DBeta given y.
+#define ACTSEARCH_BINARY(Name, has_beta, value, da, db, dbeta)                          \
+  struct Name {                                                                         \
+    static constexpr int kArity = 2;                                                    \
+    static constexpr bool kHasBeta = has_beta;                                          \
+    template <class T>                                                                  \
+    static T Value(T a, T b, [[maybe_unused]] T beta) {                                 \
+      return value;                                                                     \
+    }                                                                                   \
+    template <class T>                                                                  \
+    static T DA([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
+                [[maybe_unused]] T beta) {                                              \
+      return da;                                                                        \
+    }                                                                                   \
+    template <class T>                                                                  \
+    static T DB([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
+                [[maybe_unused]] T beta) {                                              \
+      return db;                                                                        \
+    }                                                                                   \
+    template <class T>                                                                  \
+    static T DBeta([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,    \
+                   [[maybe_unused]] T beta) {                                           \
+      return dbeta;                                                                     \
+    }                                                                                   \
+  };
+
+template <class T>
+T SignedEpsDenominator(T b) {
+  return b + (b >= T(0) ? T(kEps) : T(-kEps));
+}
+
+// clang-format off
+ACTSEARCH_BINARY(Add, false, a + b, T(1), T(1), T(0))
+ACTSEARCH_BINARY(Mul, false, a * b, b, a, T(0))
+ACTSEARCH_BINARY(Sub, false, a - b, T(1), T(-1), T(0))
+ACTSEARCH_BINARY(Div, false, a / SignedEpsDenominator(b), T(1) / SignedEpsDenominator(b),
+                 -y / SignedEpsDenominator(b), T(0))
+ACTSEARCH_BINARY(Max, false, a >= b ? a : b, Step<T>(a >= b), Step<T>(a < b), T(0))
+ACTSEARCH_BINARY(Min, false, a <= b ? a : b, Step<T>(a <= b), Step<T>(a > b), T(0))
+ACTSEARCH_BINARY(Sigmul, false, Sigmoid(a) * b, Sigmoid(a) * (T(1) - Sigmoid(a)) * b, Sigmoid(a), T(0))
+ACTSEARCH_BINARY(Rbf, true, Exp(-beta * (a - b) * (a - b)), T(-2) * beta * (a - b) * y,
+                 T(2) * beta * (a - b) * y, -(a - b) * (a - b) * y)
+ACTSEARCH_BINARY(Laplace, true, Exp(-beta * std::abs(a - b)), -beta * Sign(a - b) * y,
+                 beta * Sign(a - b) * y, -std::abs(a - b) * y)
+ACTSEARCH_BINARY(Mix, true, beta * a + (T(1) - beta) * b, beta, T(1) - beta, a - b)
+// clang-format on
+#undef ACTSEARCH_BINARY
+
+// Calls visitor(Formula{}) for the formula of a unary or binary op.
+// Returns false for leaves and the identity token, which have no formula.
+template <class Visitor>
+bool VisitFormula(OpId op, Visitor&& visitor) {
+  switch (op) {
+    case OpId::kNeg: visitor(Neg{}); return true;
+    case OpId::kAbs: visitor(Abs{}); return true;
+    case OpId::kSquare: visitor(Square{}); return true;
+    case OpId::kCube: visitor(Cube{}); return true;
+    case OpId::kSqrt: visitor(Sqrt{}); return true;
+    case OpId::kScale: visitor(Scale{}); return true;
+    case OpId::kShift: visitor(Shift{}); return true;
+    case OpId::kLogAbs: visitor(LogAbs{}); return true;
+    case OpId::kExp: visitor(ExpOp{}); return true;
+    case OpId::kSin: visitor(Sin{}); return true;
+    case OpId::kCos: visitor(Cos{}); return true;
+    case OpId::kSinh: visitor(Sinh{}); return true;
+    case OpId::kCosh: visitor(Cosh{}); return true;
+    case OpId::kTanh: visitor(Tanh{}); return true;
+    case OpId::kAsinh: visitor(Asinh{}); return true;
+    case OpId::kAtan: visitor(Atan{}); return true;
+    case OpId::kSinc: visitor(Sinc{}); return true;
+    case OpId::kRelu: visitor(Relu{}); return true;
+    case OpId::kMin0: visitor(Min0{}); return true;
+    case OpId::kSigmoid: visitor(SigmoidOp{}); return true;
+    case OpId::kSoftplus: visitor(Softplus{}); return true;
+    case OpId::kGaussian: visitor(Gaussian{}); return true;
+    case OpId::kErf: visitor(Erf{}); return true;
+    case OpId::kAdd: visitor(Add{}); return true;
+    case OpId::kMul: visitor(Mul{}); return true;
+    case OpId::kSub: visitor(Sub{}); return true;
+    case OpId::kDiv: visitor(Div{}); return true;
+    case OpId::kMax: visitor(Max{}); return true;
+    case OpId::kMin: visitor(Min{}); return true;
+    case OpId::kSigmul: visitor(Sigmul{}); return true;
+    case OpId::kRbf: visitor(Rbf{}); return true;
+    case OpId::kLaplace: visitor(Laplace{}); return true;
+    case OpId::kMix: visitor(Mix{}); return true;
+    case OpId::kInput:
+    case OpId::kBeta:
+    case OpId::kIdentity: return false;
+  }
+  return false;
+}
+
+}  // namespace actsearch::formulas

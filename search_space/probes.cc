@@ -1,0 +1,43 @@
+#include "search_space/probes.h"
+
+namespace actsearch {
+
+const std::vector<double>& ProbePoints() {
+  static const std::vector<double> points = [] {
+    std::vector<double> p;
+    for (int i = -60; i <= 60; ++i) p.push_back(i / 10.0);
+    return p;
+  }();
+  return points;
+}
+
+ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas) {
+  const std::vector<double>& x = ProbePoints();
+  const int64_t n = static_cast<int64_t>(x.size());
+  const int num_betas = program.num_betas();
+  std::vector<std::vector<double>> beta_arrays(num_betas);
+  std::vector<const double*> beta_pointers(num_betas);
+  ProbeResult result;
+  result.value.resize(n);
+  result.slope.resize(n);
+  result.beta_slope.assign(num_betas, std::vector<double>(n));
+  std::vector<double*> beta_slope_pointers(num_betas);
+  for (int k = 0; k < num_betas; ++k) {
+    beta_arrays[k].assign(n, betas[k]);
+    beta_pointers[k] = beta_arrays[k].data();
+    beta_slope_pointers[k] = result.beta_slope[k].data();
+  }
+  const std::vector<double> ones(n, 1.0);
+  program.Forward<double>(n, x.data(), beta_pointers.data(), result.value.data());
+  program.Backward<double>(n, x.data(), beta_pointers.data(), ones.data(), result.slope.data(),
+                           beta_slope_pointers.data());
+  return result;
+}
+
+std::vector<double> PerturbedBetas(const Program& program) {
+  std::vector<double> betas = program.initial_betas();
+  for (size_t k = 0; k < betas.size(); ++k) betas[k] = 1.37 * betas[k] + 0.29 + 0.11 * k;
+  return betas;
+}
+
+}  // namespace actsearch

@@ -1,0 +1,28 @@
+// The fixed probe points where candidates are evaluated before any training: for
+// fingerprints (functional dedup) and for screening.
+#pragma once
+
+#include <vector>
+
+#include "search_space/program.h"
+
+namespace actsearch {
+
+// 121 points, -6 to 6 in steps of 0.1: the range a batch-normalised preactivation lives in.
+const std::vector<double>& ProbePoints();
+
+// One beta per parameter, per element of the probe points.
+struct ProbeResult {
+  std::vector<double> value;                    // f(p)
+  std::vector<double> slope;                    // df/dx(p)
+  std::vector<std::vector<double>> beta_slope;  // df/dbeta_k(p)
+};
+
+// Evaluates at every probe point with the given beta values (one per parameter).
+ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas);
+
+// The second beta setting of fingerprints: moved away from the initial values, so that
+// candidates equal only at the start of training (x + beta and x + 1) stay distinct.
+std::vector<double> PerturbedBetas(const Program& program);
+
+}  // namespace actsearch

@@ -1,0 +1,53 @@
+// An expression compiled to a flat list of instructions, evaluated over arrays.
+//
+// One evaluator serves every caller: double precision for the CLI, fingerprints and
+// screening, single precision for the fused CPU kernel of the LibTorch activation. It works
+// through the input in cache-sized chunks, one vectorised loop per operator, and its backward
+// pass recomputes the forward values of a chunk instead of storing them, so it needs nothing
+// but the input and the betas.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "search_space/expr.h"
+
+namespace actsearch {
+
+class Program {
+ public:
+  explicit Program(const Expr& e);
+
+  // Betas are numbered in post-order: left to right through the printed expression.
+  int num_betas() const { return static_cast<int>(initial_betas_.size()); }
+  const std::vector<double>& initial_betas() const { return initial_betas_; }
+
+  // y[i] = f(x[i]; betas[0][i], betas[1][i], ...). `betas` has num_betas() arrays of n values.
+  template <class T>
+  void Forward(int64_t n, const T* x, const T* const* betas, T* y) const;
+
+  // grad_x[i] = grad_y[i] * df/dx(x[i]), and grad_betas[k][i] = grad_y[i] * df/dbeta_k(x[i]):
+  // per element, for the caller to reduce over the elements that share a beta.
+  // grad_betas may be null when num_betas() == 0.
+  template <class T>
+  void Backward(int64_t n, const T* x, const T* const* betas, const T* grad_y, T* grad_x,
+                T* const* grad_betas) const;
+
+ private:
+  struct Instruction {
+    OpId op;
+    int out;        // register written
+    int a;          // register of the first operand
+    int b;          // register of the second operand, or -1
+    int beta;       // index of the op's own beta, or -1
+  };
+  int Compile(const Expr& e);
+
+  std::vector<Instruction> code_;
+  std::vector<int> beta_leaf_register_;  // indexed by beta number; -1 for op-owned betas
+  std::vector<double> initial_betas_;
+  int num_registers_ = 1;  // register 0 is x
+  int output_ = 0;
+};
+
+}  // namespace actsearch
