@@ -17,15 +17,14 @@ struct Layout {
   int64_t plane;  // elements per (n, c) plane; 0 when interleaved
 };
 
-// Planes smaller than this run as interleaved rows instead: per-call overhead would dominate.
-constexpr int64_t kMinPlane = 64;
 // Elements per interleaved block: a whole number of rows of C channels.
 constexpr int64_t kBlockTarget = 2048;
 
 Layout LayoutOf(const torch::Tensor& x) {
   const int64_t channels = x.size(1);
   const int64_t plane = x.numel() / std::max<int64_t>(1, x.size(0) * channels);
-  if (x.is_contiguous() && plane >= kMinPlane) return {channels, plane};
+  // A contiguous [N, C] (plane of 1) is laid out like channels_last: interleaved.
+  if (x.is_contiguous() && plane > 1) return {channels, plane};
   return {channels, 0};
 }
 

@@ -44,10 +44,14 @@ class TorchEvaluator {
       case OpId::kAtan: return a.atan();
       case OpId::kSinc: {
         // A safe denominator keeps the unused branch of `where` from sending NaN gradients.
-        const torch::Tensor small = a.abs() < 1e-2;
+        const torch::Tensor small = a.abs() < 0.5;
         const torch::Tensor safe = torch::where(small, torch::ones_like(a), a);
         const torch::Tensor a2 = a * a;
-        return torch::where(small, 1 - a2 / 6 + a2 * a2 / 120, safe.sin() / safe);
+        const torch::Tensor series =
+            1 + a2 * (-1.0 / 6 +
+                      a2 * (1.0 / 120 +
+                            a2 * (-1.0 / 5040 + a2 * (1.0 / 362880 + a2 * (-1.0 / 39916800)))));
+        return torch::where(small, series, safe.sin() / safe);
       }
       case OpId::kRelu: return torch::where(a > 0, a, torch::zeros_like(a));
       case OpId::kMin0: return torch::where(a < 0, a, torch::zeros_like(a));

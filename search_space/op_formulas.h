@@ -70,6 +70,23 @@ template <class T>
 T Sign(T x) {
   return T(x > T(0)) - T(x < T(0));
 }
+// sin(a)/a = 1 - a^2/3! + a^4/5! - ... - a^10/11!, and its derivative: for |a| < 0.5 the
+// first omitted terms are below double precision's rounding.
+template <class T>
+T SincSeries(T a) {
+  const T a2 = a * a;
+  return T(1) +
+         a2 * (T(-1.0 / 6) +
+               a2 * (T(1.0 / 120) +
+                     a2 * (T(-1.0 / 5040) + a2 * (T(1.0 / 362880) + a2 * T(-1.0 / 39916800)))));
+}
+template <class T>
+T SincSlopeSeries(T a) {
+  const T a2 = a * a;
+  return a * (T(-2.0 / 6) +
+              a2 * (T(4.0 / 120) +
+                    a2 * (T(-6.0 / 5040) + a2 * (T(8.0 / 362880) + a2 * T(-10.0 / 39916800)))));
+}
 template <class T>
 T Step(bool condition) {
   return condition ? T(1) : T(0);
@@ -113,11 +130,10 @@ ACTSEARCH_UNARY(Cosh, false, std::cosh(a), std::sinh(a), T(0))
 ACTSEARCH_UNARY(Tanh, false, std::tanh(a), T(1) - y * y, T(0))
 ACTSEARCH_UNARY(Asinh, false, std::asinh(a), T(1) / std::sqrt(a * a + T(1)), T(0))
 ACTSEARCH_UNARY(Atan, false, std::atan(a), T(1) / (T(1) + a * a), T(0))
-// Below |a| = 1e-2 the quotients lose digits to cancellation; the Taylor series does not.
+// Below |a| = 0.5 the quotients lose digits to cancellation (in float); the series does not.
 ACTSEARCH_UNARY(Sinc, false,
-                std::abs(a) < T(1e-2) ? T(1) - a * a / T(6) + a * a * a * a / T(120) : std::sin(a) / a,
-                std::abs(a) < T(1e-2) ? -a / T(3) + a * a * a / T(30)
-                                      : (a * std::cos(a) - std::sin(a)) / (a * a),
+                std::abs(a) < T(0.5) ? SincSeries(a) : std::sin(a) / a,
+                std::abs(a) < T(0.5) ? SincSlopeSeries(a) : (a * std::cos(a) - std::sin(a)) / (a * a),
                 T(0))
 ACTSEARCH_UNARY(Relu, false, std::max(a, T(0)), Step<T>(a > T(0)), T(0))
 ACTSEARCH_UNARY(Min0, false, std::min(a, T(0)), Step<T>(a < T(0)), T(0))
