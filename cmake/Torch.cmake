@@ -8,10 +8,8 @@
 # so that its libraries are never mixed with Debian's libtorch in /usr/lib.
 if(Torch_DIR OR CMAKE_PREFIX_PATH)
   set(CMAKE_FIND_USE_CMAKE_SYSTEM_PATH FALSE)
-  set(CMAKE_FIND_USE_SYSTEM_ENVIRONMENT_PATH FALSE)
   find_package(Torch CONFIG REQUIRED)
   unset(CMAKE_FIND_USE_CMAKE_SYSTEM_PATH)
-  unset(CMAKE_FIND_USE_SYSTEM_ENVIRONMENT_PATH)
 else()
   find_package(Torch CONFIG REQUIRED)
 endif()

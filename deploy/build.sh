@@ -15,7 +15,9 @@ case "$flavor" in
     extra+=("-DCMAKE_PREFIX_PATH=$prefix")
     # No GPU here: build for Hopper (H100/H200) unless told otherwise.
     extra+=("-DTORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0}")
-    command -v nvcc >/dev/null || export PATH="/usr/local/cuda/bin:$PATH"
+    cuda_root="${CUDA_HOME:-/usr/local/cuda}"
+    command -v nvcc >/dev/null || export PATH="$cuda_root/bin:$PATH"
+    extra+=("-DCUDAToolkit_ROOT=$cuda_root" "-DCUDA_TOOLKIT_ROOT_DIR=$cuda_root")
     ;;
   *) echo "usage: deploy/build.sh [cpu|cuda]" >&2; exit 2 ;;
 esac

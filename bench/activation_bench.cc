@@ -1,0 +1,129 @@
+// Activation forward+backward time, side by side in one run, as ratios to ReLU.
+//
+//   build/cpu/bench/activation_bench [--shape 128,16,32,32] [--rounds 40] [--channels-last]
+//
+// Variants run interleaved, one iteration each per round, so that drift in the machine's
+// speed touches them all alike; the table reports each one's median and its ratio to ReLU's.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "activation/expression_activation.h"
+#include "activation/torch_compat.h"
+#include "search_space/parser.h"
+
+namespace {
+
+using actsearch::ExpressionActivation;
+using actsearch::ExpressionActivationOptions;
+
+struct Variant {
+  std::string name;
+  std::function<torch::Tensor(const torch::Tensor&)> forward;
+  std::vector<torch::Tensor> parameters;
+  std::vector<double> milliseconds;
+};
+
+Variant Expression(const std::string& label, const std::string& text, int64_t channels,
+                   bool fused) {
+  ExpressionActivation module(
+      ExpressionActivationOptions(actsearch::Parse(text), channels).fused(fused));
+  return {label + (fused ? " fused" : " unfused"),
+          [module](const torch::Tensor& x) mutable { return module->forward(x); },
+          module->parameters(),
+          {}};
+}
+
+double TimeOnce(Variant& v, const torch::Tensor& x, const torch::Tensor& grad) {
+  const auto start = std::chrono::steady_clock::now();
+  const torch::Tensor y = v.forward(x);
+  std::vector<torch::Tensor> inputs = {x};
+  inputs.insert(inputs.end(), v.parameters.begin(), v.parameters.end());
+  const auto grads = torch::autograd::grad({y}, inputs, {grad});
+  const auto end = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::milli>(end - start).count();
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+std::vector<int64_t> ParseShape(const std::string& text) {
+  std::vector<int64_t> shape;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    shape.push_back(std::stoll(text.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return shape;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int64_t> shape = {128, 16, 32, 32};
+  int rounds = 40;
+  bool channels_last = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {
+      shape = ParseShape(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) {
+      rounds = std::stoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--channels-last")) {
+      channels_last = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--shape N,C,H,W] [--rounds R] [--channels-last]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  torch::manual_seed(0);
+  torch::Tensor x = torch::randn(shape);
+  if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  x.requires_grad_(true);
+  const torch::Tensor grad = torch::randn_like(x);
+  const int64_t channels = shape[1];
+
+  const std::string swish = "x * sigmoid(beta * x)";
+  const std::string two_units = "max(sigmoid(beta * x) * x, tanh(x))";  // a 2-unit candidate
+  std::vector<Variant> variants;
+  variants.push_back({"relu (reference)", [](const torch::Tensor& t) { return torch::relu(t); },
+                      {}, {}});
+  variants.push_back({"silu (LibTorch built-in)",
+                      [](const torch::Tensor& t) { return torch::silu(t); }, {}, {}});
+  variants.push_back(Expression("swish", swish, channels, true));
+  variants.push_back(Expression("swish", swish, channels, false));
+  variants.push_back(Expression("2-unit", two_units, channels, true));
+  variants.push_back(Expression("2-unit", two_units, channels, false));
+
+  for (Variant& v : variants) {  // warm-up: allocator caches, thread pool, page faults
+    for (int i = 0; i < 3; ++i) TimeOnce(v, x, grad);
+  }
+  for (int r = 0; r < rounds; ++r) {
+    for (Variant& v : variants) v.milliseconds.push_back(TimeOnce(v, x, grad));
+  }
+
+  std::printf("activation forward+backward, shape [");
+  for (size_t i = 0; i < shape.size(); ++i) std::printf("%s%lld", i ? ", " : "", (long long)shape[i]);
+  std::printf("] float32 %s, LibTorch %s, %d threads, %d rounds\n",
+              channels_last ? "channels_last" : "contiguous",
+              actsearch::compat::TorchVersion().c_str(), torch::get_num_threads(), rounds);
+  std::printf("2-unit candidate: %s\n\n", two_units.c_str());
+  const double reference = Median(variants[0].milliseconds);
+  std::printf("%-26s %12s %12s\n", "variant", "median ms", "vs relu");
+  for (const Variant& v : variants) {
+    const double median = Median(v.milliseconds);
+    std::printf("%-26s %12.3f %11.2fx\n", v.name.c_str(), median, median / reference);
+  }
+  return 0;
+}
