@@ -53,6 +53,22 @@ void FillBetas(const Layout& layout, const T* betas, int num_betas, int64_t n,
   }
 }
 
+// Sum in kLanes independent partial sums, which the compiler keeps in one vector register:
+// a plain running sum would be a serial chain of scalar additions.
+template <class T>
+double Sum(const T* values, int64_t n) {
+  constexpr int kLanes = 16;
+  T partial[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int lane = 0; lane < kLanes; ++lane) partial[lane] += values[i + lane];
+  }
+  double total = 0;
+  for (; i < n; ++i) total += values[i];
+  for (int lane = 0; lane < kLanes; ++lane) total += partial[lane];
+  return total;
+}
+
 template <class T>
 void Forward(const Program& program, const Layout& layout, const T* x, const T* betas, T* y,
              int64_t numel) {
@@ -117,9 +133,7 @@ void Backward(const Program& program, const Layout& layout, const T* x, const T*
         double* row = partial.data() + k * channels;
         const T* g = beta_grad[k].data();
         if (layout.plane > 0) {
-          double sum = 0;
-          for (int64_t i = 0; i < n; ++i) sum += g[i];
-          row[channel] += sum;
+          row[channel] += Sum(g, n);
         } else {
           for (int64_t i = 0; i < n; ++i) row[i % channels] += g[i];
         }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <torch/torch.h>
@@ -17,6 +18,7 @@
 #include "activation/expression_activation.h"
 #include "activation/torch_compat.h"
 #include "search_space/parser.h"
+#include "search_space/program.h"
 
 namespace {
 
@@ -87,6 +89,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Every core, for the reference and the candidates alike.
+  torch::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
   torch::manual_seed(0);
   torch::Tensor x = torch::randn(shape);
   if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -115,9 +119,10 @@ int main(int argc, char** argv) {
 
   std::printf("activation forward+backward, shape [");
   for (size_t i = 0; i < shape.size(); ++i) std::printf("%s%lld", i ? ", " : "", (long long)shape[i]);
-  std::printf("] float32 %s, LibTorch %s, %d threads, %d rounds\n",
+  std::printf("] float32 %s, LibTorch %s, %d threads, %d rounds, kernels: %s\n",
               channels_last ? "channels_last" : "contiguous",
-              actsearch::compat::TorchVersion().c_str(), torch::get_num_threads(), rounds);
+              actsearch::compat::TorchVersion().c_str(), torch::get_num_threads(), rounds,
+              actsearch::Program::FloatInstructionSet());
   std::printf("2-unit candidate: %s\n\n", two_units.c_str());
   const double reference = Median(variants[0].milliseconds);
   std::printf("%-26s %12s %12s\n", "variant", "median ms", "vs relu");

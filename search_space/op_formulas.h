@@ -22,9 +22,16 @@ namespace actsearch::formulas {
 
 inline constexpr double kEps = 1e-3;
 
+// The evaluator's loops vectorise only if every formula inlines into them.
+#define ACTSEARCH_FORMULA inline __attribute__((always_inline))
+
+// Internal linkage: the evaluator is compiled once per instruction set (program_kernels.h), and
+// each build must keep its own copy of these functions rather than share one at link time.
+namespace {
+
 // exp(x) for float in a form GCC vectorises: range reduction to 2^n * e^r, |r| <= ln2/2,
 // then a degree-7 polynomial (error about 1 ulp). Overflow gives inf as std::exp does.
-inline float VectorizableExp(float x) {
+ACTSEARCH_FORMULA float VectorizableExp(float x) {
   const float clamped = std::min(std::max(x, -87.0f), 88.0f);
   const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float t = clamped * 1.44269504088896341f + shifter;
@@ -51,29 +58,29 @@ inline float VectorizableExp(float x) {
 
 template <class T>
 struct Math {
-  static T Exp(T x) { return std::exp(x); }
+  static ACTSEARCH_FORMULA T Exp(T x) { return std::exp(x); }
 };
 template <>
 struct Math<float> {
-  static float Exp(float x) { return VectorizableExp(x); }
+  static ACTSEARCH_FORMULA float Exp(float x) { return VectorizableExp(x); }
 };
 
 template <class T>
-T Exp(T x) {
+ACTSEARCH_FORMULA T Exp(T x) {
   return Math<T>::Exp(x);
 }
 template <class T>
-T Sigmoid(T x) {
+ACTSEARCH_FORMULA T Sigmoid(T x) {
   return T(1) / (T(1) + Exp(-x));
 }
 template <class T>
-T Sign(T x) {
+ACTSEARCH_FORMULA T Sign(T x) {
   return T(x > T(0)) - T(x < T(0));
 }
 // sin(a)/a = 1 - a^2/3! + a^4/5! - ... - a^10/11!, and its derivative: for |a| < 0.5 the
 // first omitted terms are below double precision's rounding.
 template <class T>
-T SincSeries(T a) {
+ACTSEARCH_FORMULA T SincSeries(T a) {
   const T a2 = a * a;
   return T(1) +
          a2 * (T(-1.0 / 6) +
@@ -81,14 +88,14 @@ T SincSeries(T a) {
                      a2 * (T(-1.0 / 5040) + a2 * (T(1.0 / 362880) + a2 * T(-1.0 / 39916800)))));
 }
 template <class T>
-T SincSlopeSeries(T a) {
+ACTSEARCH_FORMULA T SincSlopeSeries(T a) {
   const T a2 = a * a;
   return a * (T(-2.0 / 6) +
               a2 * (T(4.0 / 120) +
                     a2 * (T(-6.0 / 5040) + a2 * (T(8.0 / 362880) + a2 * T(-10.0 / 39916800)))));
 }
 template <class T>
-T Step(bool condition) {
+ACTSEARCH_FORMULA T Step(bool condition) {
   return condition ? T(1) : T(0);
 }
 
@@ -99,15 +106,15 @@ T Step(bool condition) {
     static constexpr int kArity = 1;                      \
     static constexpr bool kHasBeta = has_beta;            \
     template <class T>                                    \
-    static T Value(T a, [[maybe_unused]] T beta) {        \
+    static ACTSEARCH_FORMULA T Value(T a, [[maybe_unused]] T beta) {        \
       return value;                                       \
     }                                                     \
     template <class T>                                    \
-    static T DA(T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
+    static ACTSEARCH_FORMULA T DA(T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
       return da;                                          \
     }                                                     \
     template <class T>                                    \
-    static T DBeta([[maybe_unused]] T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
+    static ACTSEARCH_FORMULA T DBeta([[maybe_unused]] T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
       return dbeta;                                       \
     }                                                     \
   };
@@ -150,28 +157,28 @@ ACTSEARCH_UNARY(Erf, false, std::erf(a), T(1.1283791670955126) * Exp(-a * a), T(
     static constexpr int kArity = 2;                                                    \
     static constexpr bool kHasBeta = has_beta;                                          \
     template <class T>                                                                  \
-    static T Value(T a, T b, [[maybe_unused]] T beta) {                                 \
+    static ACTSEARCH_FORMULA T Value(T a, T b, [[maybe_unused]] T beta) {                                 \
       return value;                                                                     \
     }                                                                                   \
     template <class T>                                                                  \
-    static T DA([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
+    static ACTSEARCH_FORMULA T DA([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
                 [[maybe_unused]] T beta) {                                              \
       return da;                                                                        \
     }                                                                                   \
     template <class T>                                                                  \
-    static T DB([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
+    static ACTSEARCH_FORMULA T DB([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
                 [[maybe_unused]] T beta) {                                              \
       return db;                                                                        \
     }                                                                                   \
     template <class T>                                                                  \
-    static T DBeta([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,    \
+    static ACTSEARCH_FORMULA T DBeta([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,    \
                    [[maybe_unused]] T beta) {                                           \
       return dbeta;                                                                     \
     }                                                                                   \
   };
 
 template <class T>
-T SignedEpsDenominator(T b) {
+ACTSEARCH_FORMULA T SignedEpsDenominator(T b) {
   return b + (b >= T(0) ? T(kEps) : T(-kEps));
 }
 
@@ -237,4 +244,5 @@ bool VisitFormula(OpId op, Visitor&& visitor) {
   return false;
 }
 
+}  // namespace
 }  // namespace actsearch::formulas

@@ -13,13 +13,35 @@
 #include "search_space/expr.h"
 
 namespace actsearch {
+namespace detail {
+
+struct Instruction {
+  OpId op;
+  int out;   // register written
+  int a;     // register of the first operand
+  int b;     // register of the second operand, or -1
+  int beta;  // index of the op's own beta, or -1
+};
+
+// The compiled form. Every use of x and every free beta has a register, and every operator
+// writes one: in a tree each register is read by one instruction at most.
+struct ProgramCode {
+  std::vector<Instruction> code;        // post-order: operands before their users
+  std::vector<int> input_registers;     // the registers that hold x
+  std::vector<int> beta_leaf_register;  // indexed by beta number; -1 for op-owned betas
+  int num_registers = 0;
+  int output = 0;
+  int num_betas() const { return static_cast<int>(beta_leaf_register.size()); }
+};
+
+}  // namespace detail
 
 class Program {
  public:
   explicit Program(const Expr& e);
 
   // Betas are numbered in post-order: left to right through the printed expression.
-  int num_betas() const { return static_cast<int>(initial_betas_.size()); }
+  int num_betas() const { return code_.num_betas(); }
   const std::vector<double>& initial_betas() const { return initial_betas_; }
 
   // y[i] = f(x[i]; betas[0][i], betas[1][i], ...). `betas` has num_betas() arrays of n values.
@@ -33,21 +55,16 @@ class Program {
   void Backward(int64_t n, const T* x, const T* const* betas, const T* grad_y, T* grad_x,
                 T* const* grad_betas) const;
 
+  // The instruction set the single-precision loops run with here: "avx512", "avx2" or
+  // "generic". Double precision always runs the generic build, so that fingerprints are the
+  // same on every machine.
+  static const char* FloatInstructionSet();
+
  private:
-  struct Instruction {
-    OpId op;
-    int out;        // register written
-    int a;          // register of the first operand
-    int b;          // register of the second operand, or -1
-    int beta;       // index of the op's own beta, or -1
-  };
   int Compile(const Expr& e);
 
-  std::vector<Instruction> code_;
-  std::vector<int> beta_leaf_register_;  // indexed by beta number; -1 for op-owned betas
+  detail::ProgramCode code_;
   std::vector<double> initial_betas_;
-  int num_registers_ = 1;  // register 0 is x
-  int output_ = 0;
 };
 
 }  // namespace actsearch

@@ -1,0 +1,188 @@
+// The evaluation loops of Program, as templates with internal linkage. This header is included
+// by one source file per instruction set (program_kernels_*.cc), each compiled with its own
+// flags, so the loops vectorise for AVX2 and AVX-512 too; program.cc picks one at run time.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "search_space/op_formulas.h"
+#include "search_space/program.h"
+
+namespace actsearch::detail {
+namespace {
+
+// Elements per chunk: the registers of a chunk stay in L1/L2 cache between operators.
+constexpr int64_t kChunk = 256;
+
+template <class F, class T>
+void UnaryForward(int64_t n, const T* __restrict a, const T* __restrict beta, T* __restrict y) {
+  if constexpr (F::kHasBeta) {
+    for (int64_t i = 0; i < n; ++i) y[i] = F::Value(a[i], beta[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = F::Value(a[i], T(0));
+  }
+}
+
+template <class F, class T>
+void BinaryForward(int64_t n, const T* __restrict a, const T* __restrict b,
+                   const T* __restrict beta, T* __restrict y) {
+  if constexpr (F::kHasBeta) {
+    for (int64_t i = 0; i < n; ++i) y[i] = F::Value(a[i], b[i], beta[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = F::Value(a[i], b[i], T(0));
+  }
+}
+
+// In a tree every node feeds exactly one parent, and every use of x has a register of its own,
+// so each adjoint receives exactly one contribution: stored, never accumulated, and no array
+// aliases another.
+template <class F, class T>
+void UnaryBackward(int64_t n, const T* __restrict a, const T* __restrict y,
+                   const T* __restrict beta, const T* __restrict gy, T* __restrict ga,
+                   T* __restrict gbeta) {
+  if constexpr (F::kHasBeta) {
+    for (int64_t i = 0; i < n; ++i) {
+      ga[i] = gy[i] * F::DA(a[i], y[i], beta[i]);
+      gbeta[i] = gy[i] * F::DBeta(a[i], y[i], beta[i]);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) ga[i] = gy[i] * F::DA(a[i], y[i], T(0));
+  }
+}
+
+template <class F, class T>
+void BinaryBackward(int64_t n, const T* __restrict a, const T* __restrict b,
+                    const T* __restrict y, const T* __restrict beta, const T* __restrict gy,
+                    T* __restrict ga, T* __restrict gb, T* __restrict gbeta) {
+  if constexpr (F::kHasBeta) {
+    for (int64_t i = 0; i < n; ++i) {
+      ga[i] = gy[i] * F::DA(a[i], b[i], y[i], beta[i]);
+      gb[i] = gy[i] * F::DB(a[i], b[i], y[i], beta[i]);
+      gbeta[i] = gy[i] * F::DBeta(a[i], b[i], y[i], beta[i]);
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      ga[i] = gy[i] * F::DA(a[i], b[i], y[i], T(0));
+      gb[i] = gy[i] * F::DB(a[i], b[i], y[i], T(0));
+    }
+  }
+}
+
+// Points the value registers of the leaves (each use of x, each free beta) at the chunk.
+template <class T>
+void BindLeaves(const ProgramCode& p, int64_t start, const T* x, const T* const* betas,
+                std::vector<const T*>& value) {
+  for (int r : p.input_registers) value[r] = x + start;
+  for (int k = 0; k < p.num_betas(); ++k) {
+    if (p.beta_leaf_register[k] >= 0) value[p.beta_leaf_register[k]] = betas[k] + start;
+  }
+}
+
+// grad_x = the sum of the adjoints of every use of x (zero when x is unused).
+template <class T>
+void SumInputAdjoints(const ProgramCode& p, int64_t len, const std::vector<T*>& adjoint,
+                      T* __restrict grad_x) {
+  const std::vector<int>& uses = p.input_registers;
+  if (uses.size() == 1) return;  // written in place
+  if (uses.empty()) {
+    std::fill(grad_x, grad_x + len, T(0));
+    return;
+  }
+  std::copy(adjoint[uses[0]], adjoint[uses[0]] + len, grad_x);
+  for (size_t u = 1; u < uses.size(); ++u) {
+    const T* __restrict g = adjoint[uses[u]];
+    for (int64_t i = 0; i < len; ++i) grad_x[i] += g[i];
+  }
+}
+
+// Scratch memory reused across calls on the same thread: no allocation per chunk or call.
+template <class T>
+T* Scratch(size_t size) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
+
+template <class T>
+void EvaluateForward(const ProgramCode& p, int64_t n, const T* x, const T* const* betas, T* y) {
+  std::vector<const T*> value(p.num_registers);
+  T* scratch = Scratch<T>(static_cast<size_t>(p.num_registers) * kChunk);
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const int64_t len = std::min(kChunk, n - start);
+    BindLeaves(p, start, x, betas, value);
+    for (const Instruction& in : p.code) {
+      // The last instruction computes the output: it writes straight into y.
+      T* out = in.out == p.output ? y + start : scratch + in.out * kChunk;
+      const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
+      formulas::VisitFormula(in.op, [&](auto formula) {
+        using F = decltype(formula);
+        if constexpr (F::kArity == 1) {
+          UnaryForward<F>(len, value[in.a], beta, out);
+        } else {
+          BinaryForward<F>(len, value[in.a], value[in.b], beta, out);
+        }
+      });
+      value[in.out] = out;
+    }
+    if (p.code.empty()) std::copy(value[p.output], value[p.output] + len, y + start);
+  }
+}
+
+template <class T>
+void EvaluateBackward(const ProgramCode& p, int64_t n, const T* x, const T* const* betas,
+                      const T* grad_y, T* grad_x, T* const* grad_betas) {
+  std::vector<const T*> value(p.num_registers);
+  std::vector<T*> adjoint(p.num_registers);
+  T* scratch = Scratch<T>(2 * static_cast<size_t>(p.num_registers) * kChunk);
+  T* const adjoint_scratch = scratch + p.num_registers * kChunk;
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const int64_t len = std::min(kChunk, n - start);
+    // Recompute the chunk's forward values.
+    BindLeaves(p, start, x, betas, value);
+    for (const Instruction& in : p.code) {
+      T* out = scratch + in.out * kChunk;
+      const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
+      formulas::VisitFormula(in.op, [&](auto formula) {
+        using F = decltype(formula);
+        if constexpr (F::kArity == 1) {
+          UnaryForward<F>(len, value[in.a], beta, out);
+        } else {
+          BinaryForward<F>(len, value[in.a], value[in.b], beta, out);
+        }
+      });
+      value[in.out] = out;
+    }
+    // Adjoints live in scratch, except the betas' (straight into grad_betas), a lone use of x's
+    // (straight into grad_x) and the root's (read from grad_y).
+    for (int r = 0; r < p.num_registers; ++r) adjoint[r] = adjoint_scratch + r * kChunk;
+    for (int k = 0; k < p.num_betas(); ++k) {
+      if (p.beta_leaf_register[k] >= 0) adjoint[p.beta_leaf_register[k]] = grad_betas[k] + start;
+    }
+    if (p.input_registers.size() == 1) adjoint[p.input_registers[0]] = grad_x + start;
+    if (p.code.empty()) {
+      std::copy(grad_y + start, grad_y + start + len, adjoint[p.output]);
+    } else {
+      adjoint[p.output] = const_cast<T*>(grad_y + start);  // only ever read
+    }
+    for (auto it = p.code.rbegin(); it != p.code.rend(); ++it) {
+      const Instruction& in = *it;
+      const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
+      T* grad_beta = in.beta >= 0 ? grad_betas[in.beta] + start : nullptr;
+      formulas::VisitFormula(in.op, [&](auto formula) {
+        using F = decltype(formula);
+        if constexpr (F::kArity == 1) {
+          UnaryBackward<F>(len, value[in.a], value[in.out], beta, adjoint[in.out],
+                           adjoint[in.a], grad_beta);
+        } else {
+          BinaryBackward<F>(len, value[in.a], value[in.b], value[in.out], beta, adjoint[in.out],
+                            adjoint[in.a], adjoint[in.b], grad_beta);
+        }
+      });
+    }
+    SumInputAdjoints(p, len, adjoint, grad_x + start);
+  }
+}
+
+}  // namespace
+}  // namespace actsearch::detail
