@@ -94,8 +94,7 @@ void Forward(const Program& program, const Layout& layout, const T* x, const T* 
     FillBetas(layout, betas, num_betas, block, 0, arrays, pointers);
     for (int64_t b = begin; b < end; ++b) {
       const int64_t offset = b * block;
-      program.Forward<T>(std::min(block, numel - offset), x + offset, pointers.data(),
-                         y + offset);
+      program.Forward<T>(std::min(block, numel - offset), x + offset, pointers.data(), y + offset);
     }
   });
 }
@@ -110,9 +109,8 @@ void Backward(const Program& program, const Layout& layout, const T* x, const T*
     std::lock_guard<std::mutex> lock(merge);
     for (size_t i = 0; i < partial.size(); ++i) grad_betas[i] += partial[i];
   };
-  const int64_t block = layout.plane > 0
-                            ? layout.plane
-                            : std::max<int64_t>(1, kBlockTarget / channels) * channels;
+  const int64_t block =
+      layout.plane > 0 ? layout.plane : std::max<int64_t>(1, kBlockTarget / channels) * channels;
   const int64_t blocks = (numel + block - 1) / block;
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
     std::vector<std::vector<T>> arrays;

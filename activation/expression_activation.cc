@@ -5,7 +5,8 @@
 namespace actsearch {
 
 ExpressionActivationImpl::ExpressionActivationImpl(ExpressionActivationOptions options)
-    : options_(std::move(options)), compiled_(c10::make_intrusive<CompiledExpression>(options_.expr())) {
+    : options_(std::move(options)),
+      compiled_(c10::make_intrusive<CompiledExpression>(options_.expr())) {
   const std::vector<double>& initial = compiled_->program.initial_betas();
   torch::Tensor betas = torch::empty({static_cast<int64_t>(initial.size()), options_.channels()});
   for (size_t k = 0; k < initial.size(); ++k) betas[k].fill_(initial[k]);

@@ -40,7 +40,8 @@ class FusedFunction : public torch::autograd::Function<FusedFunction> {
     if (betas.numel() > 0) inputs.push_back(betas_leaf);
     auto g = torch::autograd::grad({y}, inputs, {grads[0]}, /*retain_graph=*/false,
                                    /*create_graph=*/false, /*allow_unused=*/true);
-    torch::Tensor grad_betas = betas.numel() > 0 && g[1].defined() ? g[1] : torch::zeros_like(betas);
+    torch::Tensor grad_betas =
+        betas.numel() > 0 && g[1].defined() ? g[1] : torch::zeros_like(betas);
     torch::Tensor grad_x = g[0].defined() ? g[0] : torch::zeros_like(x);
     return {grad_x, grad_betas, torch::Tensor()};
   }

@@ -31,7 +31,7 @@ struct Gradients {
 
 // Runs y = f(x) and backward of sum(y * weight).
 Gradients Differentiate(const Expr& e, torch::Tensor x, torch::Tensor betas, bool fused,
-              const torch::Tensor& weight) {
+                        const torch::Tensor& weight) {
   x = x.detach().requires_grad_(true);
   betas = betas.detach().requires_grad_(true);
   torch::Tensor y;
@@ -113,7 +113,8 @@ TEST(FusedActivation, KeepsOnlyTheInputAndBetasForBackward) {
   // One autograd node whose edges lead to x and betas alone: no per-operator intermediates.
   ASSERT_TRUE(y.grad_fn());
   EXPECT_EQ(y.grad_fn()->next_edges().size(), 2u);
-  EXPECT_EQ(y.grad_fn()->next_edges()[0].function, torch::autograd::impl::gradient_edge(x).function);
+  EXPECT_EQ(y.grad_fn()->next_edges()[0].function,
+            torch::autograd::impl::gradient_edge(x).function);
 }
 
 TEST(FusedActivation, GradientsMatchFiniteDifferencesInDoublePrecision) {

@@ -63,8 +63,8 @@ class TorchEvaluator {
       case OpId::kMul: return a * b;
       case OpId::kSub: return a - b;
       case OpId::kDiv: {
-        const torch::Tensor eps = torch::where(b >= 0, torch::full_like(b, kEps),
-                                               torch::full_like(b, -kEps));
+        const torch::Tensor eps =
+            torch::where(b >= 0, torch::full_like(b, kEps), torch::full_like(b, -kEps));
         return a / (b + eps);
       }
       case OpId::kMax: return torch::where(a >= b, a, b);

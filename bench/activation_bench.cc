@@ -4,6 +4,8 @@
 //
 // Variants run interleaved, one iteration each per round, so that drift in the machine's
 // speed touches them all alike; the table reports each one's median and its ratio to ReLU's.
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,8 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "activation/expression_activation.h"
 #include "activation/torch_compat.h"
@@ -84,8 +84,7 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--channels-last")) {
       channels_last = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--shape N,C,H,W] [--rounds R] [--channels-last]\n",
-                   argv[0]);
+      std::fprintf(stderr, "usage: %s [--shape N,C,H,W] [--rounds R] [--channels-last]\n", argv[0]);
       return 2;
     }
   }
@@ -101,10 +100,10 @@ int main(int argc, char** argv) {
   const std::string swish = "x * sigmoid(beta * x)";
   const std::string two_units = "max(sigmoid(beta * x) * x, tanh(x))";  // a 2-unit candidate
   std::vector<Variant> variants;
-  variants.push_back({"relu (reference)", [](const torch::Tensor& t) { return torch::relu(t); },
-                      {}, {}});
-  variants.push_back({"silu (LibTorch built-in)",
-                      [](const torch::Tensor& t) { return torch::silu(t); }, {}, {}});
+  variants.push_back(
+      {"relu (reference)", [](const torch::Tensor& t) { return torch::relu(t); }, {}, {}});
+  variants.push_back(
+      {"silu (LibTorch built-in)", [](const torch::Tensor& t) { return torch::silu(t); }, {}, {}});
   variants.push_back(Expression("swish", swish, channels, true));
   variants.push_back(Expression("swish", swish, channels, false));
   variants.push_back(Expression("2-unit", two_units, channels, true));
@@ -118,7 +117,8 @@ int main(int argc, char** argv) {
   }
 
   std::printf("activation forward+backward, shape [");
-  for (size_t i = 0; i < shape.size(); ++i) std::printf("%s%lld", i ? ", " : "", (long long)shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i)
+    std::printf("%s%lld", i ? ", " : "", (long long)shape[i]);
   std::printf("] float32 %s, LibTorch %s, %d threads, %d rounds, kernels: %s\n",
               channels_last ? "channels_last" : "contiguous",
               actsearch::compat::TorchVersion().c_str(), torch::get_num_threads(), rounds,

@@ -42,14 +42,13 @@ struct SpaceFlags {
 };
 
 void AddSpaceOptions(po::options_description& options, SpaceFlags& flags) {
-  options.add_options()
-      ("units", po::value(&flags.units)->default_value(1), "number of core units")
-      ("unary", po::value(&flags.unary)->default_value("all"),
-       "unary tokens allowed, comma-separated (see `actsearch space ops`)")
-      ("binary", po::value(&flags.binary)->default_value("all"),
-       "binary operators allowed, comma-separated")
-      ("config", po::value(&flags.config),
-       "read the space from this search configuration (text protobuf) instead");
+  options.add_options()("units", po::value(&flags.units)->default_value(1), "number of core units")(
+      "unary", po::value(&flags.unary)->default_value("all"),
+      "unary tokens allowed, comma-separated (see `actsearch space ops`)")(
+      "binary", po::value(&flags.binary)->default_value("all"),
+      "binary operators allowed, comma-separated")(
+      "config", po::value(&flags.config),
+      "read the space from this search configuration (text protobuf) instead");
 }
 
 Space MakeSpace(const SpaceFlags& flags) {
@@ -121,21 +120,22 @@ Expr ParseExpression(const std::string& text) {
   }
 }
 
-void PrintCandidateTable(const Candidate& c) {
+// One line per candidate: an aligned row, or a JSON object.
+void PrintCandidate(const Space& space, const Candidate& c, const std::string& format) {
+  if (format == "json") {
+    JsonObject o;
+    o.Add("index", c.index);
+    o.Add("expression", c.text);
+    o.Add("tokens", space.TokensToString(c.tokens));
+    o.Add("fingerprint", FingerprintToHex(c.fingerprint));
+    o.Add("screen", VerdictName(c.screen.verdict));
+    if (!c.screen.accepted()) o.Add("reason", c.screen.reason);
+    std::cout << o.str() << "\n";
+    return;
+  }
   std::printf("%12llu  %s  %-10s  %s\n", static_cast<unsigned long long>(c.index),
               FingerprintToHex(c.fingerprint).c_str(), VerdictName(c.screen.verdict),
               c.text.c_str());
-}
-
-void PrintCandidateJson(const Space& space, const Candidate& c) {
-  JsonObject o;
-  o.Add("index", c.index);
-  o.Add("expression", c.text);
-  o.Add("tokens", space.TokensToString(c.tokens));
-  o.Add("fingerprint", FingerprintToHex(c.fingerprint));
-  o.Add("screen", VerdictName(c.screen.verdict));
-  if (!c.screen.accepted()) o.Add("reason", c.screen.reason);
-  std::cout << o.str() << "\n";
 }
 
 int Count(const std::vector<std::string>& args) {
@@ -145,10 +145,10 @@ int Count(const std::vector<std::string>& args) {
   std::string format = "table";
   po::options_description options("count options");
   AddSpaceOptions(options, flags);
-  options.add_options()
-      ("distinct", po::bool_switch(&distinct), "screen and dedup every candidate, report classes")
-      ("limit", po::value(&limit), "with --distinct: walk only the first N candidates")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+  options.add_options()("distinct", po::bool_switch(&distinct),
+                        "screen and dedup every candidate, report classes")(
+      "limit", po::value(&limit), "with --distinct: walk only the first N candidates")(
+      "format", po::value(&format)->default_value("table"), "table or json");
   if (!ParseOptions(args, options, {}, "actsearch space count [options]")) return kExitOk;
   CheckFormat(format);
   const Space space = MakeSpace(flags);
@@ -196,12 +196,11 @@ int List(const std::vector<std::string>& args) {
   std::string format = "table";
   po::options_description options("list options");
   AddSpaceOptions(options, flags);
-  options.add_options()
-      ("offset", po::value(&offset)->default_value(0), "first index to show")
-      ("limit", po::value(&limit)->default_value(50), "how many to show")
-      ("distinct", po::bool_switch(&distinct),
-       "only accepted candidates, the first of each functional class")
-      ("format", po::value(&format)->default_value("table"), "table or json (one object a line)");
+  options.add_options()("offset", po::value(&offset)->default_value(0), "first index to show")(
+      "limit", po::value(&limit)->default_value(50), "how many to show")(
+      "distinct", po::bool_switch(&distinct),
+      "only accepted candidates, the first of each functional class")(
+      "format", po::value(&format)->default_value("table"), "table or json (one object a line)");
   if (!ParseOptions(args, options, {}, "actsearch space list [options]")) return kExitOk;
   CheckFormat(format);
   const Space space = MakeSpace(flags);
@@ -213,11 +212,7 @@ int List(const std::vector<std::string>& args) {
     const Candidate c = AnalyzeCandidate(space, index);
     if (distinct && (!c.screen.accepted() || !classes.Insert(c.fingerprint))) continue;
     if (index < offset) continue;
-    if (format == "json") {
-      PrintCandidateJson(space, c);
-    } else {
-      PrintCandidateTable(c);
-    }
+    PrintCandidate(space, c, format);
     ++shown;
   }
   return kExitOk;
@@ -231,11 +226,10 @@ int Sample(const std::vector<std::string>& args) {
   std::string format = "table";
   po::options_description options("sample options");
   AddSpaceOptions(options, flags);
-  options.add_options()
-      ("count", po::value(&count)->default_value(10), "how many candidates")
-      ("seed", po::value(&seed)->default_value(1), "random seed")
-      ("accepted", po::bool_switch(&accepted_only), "draw again until screening accepts")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+  options.add_options()("count", po::value(&count)->default_value(10), "how many candidates")(
+      "seed", po::value(&seed)->default_value(1), "random seed")(
+      "accepted", po::bool_switch(&accepted_only), "draw again until screening accepts")(
+      "format", po::value(&format)->default_value("table"), "table or json");
   if (!ParseOptions(args, options, {}, "actsearch space sample [options]")) return kExitOk;
   CheckFormat(format);
   const Space space = MakeSpace(flags);
@@ -245,11 +239,7 @@ int Sample(const std::vector<std::string>& args) {
   for (int drawn = 0; drawn < count;) {
     const Candidate c = AnalyzeCandidate(space, pick(rng));
     if (accepted_only && !c.screen.accepted()) continue;
-    if (format == "json") {
-      PrintCandidateJson(space, c);
-    } else {
-      PrintCandidateTable(c);
-    }
+    PrintCandidate(space, c, format);
     ++drawn;
   }
   return kExitOk;
@@ -261,11 +251,11 @@ int Eval(const std::vector<std::string>& args) {
   std::string betas_text;
   std::string format = "table";
   po::options_description options("eval options");
-  options.add_options()
-      ("expression", po::value(&text)->required(), "the expression, e.g. 'cos(x) - x'")
-      ("points", po::value(&points_text)->default_value(points_text), "comma-separated inputs")
-      ("beta", po::value(&betas_text), "beta values, comma-separated (default: initial values)")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+  options.add_options()("expression", po::value(&text)->required(),
+                        "the expression, e.g. 'cos(x) - x'")(
+      "points", po::value(&points_text)->default_value(points_text), "comma-separated inputs")(
+      "beta", po::value(&betas_text), "beta values, comma-separated (default: initial values)")(
+      "format", po::value(&format)->default_value("table"), "table or json");
   po::positional_options_description positional;
   positional.add("expression", 1);
   if (!ParseOptions(args, options, positional, "actsearch space eval EXPRESSION [options]")) {
@@ -356,8 +346,7 @@ int Encode(const std::vector<std::string>& args) {
   const std::optional<std::vector<int>> tokens = space.Encode(e);
   if (!tokens) {
     std::cerr << "actsearch: '" << ToString(e) << "' is not reachable in this space ("
-              << space.spec().units << " unit(s)); try --units " << space.spec().units + 1
-              << "\n";
+              << space.spec().units << " unit(s)); try --units " << space.spec().units + 1 << "\n";
     return kExitFailure;
   }
   std::cout << space.TokensToString(*tokens) << "\n";

@@ -37,9 +37,9 @@ class ClassSet {
 };
 
 struct SpaceSummary {
-  uint64_t candidates = 0;         // token sequences walked
-  uint64_t accepted = 0;           // passed screening
-  uint64_t distinct = 0;           // fingerprint classes among the accepted
+  uint64_t candidates = 0;                   // token sequences walked
+  uint64_t accepted = 0;                     // passed screening
+  uint64_t distinct = 0;                     // fingerprint classes among the accepted
   std::map<std::string, uint64_t> screened;  // by verdict name
 };
 

@@ -82,10 +82,9 @@ ACTSEARCH_FORMULA T Sign(T x) {
 template <class T>
 ACTSEARCH_FORMULA T SincSeries(T a) {
   const T a2 = a * a;
-  return T(1) +
-         a2 * (T(-1.0 / 6) +
-               a2 * (T(1.0 / 120) +
-                     a2 * (T(-1.0 / 5040) + a2 * (T(1.0 / 362880) + a2 * T(-1.0 / 39916800)))));
+  return T(1) + a2 * (T(-1.0 / 6) +
+                      a2 * (T(1.0 / 120) + a2 * (T(-1.0 / 5040) + a2 * (T(1.0 / 362880) +
+                                                                        a2 * T(-1.0 / 39916800)))));
 }
 template <class T>
 ACTSEARCH_FORMULA T SincSlopeSeries(T a) {
@@ -101,22 +100,23 @@ ACTSEARCH_FORMULA T Step(bool condition) {
 
 // Unary operators: Value(a, beta), DA(a, y, beta) = dy/da, DBeta(a, y, beta) = dy/dbeta.
 // y is the already computed value, reused where the derivative needs it.
-#define ACTSEARCH_UNARY(Name, has_beta, value, da, dbeta) \
-  struct Name {                                           \
-    static constexpr int kArity = 1;                      \
-    static constexpr bool kHasBeta = has_beta;            \
-    template <class T>                                    \
-    static ACTSEARCH_FORMULA T Value(T a, [[maybe_unused]] T beta) {        \
-      return value;                                       \
-    }                                                     \
-    template <class T>                                    \
+#define ACTSEARCH_UNARY(Name, has_beta, value, da, dbeta)                               \
+  struct Name {                                                                         \
+    static constexpr int kArity = 1;                                                    \
+    static constexpr bool kHasBeta = has_beta;                                          \
+    template <class T>                                                                  \
+    static ACTSEARCH_FORMULA T Value(T a, [[maybe_unused]] T beta) {                    \
+      return value;                                                                     \
+    }                                                                                   \
+    template <class T>                                                                  \
     static ACTSEARCH_FORMULA T DA(T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
-      return da;                                          \
-    }                                                     \
-    template <class T>                                    \
-    static ACTSEARCH_FORMULA T DBeta([[maybe_unused]] T a, [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
-      return dbeta;                                       \
-    }                                                     \
+      return da;                                                                        \
+    }                                                                                   \
+    template <class T>                                                                  \
+    static ACTSEARCH_FORMULA T DBeta([[maybe_unused]] T a, [[maybe_unused]] T y,        \
+                                     [[maybe_unused]] T beta) {                         \
+      return dbeta;                                                                     \
+    }                                                                                   \
   };
 
 // clang-format off
@@ -152,29 +152,29 @@ ACTSEARCH_UNARY(Erf, false, std::erf(a), T(1.1283791670955126) * Exp(-a * a), T(
 #undef ACTSEARCH_UNARY
 
 // Binary operators: Value(a, b, beta) and the partials DA, DB, DBeta given y.
-#define ACTSEARCH_BINARY(Name, has_beta, value, da, db, dbeta)                          \
-  struct Name {                                                                         \
-    static constexpr int kArity = 2;                                                    \
-    static constexpr bool kHasBeta = has_beta;                                          \
-    template <class T>                                                                  \
-    static ACTSEARCH_FORMULA T Value(T a, T b, [[maybe_unused]] T beta) {                                 \
-      return value;                                                                     \
-    }                                                                                   \
-    template <class T>                                                                  \
-    static ACTSEARCH_FORMULA T DA([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
-                [[maybe_unused]] T beta) {                                              \
-      return da;                                                                        \
-    }                                                                                   \
-    template <class T>                                                                  \
-    static ACTSEARCH_FORMULA T DB([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,       \
-                [[maybe_unused]] T beta) {                                              \
-      return db;                                                                        \
-    }                                                                                   \
-    template <class T>                                                                  \
-    static ACTSEARCH_FORMULA T DBeta([[maybe_unused]] T a, [[maybe_unused]] T b, [[maybe_unused]] T y,    \
-                   [[maybe_unused]] T beta) {                                           \
-      return dbeta;                                                                     \
-    }                                                                                   \
+#define ACTSEARCH_BINARY(Name, has_beta, value, da, db, dbeta)                        \
+  struct Name {                                                                       \
+    static constexpr int kArity = 2;                                                  \
+    static constexpr bool kHasBeta = has_beta;                                        \
+    template <class T>                                                                \
+    static ACTSEARCH_FORMULA T Value(T a, T b, [[maybe_unused]] T beta) {             \
+      return value;                                                                   \
+    }                                                                                 \
+    template <class T>                                                                \
+    static ACTSEARCH_FORMULA T DA([[maybe_unused]] T a, [[maybe_unused]] T b,         \
+                                  [[maybe_unused]] T y, [[maybe_unused]] T beta) {    \
+      return da;                                                                      \
+    }                                                                                 \
+    template <class T>                                                                \
+    static ACTSEARCH_FORMULA T DB([[maybe_unused]] T a, [[maybe_unused]] T b,         \
+                                  [[maybe_unused]] T y, [[maybe_unused]] T beta) {    \
+      return db;                                                                      \
+    }                                                                                 \
+    template <class T>                                                                \
+    static ACTSEARCH_FORMULA T DBeta([[maybe_unused]] T a, [[maybe_unused]] T b,      \
+                                     [[maybe_unused]] T y, [[maybe_unused]] T beta) { \
+      return dbeta;                                                                   \
+    }                                                                                 \
   };
 
 template <class T>

@@ -93,8 +93,8 @@ TEST(Conformance, FiniteValueAndGradientEverywhereExceptOverflow) {
   // finite for every finite input, including at its singular points.
   const std::set<OpId> overflow = {OpId::kExp, OpId::kSinh, OpId::kCosh, OpId::kSquare,
                                    OpId::kCube};
-  const std::vector<double> points = {-1e30, -1e3, -20, -1e-3, -1e-300, 0.0, 1e-300, 1e-3,
-                                      std::asin(-1e-3), 20, 1e3, 1e30};
+  const std::vector<double> points = {
+      -1e30, -1e3, -20, -1e-3, -1e-300, 0.0, 1e-300, 1e-3, std::asin(-1e-3), 20, 1e3, 1e30};
   for (const Expr& e : OneExpressionPerOperator()) {
     if (overflow.count(e->op)) continue;
     const Program p(e);

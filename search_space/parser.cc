@@ -119,8 +119,10 @@ class Parser {
       return e;
     }
     if (token_.kind == Token::kNumber) {
-      Fail("numbers are not part of the grammar (only 0 as an argument of max or min, and the "
-           "exponents 2 and 3); found " + Describe());
+      Fail(
+          "numbers are not part of the grammar (only 0 as an argument of max or min, and the "
+          "exponents 2 and 3); found " +
+          Describe());
     }
     if (token_.kind != Token::kName) {
       Fail("expected x, beta, a function or '(', found " + Describe());

@@ -11,9 +11,9 @@ namespace {
 
 // The paper's Figure 3 functions and ReLU, written as users write them.
 const std::vector<std::string> kFigure3 = {
-    "x * sigmoid(beta * x)", "max(x, sigmoid(x))", "cos(x) - x",     "min(x, sin(x))",
-    "atan(x)^2 - x",         "max(x, tanh(x))",    "sinc(x) + x",    "x * asinh(x)^2",
-    "relu(x)",
+    "x * sigmoid(beta * x)", "max(x, sigmoid(x))", "cos(x) - x",
+    "min(x, sin(x))",        "atan(x)^2 - x",      "max(x, tanh(x))",
+    "sinc(x) + x",           "x * asinh(x)^2",     "relu(x)",
 };
 
 TEST(Parser, PrinterRoundTripsTheFigure3Functions) {

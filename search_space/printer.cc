@@ -52,14 +52,41 @@ void PrintBody(const Expr& e, std::string& out) {
   switch (e->op) {
     case OpId::kInput: out.append("x"); return;
     case OpId::kBeta: out.append("beta"); return;
-    case OpId::kNeg: out.append("-"); Print(e->a, kNegation, out); return;
-    case OpId::kSquare: Print(e->a, kPrimary, out); out.append("^2"); return;
-    case OpId::kCube: Print(e->a, kPrimary, out); out.append("^3"); return;
-    case OpId::kScale: out.append("beta * "); Print(e->a, kPower, out); return;
-    case OpId::kShift: Print(e->a, kSum, out); out.append(" + beta"); return;
-    case OpId::kLogAbs: out.append("log(abs("); Print(e->a, kSum, out); out.append("))"); return;
-    case OpId::kMin0: out.append("min("); Print(e->a, kSum, out); out.append(", 0)"); return;
-    case OpId::kGaussian: out.append("exp(-"); Print(e->a, kPrimary, out); out.append("^2)"); return;
+    case OpId::kNeg:
+      out.append("-");
+      Print(e->a, kNegation, out);
+      return;
+    case OpId::kSquare:
+      Print(e->a, kPrimary, out);
+      out.append("^2");
+      return;
+    case OpId::kCube:
+      Print(e->a, kPrimary, out);
+      out.append("^3");
+      return;
+    case OpId::kScale:
+      out.append("beta * ");
+      Print(e->a, kPower, out);
+      return;
+    case OpId::kShift:
+      Print(e->a, kSum, out);
+      out.append(" + beta");
+      return;
+    case OpId::kLogAbs:
+      out.append("log(abs(");
+      Print(e->a, kSum, out);
+      out.append("))");
+      return;
+    case OpId::kMin0:
+      out.append("min(");
+      Print(e->a, kSum, out);
+      out.append(", 0)");
+      return;
+    case OpId::kGaussian:
+      out.append("exp(-");
+      Print(e->a, kPrimary, out);
+      out.append("^2)");
+      return;
     case OpId::kAdd: PrintInfix(e->a, " + ", e->b, kSum, kNegation, out); return;
     case OpId::kSub: PrintInfix(e->a, " - ", e->b, kSum, kNegation, out); return;
     case OpId::kMul: PrintInfix(e->a, " * ", e->b, kProduct, kPower, out); return;

@@ -64,15 +64,13 @@ void Program::Backward<double>(int64_t n, const double* x, const double* const* 
 }
 
 template <>
-void Program::Forward<float>(int64_t n, const float* x, const float* const* betas,
-                             float* y) const {
+void Program::Forward<float>(int64_t n, const float* x, const float* const* betas, float* y) const {
   BestFloatKernels().forward(code_, n, x, betas, y);
 }
 
 template <>
 void Program::Backward<float>(int64_t n, const float* x, const float* const* betas,
-                              const float* grad_y, float* grad_x,
-                              float* const* grad_betas) const {
+                              const float* grad_y, float* grad_x, float* const* grad_betas) const {
   BestFloatKernels().backward(code_, n, x, betas, grad_y, grad_x, grad_betas);
 }
 

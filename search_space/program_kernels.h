@@ -52,9 +52,9 @@ void UnaryBackward(int64_t n, const T* __restrict a, const T* __restrict y,
 }
 
 template <class F, class T>
-void BinaryBackward(int64_t n, const T* __restrict a, const T* __restrict b,
-                    const T* __restrict y, const T* __restrict beta, const T* __restrict gy,
-                    T* __restrict ga, T* __restrict gb, T* __restrict gbeta) {
+void BinaryBackward(int64_t n, const T* __restrict a, const T* __restrict b, const T* __restrict y,
+                    const T* __restrict beta, const T* __restrict gy, T* __restrict ga,
+                    T* __restrict gb, T* __restrict gbeta) {
   if constexpr (F::kHasBeta) {
     for (int64_t i = 0; i < n; ++i) {
       ga[i] = gy[i] * F::DA(a[i], b[i], y[i], beta[i]);
@@ -104,27 +104,34 @@ T* Scratch(size_t size) {
   return buffer.data();
 }
 
+// Runs the instructions over one chunk of `len` elements starting at `start`; `output` is
+// where the root's values go (null: into scratch like every other register).
+template <class T>
+void ComputeChunk(const ProgramCode& p, int64_t start, int64_t len, const T* x,
+                  const T* const* betas, T* scratch, T* output, std::vector<const T*>& value) {
+  BindLeaves(p, start, x, betas, value);
+  for (const Instruction& in : p.code) {
+    T* out = in.out == p.output && output ? output : scratch + in.out * kChunk;
+    const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
+    formulas::VisitFormula(in.op, [&](auto formula) {
+      using F = decltype(formula);
+      if constexpr (F::kArity == 1) {
+        UnaryForward<F>(len, value[in.a], beta, out);
+      } else {
+        BinaryForward<F>(len, value[in.a], value[in.b], beta, out);
+      }
+    });
+    value[in.out] = out;
+  }
+}
+
 template <class T>
 void EvaluateForward(const ProgramCode& p, int64_t n, const T* x, const T* const* betas, T* y) {
   std::vector<const T*> value(p.num_registers);
   T* scratch = Scratch<T>(static_cast<size_t>(p.num_registers) * kChunk);
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t len = std::min(kChunk, n - start);
-    BindLeaves(p, start, x, betas, value);
-    for (const Instruction& in : p.code) {
-      // The last instruction computes the output: it writes straight into y.
-      T* out = in.out == p.output ? y + start : scratch + in.out * kChunk;
-      const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
-      formulas::VisitFormula(in.op, [&](auto formula) {
-        using F = decltype(formula);
-        if constexpr (F::kArity == 1) {
-          UnaryForward<F>(len, value[in.a], beta, out);
-        } else {
-          BinaryForward<F>(len, value[in.a], value[in.b], beta, out);
-        }
-      });
-      value[in.out] = out;
-    }
+    ComputeChunk(p, start, len, x, betas, scratch, y + start, value);
     if (p.code.empty()) std::copy(value[p.output], value[p.output] + len, y + start);
   }
 }
@@ -138,21 +145,7 @@ void EvaluateBackward(const ProgramCode& p, int64_t n, const T* x, const T* cons
   T* const adjoint_scratch = scratch + p.num_registers * kChunk;
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t len = std::min(kChunk, n - start);
-    // Recompute the chunk's forward values.
-    BindLeaves(p, start, x, betas, value);
-    for (const Instruction& in : p.code) {
-      T* out = scratch + in.out * kChunk;
-      const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
-      formulas::VisitFormula(in.op, [&](auto formula) {
-        using F = decltype(formula);
-        if constexpr (F::kArity == 1) {
-          UnaryForward<F>(len, value[in.a], beta, out);
-        } else {
-          BinaryForward<F>(len, value[in.a], value[in.b], beta, out);
-        }
-      });
-      value[in.out] = out;
-    }
+    ComputeChunk<T>(p, start, len, x, betas, scratch, nullptr, value);  // recompute forward
     // Adjoints live in scratch, except the betas' (straight into grad_betas), a lone use of x's
     // (straight into grad_x) and the root's (read from grad_y).
     for (int r = 0; r < p.num_registers; ++r) adjoint[r] = adjoint_scratch + r * kChunk;
@@ -172,8 +165,8 @@ void EvaluateBackward(const ProgramCode& p, int64_t n, const T* x, const T* cons
       formulas::VisitFormula(in.op, [&](auto formula) {
         using F = decltype(formula);
         if constexpr (F::kArity == 1) {
-          UnaryBackward<F>(len, value[in.a], value[in.out], beta, adjoint[in.out],
-                           adjoint[in.a], grad_beta);
+          UnaryBackward<F>(len, value[in.a], value[in.out], beta, adjoint[in.out], adjoint[in.a],
+                           grad_beta);
         } else {
           BinaryBackward<F>(len, value[in.a], value[in.b], value[in.out], beta, adjoint[in.out],
                             adjoint[in.a], adjoint[in.b], grad_beta);

@@ -33,13 +33,9 @@ const std::vector<ClosedForm>& Figure3() {
       {"atan(x)^2 - x", [](double x) { return std::atan(x) * std::atan(x) - x; },
        [](double x) { return 2 * std::atan(x) / (1 + x * x) - 1; }},
       {"max(x, tanh(x))", [](double x) { return std::max(x, std::tanh(x)); },
-       [](double x) {
-         return x >= std::tanh(x) ? 1.0 : 1 - std::tanh(x) * std::tanh(x);
-       }},
+       [](double x) { return x >= std::tanh(x) ? 1.0 : 1 - std::tanh(x) * std::tanh(x); }},
       {"sinc(x) + x", [](double x) { return (x == 0 ? 1 : std::sin(x) / x) + x; },
-       [](double x) {
-         return (x == 0 ? 0 : (x * std::cos(x) - std::sin(x)) / (x * x)) + 1;
-       }},
+       [](double x) { return (x == 0 ? 0 : (x * std::cos(x) - std::sin(x)) / (x * x)) + 1; }},
       {"x * asinh(x)^2", [](double x) { return x * std::asinh(x) * std::asinh(x); },
        [](double x) {
          return std::asinh(x) * std::asinh(x) + 2 * x * std::asinh(x) / std::sqrt(x * x + 1);

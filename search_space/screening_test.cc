@@ -10,9 +10,9 @@ namespace {
 ScreenResult ScreenText(const std::string& text) { return Screen(Program(Parse(text))); }
 
 TEST(Screening, AcceptsTheFigure3Functions) {
-  for (const char* text : {"x * sigmoid(beta * x)", "max(x, sigmoid(x))", "cos(x) - x",
-                           "min(x, sin(x))", "atan(x)^2 - x", "max(x, tanh(x))", "sinc(x) + x",
-                           "x * asinh(x)^2", "relu(x)"}) {
+  for (const char* text :
+       {"x * sigmoid(beta * x)", "max(x, sigmoid(x))", "cos(x) - x", "min(x, sin(x))",
+        "atan(x)^2 - x", "max(x, tanh(x))", "sinc(x) + x", "x * asinh(x)^2", "relu(x)"}) {
     const ScreenResult r = ScreenText(text);
     EXPECT_TRUE(r.accepted()) << text << ": " << r.reason;
   }

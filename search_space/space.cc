@@ -252,9 +252,9 @@ std::optional<std::vector<int>> Space::Encode(const Expr& e) const {
   }
   auto shifted = [&](int input) { return input == 0 ? 0 : input + filler; };
   for (const Unit& u : *units) {
-    tokens.insert(tokens.end(), {InputToken(shifted(u.input1)), InputToken(shifted(u.input2)),
-                                 UnaryToken(u.unary1), UnaryToken(u.unary2),
-                                 BinaryToken(u.binary)});
+    tokens.insert(tokens.end(),
+                  {InputToken(shifted(u.input1)), InputToken(shifted(u.input2)),
+                   UnaryToken(u.unary1), UnaryToken(u.unary2), BinaryToken(u.binary)});
   }
   if (!Equal(Decode(tokens), e)) return std::nullopt;
   return tokens;

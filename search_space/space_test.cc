@@ -56,8 +56,9 @@ TEST(Space, DecodesCoreUnits) {
   EXPECT_EQ(ToString(one.Decode(one.TokensFromString("x x scale identity sigmul"))),
             "sigmoid(beta * x) * x");
   const Space two = Units(2);
-  EXPECT_EQ(ToString(two.Decode(two.TokensFromString("x x atan atan mul  y1 x identity identity sub"))),
-            "atan(x) * atan(x) - x");
+  EXPECT_EQ(
+      ToString(two.Decode(two.TokensFromString("x x atan atan mul  y1 x identity identity sub"))),
+      "atan(x) * atan(x) - x");
   EXPECT_THROW(one.TokensFromString("x x identity sin"), std::invalid_argument);
   EXPECT_THROW(one.TokensFromString("y1 x identity sin add"), std::invalid_argument);
   EXPECT_THROW(one.Decode({0, 0, 1, 1, 1}), std::invalid_argument) << "a unary token as binary";
@@ -65,9 +66,9 @@ TEST(Space, DecodesCoreUnits) {
 
 TEST(Space, EncodesWhatItCanReachAndDecodesBackToTheSameTree) {
   const Space one = Units(1);
-  for (const char* text : {"sigmoid(beta * x) * x", "max(x, sigmoid(x))", "cos(x) - x",
-                           "min(x, sin(x))", "max(x, tanh(x))", "sinc(x) + x", "x + beta",
-                           "beta * x", "tanh(x) * x"}) {
+  for (const char* text :
+       {"sigmoid(beta * x) * x", "max(x, sigmoid(x))", "cos(x) - x", "min(x, sin(x))",
+        "max(x, tanh(x))", "sinc(x) + x", "x + beta", "beta * x", "tanh(x) * x"}) {
     const Expr e = Parse(text);
     const auto tokens = one.Encode(e);
     ASSERT_TRUE(tokens.has_value()) << text;
@@ -76,8 +77,8 @@ TEST(Space, EncodesWhatItCanReachAndDecodesBackToTheSameTree) {
   // Two unaries in a row need a second unit.
   EXPECT_FALSE(one.Encode(Parse("x * sigmoid(beta * x)")).has_value());
   const Space two = Units(2);
-  for (const char* text : {"x * sigmoid(beta * x)", "x * (asinh(x) * asinh(x))", "sin(x) + x",
-                           "max(x, x^2) - x"}) {
+  for (const char* text :
+       {"x * sigmoid(beta * x)", "x * (asinh(x) * asinh(x))", "sin(x) + x", "max(x, x^2) - x"}) {
     const Expr e = Parse(text);
     const auto tokens = two.Encode(e);
     ASSERT_TRUE(tokens.has_value()) << text;
