@@ -14,8 +14,12 @@ else()
   find_package(Torch CONFIG REQUIRED)
 endif()
 
+# ATen's at::parallel_for is an inline `#pragma omp parallel`: without OpenMP in our own
+# translation units it silently runs on one thread.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+
 add_library(actsearch_torch INTERFACE)
-target_link_libraries(actsearch_torch INTERFACE ${TORCH_LIBRARIES})
+target_link_libraries(actsearch_torch INTERFACE ${TORCH_LIBRARIES} OpenMP::OpenMP_CXX)
 target_compile_options(actsearch_torch INTERFACE ${TORCH_CXX_FLAGS})
 
 set(ACTSEARCH_TORCH_HAS_CUDA OFF)

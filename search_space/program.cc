@@ -1,21 +1,27 @@
 #include "search_space/program.h"
 
+#include <cstdlib>
+#include <string>
+
 #include "search_space/program_kernels.h"
 #include "search_space/program_kernels_isa.h"
 
 namespace actsearch {
 namespace {
 
+// The widest instruction set this CPU runs, unless ACTSEARCH_FLOAT_ISA (generic, avx2, avx512)
+// asks for a narrower one: for benchmarks and for checking the builds against each other.
 const detail::FloatKernels& BestFloatKernels() {
   static const detail::FloatKernels kernels = [] {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl")) {
-      return detail::Avx512FloatKernels();
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return detail::Avx2FloatKernels();
-    }
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                        __builtin_cpu_supports("avx512vl");
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const char* requested = std::getenv("ACTSEARCH_FLOAT_ISA");
+    const std::string isa = requested ? requested : "";
+    if (isa == "generic") return detail::GenericFloatKernels();
+    if (avx512 && isa != "avx2") return detail::Avx512FloatKernels();
+    if (avx2) return detail::Avx2FloatKernels();
     return detail::GenericFloatKernels();
   }();
   return kernels;

@@ -96,13 +96,28 @@ void SumInputAdjoints(const ProgramCode& p, int64_t len, const std::vector<T*>& 
   }
 }
 
-// Scratch memory reused across calls on the same thread: no allocation per chunk or call.
+// Per-thread working memory, reused across calls: no allocation per call or chunk. It must be
+// thread-local rather than allocated per call: two threads' small heap blocks can share a cache
+// line, and the register table is written for every instruction of every chunk.
 template <class T>
-T* Scratch(size_t size) {
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < size) buffer.resize(size);
-  return buffer.data();
-}
+struct Workspace {
+  std::vector<T> scratch;         // register values, then adjoints, kChunk elements each
+  std::vector<const T*> value;    // where each register's values are
+  std::vector<T*> adjoint;        // where each register's adjoints are
+
+  static Workspace& ForThisThread(const ProgramCode& p, int arrays_per_register) {
+    thread_local Workspace workspace;
+    const size_t registers = static_cast<size_t>(p.num_registers);
+    if (workspace.scratch.size() < arrays_per_register * registers * kChunk) {
+      workspace.scratch.resize(arrays_per_register * registers * kChunk);
+    }
+    if (workspace.value.size() < registers) {
+      workspace.value.resize(registers);
+      workspace.adjoint.resize(registers);
+    }
+    return workspace;
+  }
+};
 
 // Runs the instructions over one chunk of `len` elements starting at `start`; `output` is
 // where the root's values go (null: into scratch like every other register).
@@ -127,8 +142,9 @@ void ComputeChunk(const ProgramCode& p, int64_t start, int64_t len, const T* x,
 
 template <class T>
 void EvaluateForward(const ProgramCode& p, int64_t n, const T* x, const T* const* betas, T* y) {
-  std::vector<const T*> value(p.num_registers);
-  T* scratch = Scratch<T>(static_cast<size_t>(p.num_registers) * kChunk);
+  Workspace<T>& w = Workspace<T>::ForThisThread(p, 1);
+  std::vector<const T*>& value = w.value;
+  T* scratch = w.scratch.data();
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t len = std::min(kChunk, n - start);
     ComputeChunk(p, start, len, x, betas, scratch, y + start, value);
@@ -139,9 +155,10 @@ void EvaluateForward(const ProgramCode& p, int64_t n, const T* x, const T* const
 template <class T>
 void EvaluateBackward(const ProgramCode& p, int64_t n, const T* x, const T* const* betas,
                       const T* grad_y, T* grad_x, T* const* grad_betas) {
-  std::vector<const T*> value(p.num_registers);
-  std::vector<T*> adjoint(p.num_registers);
-  T* scratch = Scratch<T>(2 * static_cast<size_t>(p.num_registers) * kChunk);
+  Workspace<T>& w = Workspace<T>::ForThisThread(p, 2);
+  std::vector<const T*>& value = w.value;
+  std::vector<T*>& adjoint = w.adjoint;
+  T* scratch = w.scratch.data();
   T* const adjoint_scratch = scratch + p.num_registers * kChunk;
   for (int64_t start = 0; start < n; start += kChunk) {
     const int64_t len = std::min(kChunk, n - start);
