@@ -69,6 +69,20 @@ double Sum(const T* values, int64_t n) {
   return total;
 }
 
+// row[c] += the sum of values[r * channels + c] over the rows r of an interleaved block
+// (n is a whole number of rows): one contiguous, vectorisable pass per row.
+template <class T>
+void AddRowsPerChannel(const T* values, int64_t n, int64_t channels, double* row) {
+  thread_local std::vector<T> sums;
+  sums.assign(channels, T(0));
+  T* __restrict s = sums.data();
+  for (int64_t start = 0; start < n; start += channels) {
+    const T* __restrict v = values + start;
+    for (int64_t c = 0; c < channels; ++c) s[c] += v[c];
+  }
+  for (int64_t c = 0; c < channels; ++c) row[c] += s[c];
+}
+
 template <class T>
 void Forward(const Program& program, const Layout& layout, const T* x, const T* betas, T* y,
              int64_t numel) {
@@ -133,7 +147,7 @@ void Backward(const Program& program, const Layout& layout, const T* x, const T*
         if (layout.plane > 0) {
           row[channel] += Sum(g, n);
         } else {
-          for (int64_t i = 0; i < n; ++i) row[i % channels] += g[i];
+          AddRowsPerChannel(g, n, channels, row);
         }
       }
     }
