@@ -1,0 +1,144 @@
+#include "storage/leaderboard.h"
+
+#include <cmath>
+
+#include "storage/results_store.h"
+
+namespace actsearch::storage {
+namespace {
+
+// One pass of window functions: per class, the statistics over all its results, and its
+// best-scoring row (place 1), whose expression names the class.
+constexpr const char* kLeaderboard = R"sql(
+WITH scored AS (
+  SELECT c.fingerprint AS fp, c.expression AS expr,
+         r.validation_accuracy AS v, r.test_accuracy AS t
+  FROM results r
+  JOIN trials tr ON tr.id = r.trial_id
+  JOIN candidates c ON c.id = tr.candidate_id
+  WHERE r.validation_accuracy IS NOT NULL
+    AND tr.state IN (SELECT value FROM json_each(?1))
+    AND (?2 IS NULL OR c.search_id = ?2)
+    AND NOT EXISTS (
+      SELECT 1 FROM json_each(?3) AS wanted
+      WHERE NOT EXISTS (SELECT 1 FROM candidate_operators o
+                        WHERE o.candidate_id = c.id AND o.operator = wanted.value))
+),
+classes AS (
+  SELECT fp, expr,
+         COUNT(*) OVER per_class AS n,
+         AVG(v) OVER per_class AS mean,
+         SUM(v * v) OVER per_class AS sum_squares,
+         MAX(v) OVER per_class AS best,
+         AVG(t) OVER per_class AS mean_test,
+         ROW_NUMBER() OVER (PARTITION BY fp ORDER BY v DESC, expr) AS place
+  FROM scored
+  WINDOW per_class AS (PARTITION BY fp)
+)
+SELECT fp, expr, n, mean, sum_squares, best, mean_test
+FROM classes
+WHERE place = 1 AND n >= ?4
+ORDER BY CASE WHEN ?6 = 'best' THEN best ELSE mean END DESC, best DESC, fp
+LIMIT ?5
+)sql";
+
+constexpr const char* kSearchExists = "SELECT 1 FROM searches WHERE id = ?1";
+
+constexpr const char* kSearches = R"sql(
+SELECT s.id, s.name, s.status, s.seed, s.started_at, s.ended_at,
+  (SELECT COUNT(*) FROM candidates c WHERE c.search_id = s.id),
+  COALESCE(SUM(t.state = 'queued'), 0),
+  COALESCE(SUM(t.state = 'leased'), 0),
+  COALESCE(SUM(t.state IN ('done', 'diverged', 'screened', 'stopped_early')), 0),
+  COALESCE(SUM(t.state = 'failed'), 0),
+  (SELECT MAX(r.validation_accuracy) FROM results r JOIN trials t2 ON t2.id = r.trial_id
+     JOIN candidates c2 ON c2.id = t2.candidate_id
+   WHERE c2.search_id = s.id AND t2.state = 'done')
+FROM searches s
+LEFT JOIN candidates c ON c.search_id = s.id
+LEFT JOIN trials t ON t.candidate_id = c.id
+GROUP BY s.id
+ORDER BY s.id
+)sql";
+
+std::string JsonList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ",";
+    out += "\"";
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += "\"";
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const LeaderboardFilter& filter) {
+  for (const std::string& state : filter.states) {
+    if (!TrialStateFromName(state)) {
+      throw sql::Error("unknown trial state '" + state +
+                           "' (queued, leased, done, failed, diverged, screened, stopped_early)",
+                       0);
+    }
+  }
+  if (filter.search_id) {
+    sql::Statement exists = db.Prepare(kSearchExists);
+    exists.Bind(1, *filter.search_id);
+    if (!exists.Step()) {
+      throw sql::Error(db.path() + ": no search with id " + std::to_string(*filter.search_id), 0);
+    }
+  }
+  sql::Statement query = db.Prepare(kLeaderboard);
+  query.Bind(1, JsonList(filter.states))
+      .Bind(2, filter.search_id)
+      .Bind(3, JsonList(filter.operators))
+      .Bind(4, filter.min_trials)
+      .Bind(5, filter.top)
+      .Bind(6, filter.rank_by == LeaderboardFilter::RankBy::kBest ? "best" : "mean");
+  std::vector<LeaderboardRow> rows;
+  while (query.Step()) {
+    LeaderboardRow row;
+    row.rank = static_cast<int64_t>(rows.size()) + 1;
+    row.fingerprint = query.Text(0);
+    row.expression = query.Text(1);
+    row.trials = query.Int(2);
+    row.mean = query.Double(3);
+    const double sum_squares = query.Double(4);
+    if (row.trials > 1) {
+      const double n = static_cast<double>(row.trials);
+      row.stddev = std::sqrt(std::max(0.0, (sum_squares - n * row.mean * row.mean) / (n - 1)));
+    }
+    row.best = query.Double(5);
+    row.mean_test = query.OptionalDouble(6);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<SearchSummary> ListSearches(sql::Database& db) {
+  sql::Statement query = db.Prepare(kSearches);
+  std::vector<SearchSummary> out;
+  while (query.Step()) {
+    SearchSummary s;
+    s.id = query.Int(0);
+    s.name = query.Text(1);
+    s.status = query.Text(2);
+    s.seed = query.Int(3);
+    s.started_at = query.Double(4);
+    s.ended_at = query.OptionalDouble(5);
+    s.candidates = query.Int(6);
+    s.queued = query.Int(7);
+    s.leased = query.Int(8);
+    s.finished = query.Int(9);
+    s.failed = query.Int(10);
+    s.best_validation = query.OptionalDouble(11);
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace actsearch::storage

@@ -1,0 +1,53 @@
+// Read-side queries: the leaderboard of functionally distinct candidates, and the searches
+// with their progress. They run on a read-only connection beside a live writer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/sqlite.h"
+
+namespace actsearch::storage {
+
+struct LeaderboardFilter {
+  std::optional<int64_t> search_id;            // all searches when unset
+  std::vector<std::string> states = {"done"};  // trial states whose results count
+  std::vector<std::string> operators;          // candidates using all of these
+  int64_t min_trials = 1;                      // repeats (seeds) a class needs
+  int64_t top = 20;
+  enum class RankBy { kMean, kBest } rank_by = RankBy::kMean;
+};
+
+// One functional class (fingerprint): its best-scoring expression, and its results' mean,
+// sample standard deviation, best and count over repeats and equal rewritings.
+struct LeaderboardRow {
+  int64_t rank = 0;
+  std::string fingerprint;
+  std::string expression;
+  int64_t trials = 0;
+  double mean = 0;
+  double stddev = 0;  // 0 with one trial
+  double best = 0;
+  std::optional<double> mean_test;
+};
+
+// Throws sql::Error for an unknown search id or an unknown trial state.
+std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const LeaderboardFilter& filter);
+
+struct SearchSummary {
+  int64_t id = 0;
+  std::string name;
+  std::string status;
+  int64_t seed = 0;
+  double started_at = 0;
+  std::optional<double> ended_at;
+  int64_t candidates = 0;
+  int64_t queued = 0, leased = 0, finished = 0, failed = 0;  // finished: done/diverged/...
+  std::optional<double> best_validation;
+};
+
+std::vector<SearchSummary> ListSearches(sql::Database& db);
+
+}  // namespace actsearch::storage

@@ -1,0 +1,273 @@
+#include "storage/results_store.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "storage/schema.h"
+
+namespace actsearch::storage {
+namespace {
+
+constexpr const char* kTrialStates[] = {"queued",   "leased",   "done",         "failed",
+                                        "diverged", "screened", "stopped_early"};
+constexpr const char* kSearchStatuses[] = {"running", "finished", "stopped", "failed"};
+
+constexpr const char* kInsertSearch =
+    "INSERT INTO searches (name, config, seed, started_at, status) "
+    "VALUES (?1, ?2, ?3, ?4, 'running')";
+constexpr const char* kFinishSearch =
+    "UPDATE searches SET status = ?2, ended_at = ?3 WHERE id = ?1";
+constexpr const char* kInsertCandidate =
+    "INSERT INTO candidates (search_id, expression, fingerprint, tokens, proposed_by, screen, "
+    "screen_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT (search_id, expression) DO NOTHING";
+constexpr const char* kFindCandidate =
+    "SELECT id FROM candidates WHERE search_id = ?1 AND expression = ?2";
+constexpr const char* kInsertOperator =
+    "INSERT OR IGNORE INTO candidate_operators (candidate_id, operator) VALUES (?1, ?2)";
+constexpr const char* kInsertTrial =
+    "INSERT INTO trials (candidate_id, seed, state, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?4)";
+constexpr const char* kUpsertWorker =
+    "INSERT INTO workers (name, capabilities, registered_at, last_seen) VALUES (?1, ?2, ?3, ?3) "
+    "ON CONFLICT (name) DO UPDATE SET capabilities = excluded.capabilities, "
+    "last_seen = excluded.last_seen";
+constexpr const char* kFindWorker = "SELECT id FROM workers WHERE name = ?1";
+constexpr const char* kLeaseTrial =
+    "UPDATE trials SET state = 'leased', worker_id = ?2, lease_deadline = ?3, "
+    "attempt = attempt + 1, updated_at = ?4 WHERE id = ?1 AND state = 'queued'";
+constexpr const char* kRenewLease =
+    "UPDATE trials SET lease_deadline = ?3, updated_at = ?4 "
+    "WHERE id = ?1 AND worker_id = ?2 AND state = 'leased'";
+constexpr const char* kTouchWorker = "UPDATE workers SET last_seen = ?2 WHERE id = ?1";
+constexpr const char* kExpiredLeases =
+    "SELECT id, attempt FROM trials WHERE state = 'leased' AND lease_deadline < ?1";
+constexpr const char* kRequeue =
+    "UPDATE trials SET state = ?2, worker_id = NULL, lease_deadline = NULL, updated_at = ?3 "
+    "WHERE id = ?1";
+constexpr const char* kInsertResult =
+    "INSERT INTO results (trial_id, validation_accuracy, test_accuracy, loss, learning_curve, "
+    "steps, wall_seconds, device, error, recorded_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (trial_id) DO NOTHING";
+constexpr const char* kFinishTrial =
+    "UPDATE trials SET state = ?2, lease_deadline = NULL, updated_at = ?3 WHERE id = ?1";
+constexpr const char* kInsertCheckpoint =
+    "INSERT INTO checkpoints (search_id, kind, step, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kLatestCheckpoint =
+    "SELECT step, data FROM checkpoints WHERE search_id = ?1 AND kind = ?2 "
+    "ORDER BY step DESC, id DESC LIMIT 1";
+constexpr const char* kTrialState = "SELECT state FROM trials WHERE id = ?1";
+
+std::optional<double> Finite(std::optional<double> value) {
+  if (value && !std::isfinite(*value)) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+const char* TrialStateName(TrialState state) { return kTrialStates[static_cast<int>(state)]; }
+
+std::optional<TrialState> TrialStateFromName(const std::string& name) {
+  for (int i = 0; i < 7; ++i) {
+    if (name == kTrialStates[i]) return static_cast<TrialState>(i);
+  }
+  return std::nullopt;
+}
+
+const char* SearchStatusName(SearchStatus status) {
+  return kSearchStatuses[static_cast<int>(status)];
+}
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+ResultsStore::ResultsStore(const std::string& path) : db_(path, sql::OpenMode::kReadWriteCreate) {
+  Migrate(db_);
+}
+
+int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& config,
+                                   int64_t seed) {
+  db_.Prepare(kInsertSearch)
+      .Bind(1, name)
+      .Bind(2, config)
+      .Bind(3, seed)
+      .Bind(4, NowSeconds())
+      .Run();
+  return db_.LastInsertId();
+}
+
+void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status) {
+  db_.Prepare(kFinishSearch)
+      .Bind(1, search_id)
+      .Bind(2, SearchStatusName(status))
+      .Bind(3, NowSeconds())
+      .Run();
+}
+
+int64_t ResultsStore::AddCandidate(const NewCandidate& c) {
+  sql::Transaction transaction(db_);
+  db_.Prepare(kInsertCandidate)
+      .Bind(1, c.search_id)
+      .Bind(2, c.expression)
+      .Bind(3, c.fingerprint)
+      .Bind(4, c.tokens)
+      .Bind(5, c.proposed_by)
+      .Bind(6, c.screen)
+      .Bind(7, c.screen_reason)
+      .Bind(8, NowSeconds())
+      .Run();
+  sql::Statement find = db_.Prepare(kFindCandidate);
+  find.Bind(1, c.search_id).Bind(2, c.expression).Step();
+  const int64_t id = find.Int(0);
+  sql::Statement add_operator = db_.Prepare(kInsertOperator);
+  for (const std::string& op : c.operators) {
+    add_operator.Bind(1, id).Bind(2, op).Run();
+    add_operator.Reset();
+  }
+  transaction.Commit();
+  return id;
+}
+
+int64_t ResultsStore::QueueTrial(int64_t candidate_id, int64_t seed) {
+  db_.Prepare(kInsertTrial)
+      .Bind(1, candidate_id)
+      .Bind(2, seed)
+      .Bind(3, TrialStateName(TrialState::kQueued))
+      .Bind(4, NowSeconds())
+      .Run();
+  return db_.LastInsertId();
+}
+
+int64_t ResultsStore::RecordScreenedTrial(int64_t candidate_id) {
+  sql::Transaction transaction(db_);
+  const double now = NowSeconds();
+  db_.Prepare(kInsertTrial)
+      .Bind(1, candidate_id)
+      .Bind(2, int64_t{0})
+      .Bind(3, TrialStateName(TrialState::kScreened))
+      .Bind(4, now)
+      .Run();
+  const int64_t trial_id = db_.LastInsertId();
+  db_.Prepare(kInsertResult)
+      .Bind(1, trial_id)
+      .Bind(2, 0.0)
+      .BindNull(3)
+      .BindNull(4)
+      .Bind(5, "[]")
+      .Bind(6, int64_t{0})
+      .Bind(7, 0.0)
+      .Bind(8, "")
+      .Bind(9, "screened before training")
+      .Bind(10, now)
+      .Run();
+  transaction.Commit();
+  return trial_id;
+}
+
+int64_t ResultsStore::RegisterWorker(const std::string& name, const std::string& capabilities) {
+  sql::Transaction transaction(db_);
+  db_.Prepare(kUpsertWorker).Bind(1, name).Bind(2, capabilities).Bind(3, NowSeconds()).Run();
+  sql::Statement find = db_.Prepare(kFindWorker);
+  find.Bind(1, name).Step();
+  const int64_t id = find.Int(0);
+  transaction.Commit();
+  return id;
+}
+
+bool ResultsStore::LeaseTrial(int64_t trial_id, int64_t worker_id, double deadline) {
+  sql::Transaction transaction(db_);
+  const double now = NowSeconds();
+  db_.Prepare(kLeaseTrial)
+      .Bind(1, trial_id)
+      .Bind(2, worker_id)
+      .Bind(3, deadline)
+      .Bind(4, now)
+      .Run();
+  const bool leased = db_.Changes() == 1;
+  db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();
+  transaction.Commit();
+  return leased;
+}
+
+bool ResultsStore::RenewLease(int64_t trial_id, int64_t worker_id, double deadline) {
+  sql::Transaction transaction(db_);
+  const double now = NowSeconds();
+  db_.Prepare(kRenewLease)
+      .Bind(1, trial_id)
+      .Bind(2, worker_id)
+      .Bind(3, deadline)
+      .Bind(4, now)
+      .Run();
+  const bool renewed = db_.Changes() == 1;
+  db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();
+  transaction.Commit();
+  return renewed;
+}
+
+std::vector<int64_t> ResultsStore::ExpireLeases(double now, int max_attempts) {
+  sql::Transaction transaction(db_);
+  std::vector<std::pair<int64_t, int64_t>> expired;
+  sql::Statement find = db_.Prepare(kExpiredLeases);
+  find.Bind(1, now);
+  while (find.Step()) expired.emplace_back(find.Int(0), find.Int(1));
+  std::vector<int64_t> touched;
+  sql::Statement requeue = db_.Prepare(kRequeue);
+  for (const auto& [trial_id, attempt] : expired) {
+    const TrialState next = attempt >= max_attempts ? TrialState::kFailed : TrialState::kQueued;
+    requeue.Bind(1, trial_id).Bind(2, TrialStateName(next)).Bind(3, now).Run();
+    requeue.Reset();
+    touched.push_back(trial_id);
+  }
+  transaction.Commit();
+  return touched;
+}
+
+bool ResultsStore::RecordResult(int64_t trial_id, const TrialResult& r) {
+  sql::Transaction transaction(db_);
+  const double now = NowSeconds();
+  db_.Prepare(kInsertResult)
+      .Bind(1, trial_id)
+      .Bind(2, Finite(r.validation_accuracy))
+      .Bind(3, Finite(r.test_accuracy))
+      .Bind(4, Finite(r.loss))
+      .Bind(5, r.learning_curve)
+      .Bind(6, r.steps)
+      .Bind(7, std::isfinite(r.wall_seconds) ? r.wall_seconds : 0.0)
+      .Bind(8, r.device)
+      .Bind(9, r.error)
+      .Bind(10, now)
+      .Run();
+  if (db_.Changes() == 0) return false;  // already recorded: the first report stands
+  db_.Prepare(kFinishTrial).Bind(1, trial_id).Bind(2, TrialStateName(r.state)).Bind(3, now).Run();
+  transaction.Commit();
+  return true;
+}
+
+void ResultsStore::SaveCheckpoint(int64_t search_id, const std::string& kind, int64_t step,
+                                  const std::vector<uint8_t>& data) {
+  db_.Prepare(kInsertCheckpoint)
+      .Bind(1, search_id)
+      .Bind(2, kind)
+      .Bind(3, step)
+      .BindBlob(4, data)
+      .Bind(5, NowSeconds())
+      .Run();
+}
+
+std::optional<Checkpoint> ResultsStore::LatestCheckpoint(int64_t search_id,
+                                                         const std::string& kind) {
+  sql::Statement latest = db_.Prepare(kLatestCheckpoint);
+  latest.Bind(1, search_id).Bind(2, kind);
+  if (!latest.Step()) return std::nullopt;
+  return Checkpoint{latest.Int(0), latest.Blob(1)};
+}
+
+std::optional<TrialState> ResultsStore::StateOf(int64_t trial_id) {
+  sql::Statement state = db_.Prepare(kTrialState);
+  state.Bind(1, trial_id);
+  if (!state.Step()) return std::nullopt;
+  return TrialStateFromName(state.Text(0));
+}
+
+}  // namespace actsearch::storage

@@ -1,0 +1,137 @@
+#include "storage/schema.h"
+
+#include <string>
+#include <vector>
+
+namespace actsearch::storage {
+namespace {
+
+// Version 1: the core tables. Times are Unix seconds (REAL); configs and learning curves are
+// stored as given (text protobuf, JSON).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE searches (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL DEFAULT '',
+  config      TEXT NOT NULL,
+  seed        INTEGER NOT NULL,
+  started_at  REAL NOT NULL,
+  ended_at    REAL,
+  status      TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'failed'))
+);
+CREATE TABLE candidates (
+  id             INTEGER PRIMARY KEY,
+  search_id      INTEGER NOT NULL REFERENCES searches(id),
+  expression     TEXT NOT NULL,
+  fingerprint    TEXT NOT NULL,
+  tokens         TEXT NOT NULL DEFAULT '',
+  proposed_by    TEXT NOT NULL,
+  screen         TEXT NOT NULL,
+  screen_reason  TEXT NOT NULL DEFAULT '',
+  created_at     REAL NOT NULL,
+  UNIQUE (search_id, expression)
+);
+CREATE TABLE workers (
+  id             INTEGER PRIMARY KEY,
+  name           TEXT NOT NULL UNIQUE,
+  capabilities   TEXT NOT NULL DEFAULT '',
+  registered_at  REAL NOT NULL,
+  last_seen      REAL NOT NULL
+);
+CREATE TABLE trials (
+  id              INTEGER PRIMARY KEY,
+  candidate_id    INTEGER NOT NULL REFERENCES candidates(id),
+  seed            INTEGER NOT NULL DEFAULT 0,
+  attempt         INTEGER NOT NULL DEFAULT 0,
+  worker_id       INTEGER REFERENCES workers(id),
+  lease_deadline  REAL,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'failed',
+                                                 'diverged', 'screened', 'stopped_early')),
+  created_at      REAL NOT NULL,
+  updated_at      REAL NOT NULL
+);
+CREATE TABLE results (
+  trial_id             INTEGER PRIMARY KEY REFERENCES trials(id),
+  validation_accuracy  REAL,
+  test_accuracy        REAL,
+  loss                 REAL,
+  learning_curve       TEXT NOT NULL DEFAULT '[]',
+  steps                INTEGER NOT NULL DEFAULT 0,
+  wall_seconds         REAL NOT NULL DEFAULT 0,
+  device               TEXT NOT NULL DEFAULT '',
+  error                TEXT NOT NULL DEFAULT '',
+  recorded_at          REAL NOT NULL
+);
+CREATE TABLE checkpoints (
+  id          INTEGER PRIMARY KEY,
+  search_id   INTEGER NOT NULL REFERENCES searches(id),
+  kind        TEXT NOT NULL,
+  step        INTEGER NOT NULL,
+  data        BLOB NOT NULL,
+  created_at  REAL NOT NULL
+);
+)sql";
+
+// Version 2: the operators each candidate uses (the leaderboard's operator filter), and the
+// indexes the leaderboard and the scheduler query by.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE candidate_operators (
+  candidate_id  INTEGER NOT NULL REFERENCES candidates(id),
+  operator      TEXT NOT NULL,
+  PRIMARY KEY (candidate_id, operator)
+) WITHOUT ROWID;
+CREATE INDEX candidates_by_fingerprint ON candidates (search_id, fingerprint);
+CREATE INDEX trials_by_candidate ON trials (candidate_id, state);
+CREATE INDEX trials_by_state ON trials (state, lease_deadline);
+CREATE INDEX checkpoints_by_search ON checkpoints (search_id, kind, step);
+)sql";
+
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2};
+  return migrations;
+}
+
+bool HasOnlyOurTables(sql::Database& db) {
+  sql::Statement tables = db.Prepare(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  tables.Step();
+  return tables.Int(0) == 0;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+int SchemaVersion(sql::Database& db) {
+  sql::Statement version = db.Prepare("PRAGMA user_version");
+  version.Step();
+  return static_cast<int>(version.Int(0));
+}
+
+void CheckReadable(sql::Database& db) {
+  const int version = SchemaVersion(db);
+  if (version > LatestSchemaVersion()) {
+    throw sql::Error(db.path() + ": written by a newer actsearch (schema version " +
+                         std::to_string(version) + ", this build reads up to " +
+                         std::to_string(LatestSchemaVersion()) + ")",
+                     0);
+  }
+  if (version == 0) {
+    throw sql::Error(db.path() + ": not an actsearch results database (no schema)", 0);
+  }
+}
+
+void Migrate(sql::Database& db, int target) {
+  const int version = SchemaVersion(db);
+  if (version > LatestSchemaVersion()) CheckReadable(db);
+  if (version == 0 && !HasOnlyOurTables(db)) {
+    throw sql::Error(db.path() + ": an SQLite database, but not actsearch's (it has tables)", 0);
+  }
+  for (int next = version + 1; next <= target; ++next) {
+    sql::Transaction transaction(db);
+    db.Execute(Migrations()[next - 1]);
+    db.Execute("PRAGMA user_version = " + std::to_string(next));
+    transaction.Commit();
+  }
+}
+
+}  // namespace actsearch::storage
