@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/results_commands.h"
 #include "cli/space_command.h"
 #include "cli/usage_error.h"
 
@@ -15,10 +16,14 @@ constexpr const char* kUsage = R"(usage: actsearch <command> [options]
 Searches for neural-network activation functions.
 
 commands:
-  space     inspect the search space: count, list, sample, eval, encode, decode, ops
+  space         inspect the search space: count, list, sample, eval, encode, decode, ops
+  leaderboard   the best functionally distinct candidates of a results database
+  searches      the searches in a results database and their progress
+  db            create or migrate (init) or check a results database
 
 Run `actsearch <command> --help` for a command's options.
-Exit codes: 0 success, 1 failure, 2 usage error (bad flags, expression or configuration).
+Exit codes: 0 success, 1 failure (including an unreadable database), 2 usage error (bad
+flags, expression or configuration).
 )";
 
 }  // namespace
@@ -42,6 +47,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (command == "space") return RunSpaceCommand(rest);
+    if (command == "leaderboard") return RunLeaderboardCommand(rest);
+    if (command == "searches") return RunSearchesCommand(rest);
+    if (command == "db") return RunDbCommand(rest);
     throw UsageError("unknown command '" + command + "'; see `actsearch --help`");
   } catch (const UsageError& e) {
     std::cerr << "actsearch: " << e.what() << "\n";

@@ -10,6 +10,7 @@
 #include "cli/config_file.h"
 #include "cli/exit_codes.h"
 #include "cli/json.h"
+#include "cli/options.h"
 #include "cli/usage_error.h"
 #include "search_space/dedup.h"
 #include "search_space/parser.h"
@@ -69,24 +70,6 @@ Space MakeSpace(const SpaceFlags& flags) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-}
-
-// Parses the options; returns false (after printing help) when --help was given.
-bool ParseOptions(const std::vector<std::string>& args, po::options_description& options,
-                  const po::positional_options_description& positional, const char* synopsis) {
-  options.add_options()("help,h", "show this help");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      std::cout << "usage: " << synopsis << "\n\n" << options;
-      return false;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  return true;
 }
 
 void CheckFormat(const std::string& format) {

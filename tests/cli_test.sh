@@ -68,5 +68,53 @@ expect "config bad field" 2 'line 1, column [0-9]+: .*unitz' -- \
 expect "config missing" 2 'nothere.textproto: cannot open' -- \
   "$bin" space count --config "$tmp/nothere.textproto"
 
+# Results databases: created by `db init`, filled here with SQL as a controller would.
+db="$tmp/results.db"
+expect "db init" 0 'schema version 2' -- "$bin" db init --db "$db"
+expect "db init again" 0 'up to date' -- "$bin" db init --db "$db"
+sqlite3 "$db" <<'SQL'
+INSERT INTO searches (id, name, config, seed, started_at, status) VALUES (1, 'demo', '', 1, 0, 'running');
+INSERT INTO candidates (id, search_id, expression, fingerprint, proposed_by, screen, created_at) VALUES
+  (1, 1, 'x * sigmoid(beta * x)', 'swish', 'ppo', 'accepted', 0),
+  (2, 1, 'sigmoid(beta * x) * x', 'swish', 'ppo', 'accepted', 0),
+  (3, 1, 'relu(x)', 'relu', 'manual', 'accepted', 0),
+  (4, 1, 'exp(exp(x))', 'boom', 'ppo', 'accepted', 0);
+INSERT INTO candidate_operators VALUES (1, 'mul'), (1, 'sigmoid'), (1, 'scale'), (3, 'relu');
+INSERT INTO trials (id, candidate_id, seed, state, created_at, updated_at) VALUES
+  (1, 1, 1, 'done', 0, 0), (2, 2, 2, 'done', 0, 0), (3, 3, 1, 'done', 0, 0),
+  (4, 4, 1, 'diverged', 0, 0), (5, 3, 2, 'queued', 0, 0);
+INSERT INTO results (trial_id, validation_accuracy, test_accuracy, recorded_at) VALUES
+  (1, 0.90, 0.89, 0), (2, 0.92, 0.91, 0), (3, 0.88, 0.87, 0), (4, 0.0, NULL, 0);
+SQL
+expect "leaderboard table" 0 '^ +1  91\.00  1\.41  2  92\.00  90\.00  sigmoid\(beta \* x\) \* x  swish$' -- \
+  "$bin" leaderboard --db "$db"
+expect "leaderboard csv" 0 '^1,0\.91,0\.0141[0-9]*,2,0\.92,0\.9,sigmoid\(beta \* x\) \* x,swish$' -- \
+  "$bin" leaderboard --db "$db" --format csv
+expect "leaderboard json" 0 '"expression": "relu\(x\)"' -- "$bin" leaderboard --db "$db" --format json
+expect "leaderboard top" 0 '^\[\{"rank": 1[^]]*\}\]$' -- "$bin" leaderboard --db "$db" --top 1 --format json
+expect "leaderboard operator" 0 'relu\(x\)' -- "$bin" leaderboard --db "$db" --operators relu
+expect "leaderboard diverged" 0 'exp\(exp\(x\)\)' -- \
+  "$bin" leaderboard --db "$db" --states done,diverged
+expect "leaderboard min trials" 0 'swish' -- "$bin" leaderboard --db "$db" --min-trials 2
+expect "searches" 0 '1 +demo +running .* 4 +1 +0 +4 +0 +0\.9200' -- "$bin" searches --db "$db"
+expect "db check" 0 'integrity ok' -- "$bin" db check --db "$db"
+
+# Bad input: one line naming the path, a non-zero exit, nothing modified.
+before="$(sha256sum "$db")"
+expect "unknown search" 1 "results.db: no search with id 9" -- "$bin" leaderboard --db "$db" --search 9
+expect "missing db" 1 "nothere.db: No such file or directory" -- "$bin" leaderboard --db "$tmp/nothere.db"
+[ ! -e "$tmp/nothere.db" ] || { echo "FAIL missing db was created"; failed=$((failed + 1)); }
+mkdir "$tmp/folder.db"
+expect "directory db" 1 "folder.db: is a directory" -- "$bin" searches --db "$tmp/folder.db"
+head -c 20000 /dev/urandom >"$tmp/garbage.db"
+garbage_before="$(sha256sum "$tmp/garbage.db")"
+expect "garbage db" 1 "garbage.db: not an SQLite database" -- "$bin" leaderboard --db "$tmp/garbage.db"
+[ "$(sha256sum "$tmp/garbage.db")" = "$garbage_before" ] || { echo "FAIL garbage modified"; failed=$((failed + 1)); }
+sqlite3 "$tmp/other.db" 'CREATE TABLE recipes (name TEXT)'
+expect "foreign db" 1 "other.db: not an actsearch results database" -- "$bin" leaderboard --db "$tmp/other.db"
+expect "bad format" 2 "--format must be table, csv or json" -- "$bin" leaderboard --db "$db" --format xml
+expect "bad state" 1 "unknown trial state 'finished'" -- "$bin" leaderboard --db "$db" --states finished
+[ "$(sha256sum "$db")" = "$before" ] || { echo "FAIL the database was modified by readers"; failed=$((failed + 1)); }
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
