@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <map>
 #include <mutex>
 
 #include "activation/torch_compat.h"
@@ -118,11 +119,10 @@ void Backward(const Program& program, const Layout& layout, const T* x, const T*
               const T* grad_y, T* grad_x, double* grad_betas, int64_t numel) {
   const int num_betas = program.num_betas();
   const int64_t channels = layout.channels;
+  // Each parallel range's partial sums, added up in range order afterwards: the same
+  // result whichever thread finishes first, so that seeded runs repeat bit for bit.
   std::mutex merge;
-  auto add_to_total = [&](const std::vector<double>& partial) {
-    std::lock_guard<std::mutex> lock(merge);
-    for (size_t i = 0; i < partial.size(); ++i) grad_betas[i] += partial[i];
-  };
+  std::map<int64_t, std::vector<double>> partials;
   const int64_t block =
       layout.plane > 0 ? layout.plane : std::max<int64_t>(1, kBlockTarget / channels) * channels;
   const int64_t blocks = (numel + block - 1) / block;
@@ -151,8 +151,14 @@ void Backward(const Program& program, const Layout& layout, const T* x, const T*
         }
       }
     }
-    if (num_betas > 0) add_to_total(partial);
+    if (num_betas > 0) {
+      std::lock_guard<std::mutex> lock(merge);
+      partials.emplace(begin, std::move(partial));
+    }
   });
+  for (const auto& [begin, partial] : partials) {
+    for (size_t i = 0; i < partial.size(); ++i) grad_betas[i] += partial[i];
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // differ. Everything version-dependent goes through here.
 #pragma once
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #if !defined(TORCH_VERSION_MAJOR)
@@ -20,6 +21,28 @@ inline std::string TorchVersion() {
 // The memory format a tensor is densely laid out in, if it is one of the two we handle.
 inline bool IsChannelsLast(const torch::Tensor& t) {
   return t.dim() == 4 && t.is_contiguous(torch::MemoryFormat::ChannelsLast) && !t.is_contiguous();
+}
+
+// Turns CUDA autocast to `dtype` on or off for the calling thread. The API was renamed between
+// LibTorch 1.13 (set_enabled, set_autocast_gpu_dtype) and 2.x (per-device calls).
+inline void SetCudaAutocast(bool enabled, at::ScalarType dtype = at::kBFloat16) {
+#if TORCH_VERSION_MAJOR >= 2
+  at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled);
+#else
+  at::autocast::set_autocast_gpu_dtype(dtype);
+  at::autocast::set_enabled(enabled);
+#endif
+  if (!enabled) at::autocast::clear_cache();
+}
+
+// Converts a module's 4-D parameters and buffers to channels_last in place (LibTorch's
+// Module::to has no memory-format overload in C++).
+inline void ToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& p : module.parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 }  // namespace actsearch::compat

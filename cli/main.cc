@@ -7,6 +7,7 @@
 #include "cli/exit_codes.h"
 #include "cli/results_commands.h"
 #include "cli/space_command.h"
+#include "cli/train_command.h"
 #include "cli/usage_error.h"
 
 namespace {
@@ -17,6 +18,7 @@ Searches for neural-network activation functions.
 
 commands:
   space         inspect the search space: count, list, sample, eval, encode, decode, ops
+  train         train one child network with a candidate activation, print its result
   leaderboard   the best functionally distinct candidates of a results database
   searches      the searches in a results database and their progress
   db            create or migrate (init) or check a results database
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (command == "space") return RunSpaceCommand(rest);
+    if (command == "train") return RunTrainCommand(rest);
     if (command == "leaderboard") return RunLeaderboardCommand(rest);
     if (command == "searches") return RunSearchesCommand(rest);
     if (command == "db") return RunDbCommand(rest);

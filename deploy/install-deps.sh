@@ -8,7 +8,7 @@ packages=(
   libtorch-dev
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   dataset-fashion-mnist
   python3 python3-venv python3-pip

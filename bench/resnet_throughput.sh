@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# ResNet-20 CIFAR training throughput on CPU, side by side in one run: our C++ worker against
+# plain PyTorch, for ReLU and Swish.
+#
+#   bench/resnet_throughput.sh                      # defaults: STEPS=30 WARMUP=5 CHANNELS_LAST=1
+#   STEPS=50 WARMUP=10 CHANNELS_LAST=0 bench/resnet_throughput.sh
+#
+# Variants, each run for activation relu and then swish:
+#   cpp           build/cpu/bench/train_bench (LibTorch 1.13); skipped with a note if not built
+#   debian-eager  /usr/bin/python3 bench/pytorch_resnet20.py            (Debian python3-torch 1.13)
+#   venv-eager    .venv-cuda/bin/python bench/pytorch_resnet20.py       (PyPI torch 2.x, on CPU)
+#   venv-compile  .venv-cuda/bin/python bench/pytorch_resnet20.py --compile
+# Each prints one JSON line; the table at the end gives each one's median step time, images/s,
+# its images/s as a ratio to debian-eager's with the same activation (the PyTorch build that
+# LibTorch 1.13 corresponds to), and its swish step time over its relu step time.
+# All variants use every core (their default thread count). Progress and warnings go to
+# stderr. A variant that fails is reported and left out of the table; the script then exits 1.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+STEPS="${STEPS:-30}"
+WARMUP="${WARMUP:-5}"
+CHANNELS_LAST="${CHANNELS_LAST:-1}"
+
+common_args=(--steps "$STEPS" --warmup "$WARMUP")
+if [[ "$CHANNELS_LAST" == 1 ]]; then
+  common_args+=(--channels-last)
+fi
+
+cpp_bench=build/cpu/bench/train_bench
+venv_python=.venv-cuda/bin/python
+pytorch_script=bench/pytorch_resnet20.py
+
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+failures=0
+
+# run VARIANT COMMAND...: appends "VARIANT<TAB>JSON" to $results, or counts a failure.
+run() {
+  local variant="$1"
+  shift
+  echo "== $variant: $*" >&2
+  local output status=0
+  output="$("$@")" || status=$?
+  # The JSON line is the last one on stdout.
+  local json_line="${output##*$'\n'}"
+  if ((status == 0)) && [[ -n "$json_line" ]]; then
+    printf '%s\t%s\n' "$variant" "$json_line" >>"$results"
+  else
+    echo "!! $variant failed (exit code $status); left out of the table" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+for activation in relu swish; do
+  args=(--activation "$activation" "${common_args[@]}")
+  if [[ -x "$cpp_bench" ]]; then
+    run cpp "$cpp_bench" "${args[@]}"
+  else
+    echo "!! $cpp_bench not built; skipping the C++ variant" >&2
+  fi
+  run debian-eager /usr/bin/python3 "$pytorch_script" "${args[@]}"
+  run venv-eager "$venv_python" "$pytorch_script" "${args[@]}"
+  run venv-compile "$venv_python" "$pytorch_script" "${args[@]}" --compile
+done
+
+python3 - "$results" <<'PYTHON'
+import json
+import sys
+
+BASELINE = "debian-eager"
+
+records = []
+with open(sys.argv[1]) as lines:
+    for line in lines:
+        variant, payload = line.rstrip("\n").split("\t", 1)
+        records.append(dict(json.loads(payload), variant=variant))
+if not records:
+    sys.exit("no results to show")
+
+by_key = {(r["variant"], r["activation"]): r for r in records}
+
+
+def ratio(numerator, denominator):
+    return f"{numerator / denominator:.2f}" if denominator else "-"
+
+
+def print_table(header, rows):
+    widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
+    for row in [header] + rows:
+        # Text columns left-aligned, numbers right-aligned.
+        print("  ".join(str(cell).ljust(width) if i < 4 else str(cell).rjust(width)
+                        for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
+
+
+first = records[0]
+print(f"\nResNet-{first['depth']} training, batch {first['batch']}, "
+      f"channels_last={first['channels_last']}, threads={first['threads']}, "
+      f"median of {first['steps']} steps")
+print_table(
+    ["variant", "impl", "torch", "activation", "ms/step", "images/s", f"vs {BASELINE}",
+     "swish/relu"],
+    [[r["variant"], r["impl"], r["torch"], r["activation"], f"{r['median_step_ms']:.1f}",
+      f"{r['images_per_second']:.1f}",
+      ratio(r["images_per_second"],
+            by_key.get((BASELINE, r["activation"]), {}).get("images_per_second")),
+      # Swish's step time over ReLU's, shown once per variant, on its swish row.
+      ratio(r["median_step_ms"], by_key.get((r["variant"], "relu"), {}).get("median_step_ms"))
+      if r["activation"] == "swish" else ""]
+     for r in sorted(records, key=lambda r: r["activation"])])
+PYTHON
+
+if ((failures > 0)); then
+  echo "!! $failures run(s) failed; see above" >&2
+  exit 1
+fi

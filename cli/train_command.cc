@@ -1,0 +1,175 @@
+#include "cli/train_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/exit_codes.h"
+#include "cli/json.h"
+#include "cli/options.h"
+#include "cli/usage_error.h"
+#include "search_space/parser.h"
+#include "worker/data_source.h"
+#include "worker/trainer.h"
+
+namespace actsearch::cli {
+namespace po = boost::program_options;
+namespace {
+
+// Exit codes beyond the common ones: the run finished, but the candidate did not train.
+constexpr int kExitDiverged = 3;
+constexpr int kExitTimedOut = 4;
+
+// One line on a terminal, redrawn in place; plain lines when stderr is a file or pipe.
+class ProgressPrinter {
+ public:
+  ProgressPrinter() : terminal_(isatty(STDERR_FILENO)) {}
+  ~ProgressPrinter() {
+    if (terminal_ && drawn_) std::fputc('\n', stderr);
+  }
+
+  bool operator()(const worker::Progress& p) {
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(kWidth * p.step / std::max<int64_t>(1, p.total_steps));
+    char validation[32] = "";
+    if (p.validation_accuracy) {
+      std::snprintf(validation, sizeof validation, "  val %.2f%%", 100 * *p.validation_accuracy);
+    }
+    const double rate = p.step / std::max(1e-9, p.elapsed_seconds);
+    std::fprintf(stderr, "%s[%s%s] step %lld/%lld  loss %.4f%s  %.1f steps/s  %.0f s%s",
+                 terminal_ ? "\r" : "", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), static_cast<long long>(p.step),
+                 static_cast<long long>(p.total_steps), p.loss, validation, rate, p.elapsed_seconds,
+                 terminal_ ? "\x1b[K" : "\n");
+    std::fflush(stderr);
+    drawn_ = true;
+    return true;
+  }
+
+ private:
+  bool terminal_;
+  bool drawn_ = false;
+};
+
+std::string CurveJson(const std::vector<worker::CurvePoint>& curve) {
+  JsonArray points;
+  for (const worker::CurvePoint& c : curve) {
+    JsonArray point;
+    point.AddRaw(std::to_string(c.step));
+    point.Add(c.loss);
+    point.AddRaw(c.validation_accuracy ? JsonNumber(*c.validation_accuracy) : "null");
+    points.AddRaw(point.str());
+  }
+  return points.str();
+}
+
+}  // namespace
+
+int RunTrainCommand(const std::vector<std::string>& args) {
+  worker::TrainOptions options;
+  std::string dataset = "fashion-mnist";
+  std::string profile = "quick";
+  std::string format = "table";
+  int64_t steps = 0, batch = 0, validation = -1;
+  double lr = 0;
+  bool no_channels_last = false, quiet = false;
+  po::options_description flags("train options");
+  flags.add_options()("expr", po::value(&options.activation)->default_value("relu"),
+                      "the activation: relu, or an expression such as 'x * sigmoid(beta * x)'")(
+      "dataset", po::value(&dataset)->default_value(dataset),
+      "fashion-mnist[:DIR] (Debian's package by default), cifar10:DIR, cifar100:DIR, "
+      "mnist:DIR, synthetic")("profile", po::value(&profile)->default_value(profile),
+                              "paper, cpu, quick or test")(
+      "steps", po::value(&steps), "training steps (overrides the profile)")(
+      "batch", po::value(&batch), "batch size (overrides the profile)")(
+      "lr", po::value(&lr), "peak learning rate (overrides the profile)")(
+      "depth", po::value(&options.depth)->default_value(20), "ResNet depth: 20, 32, 44, 56, 110")(
+      "validation", po::value(&validation), "validation images carved from training (5000)")(
+      "device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")(
+      "seed", po::value(&options.seed)->default_value(0), "seed of initialisation and data order")(
+      "time-limit", po::value(&options.time_limit_seconds)->default_value(0),
+      "seconds before the trial ends as timed out (0: none)")(
+      "threads", po::value(&options.threads)->default_value(0), "CPU threads (0: all cores)")(
+      "no-channels-last", po::bool_switch(&no_channels_last), "keep NCHW memory layout")(
+      "quiet", po::bool_switch(&quiet), "no progress on stderr")(
+      "format", po::value(&format)->default_value("table"), "table or json");
+  if (!ParseOptions(args, flags, {},
+                    "actsearch train [options]\n\nExit codes: 0 trained, "
+                    "1 failure (e.g. bad data files), 2 usage error, "
+                    "3 diverged, 4 timed out")) {
+    return kExitOk;
+  }
+  if (format != "table" && format != "json") throw UsageError("--format must be table or json");
+  try {
+    options.profile = worker::ProfileByName(profile);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (steps > 0) options.profile.steps = steps;
+  if (batch > 0) options.profile.batch_size = batch;
+  if (lr > 0) options.profile.learning_rate = lr;
+  options.channels_last = !no_channels_last;
+  if ((options.depth - 2) % 6 != 0 || options.depth < 8) {
+    throw UsageError("--depth must be 6n + 2 (20, 32, 44, 56, 110)");
+  }
+  if (options.activation != "relu") {
+    try {
+      Parse(options.activation);
+    } catch (const ParseError& e) {
+      throw UsageError(std::string("malformed expression: ") + e.what());
+    }
+  }
+  if (options.device != "cpu" && options.device.rfind("cuda", 0) != 0) {
+    throw UsageError("--device must be cpu, cuda or cuda:N");
+  }
+  if (options.device != "cpu" && !torch::cuda::is_available()) {
+    std::cerr << "actsearch: --device " << options.device
+              << ": this build or machine has no CUDA device\n";
+    return kExitFailure;
+  }
+
+  const worker::DatasetSplits data = worker::LoadDataset(dataset, validation);
+  ProgressPrinter printer;
+  worker::ProgressCallback progress;
+  if (!quiet) progress = [&printer](const worker::Progress& p) { return printer(p); };
+  const worker::TrainResult r = worker::TrainChild(data, options, progress);
+
+  if (format == "json") {
+    JsonObject o;
+    o.Add("status", worker::TrainStatusName(r.status));
+    o.Add("activation", options.activation);
+    o.Add("dataset", data.name);
+    o.Add("profile", options.profile.name);
+    o.Add("validation_accuracy", r.validation_accuracy);
+    o.AddRaw("test_accuracy", r.test_accuracy ? JsonNumber(*r.test_accuracy) : "null");
+    o.AddRaw("loss", r.final_loss ? JsonNumber(*r.final_loss) : "null");
+    o.Add("steps", static_cast<uint64_t>(r.steps));
+    o.Add("wall_seconds", r.wall_seconds);
+    o.Add("device", r.device);
+    o.Add("parameters", static_cast<uint64_t>(r.parameters));
+    o.Add("error", r.error);
+    o.AddRaw("learning_curve", CurveJson(r.curve));
+    std::cout << o.str() << "\n";
+  } else {
+    std::printf("status               %s%s\n", worker::TrainStatusName(r.status),
+                r.error.empty() ? "" : (" (" + r.error + ")").c_str());
+    std::printf("activation           %s\n", options.activation.c_str());
+    std::printf("dataset              %s (%lld train, %lld validation, %lld test)\n",
+                data.name.c_str(), static_cast<long long>(data.train.size()),
+                static_cast<long long>(data.validation.size()),
+                static_cast<long long>(data.test.size()));
+    std::printf("validation accuracy  %.2f%%\n", 100 * r.validation_accuracy);
+    if (r.test_accuracy) std::printf("test accuracy        %.2f%%\n", 100 * *r.test_accuracy);
+    if (r.final_loss) std::printf("final loss           %.4f\n", *r.final_loss);
+    std::printf("steps                %lld in %.1f s on %s\n", static_cast<long long>(r.steps),
+                r.wall_seconds, r.device.c_str());
+  }
+  switch (r.status) {
+    case worker::TrainStatus::kDiverged: return kExitDiverged;
+    case worker::TrainStatus::kTimedOut: return kExitTimedOut;
+    default: return kExitOk;
+  }
+}
+
+}  // namespace actsearch::cli

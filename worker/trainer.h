@@ -1,0 +1,70 @@
+// Trains one child network with a candidate activation and reports the search's reward: its
+// validation accuracy. Divergence and time-outs are outcomes, never crashes.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "worker/dataset.h"
+#include "worker/resnet.h"
+#include "worker/training_profile.h"
+
+namespace actsearch::worker {
+
+struct TrainOptions {
+  std::string activation = "relu";  // "relu" or an expression of the grammar
+  TrainingProfile profile = ProfileByName("quick");
+  int64_t depth = 20;             // ResNet depth: 20, 32, 44, 56, 110
+  std::string device = "cpu";     // cpu, cuda, cuda:N
+  uint64_t seed = 0;              // initialisation, shuffling and augmentation
+  double time_limit_seconds = 0;  // 0: none
+  bool channels_last = true;
+  bool bf16 = true;  // autocast on CUDA (ignored on the CPU)
+  int threads = 0;   // CPU threads; 0: every core
+};
+
+enum class TrainStatus { kDone, kDiverged, kTimedOut, kStopped };
+const char* TrainStatusName(TrainStatus status);  // done, diverged, timed_out, stopped
+
+struct CurvePoint {
+  int64_t step = 0;
+  double loss = 0;                            // mean training loss since the last point
+  std::optional<double> validation_accuracy;  // when evaluated at this step
+};
+
+struct TrainResult {
+  TrainStatus status = TrainStatus::kDone;
+  double validation_accuracy = 0;  // the reward; 0 when diverged
+  std::optional<double> test_accuracy;
+  std::optional<double> final_loss;  // absent when the loss was not finite
+  int64_t steps = 0;
+  double wall_seconds = 0;
+  std::string device;
+  std::string error;  // why it diverged or stopped
+  std::vector<CurvePoint> curve;
+  int64_t parameters = 0;
+};
+
+struct Progress {
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  double loss = 0;
+  std::optional<double> validation_accuracy;
+  double elapsed_seconds = 0;
+};
+// Called every profile.progress_every steps; returning false stops the trial (status stopped).
+using ProgressCallback = std::function<bool(const Progress&)>;
+
+// Throws ParseError for a malformed activation and std::invalid_argument for bad options;
+// everything the candidate does during training is reported in the result.
+TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
+                       const ProgressCallback& progress = nullptr);
+
+// Accuracy of `model` on `data` (eval mode, no gradients), or nullopt if its outputs are not
+// finite.
+std::optional<double> Evaluate(CifarResNet& model, const Dataset& data, const torch::Tensor& mean,
+                               const torch::Tensor& std, int64_t batch_size, bool channels_last);
+
+}  // namespace actsearch::worker
