@@ -47,16 +47,19 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
   std::string rank = "mean";
   storage::LeaderboardFilter filter;
   po::options_description options("leaderboard options");
-  options.add_options()("db", po::value(&path)->required(), "results database (opened read-only)")(
-      "search", po::value(&search), "only this search (default: all)")(
-      "top", po::value(&filter.top)->default_value(20), "how many classes to show")(
-      "states", po::value(&states)->default_value("done"),
-      "trial states whose results count, comma-separated (done, diverged, stopped_early, ...)")(
-      "operators", po::value(&operators), "only candidates using all these operators")(
-      "min-trials", po::value(&filter.min_trials)->default_value(1),
-      "only classes with at least this many results (seeds, rewritings)")(
-      "rank", po::value(&rank)->default_value("mean"), "order by mean or best")(
-      "format", po::value(&format)->default_value("table"), "table, csv or json");
+  // clang-format off
+  options.add_options()
+      ("db", po::value(&path)->required(), "results database (opened read-only)")
+      ("search", po::value(&search), "only this search (default: all)")
+      ("top", po::value(&filter.top)->default_value(20), "how many classes to show")
+      ("states", po::value(&states)->default_value("done"),
+       "trial states whose results count, comma-separated (done, diverged, stopped_early, ...)")
+      ("operators", po::value(&operators), "only candidates using all these operators")
+      ("min-trials", po::value(&filter.min_trials)->default_value(1),
+       "only classes with at least this many results (seeds, rewritings)")
+      ("rank", po::value(&rank)->default_value("mean"), "order by mean or best")
+      ("format", po::value(&format)->default_value("table"), "table, csv or json");
+  // clang-format on
   if (!ParseOptions(args, options, {}, "actsearch leaderboard --db FILE [options]")) {
     return kExitOk;
   }
@@ -94,8 +97,11 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
   std::string path;
   std::string format = "table";
   po::options_description options("searches options");
-  options.add_options()("db", po::value(&path)->required(), "results database (opened read-only)")(
-      "format", po::value(&format)->default_value("table"), "table, csv or json");
+  // clang-format off
+  options.add_options()
+      ("db", po::value(&path)->required(), "results database (opened read-only)")
+      ("format", po::value(&format)->default_value("table"), "table, csv or json");
+  // clang-format on
   if (!ParseOptions(args, options, {}, "actsearch searches --db FILE [options]")) return kExitOk;
   CheckTableFormat(format);
   const auto db = OpenForReading(path);
@@ -122,7 +128,10 @@ int RunDbCommand(const std::vector<std::string>& args) {
   }
   std::string path;
   po::options_description options("db options");
-  options.add_options()("db", po::value(&path)->required(), "results database");
+  // clang-format off
+  options.add_options()
+      ("db", po::value(&path)->required(), "results database");
+  // clang-format on
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (!ParseOptions(rest, options, {}, "actsearch db init|check --db FILE")) return kExitOk;
   if (command == "init") {

@@ -43,13 +43,16 @@ struct SpaceFlags {
 };
 
 void AddSpaceOptions(po::options_description& options, SpaceFlags& flags) {
-  options.add_options()("units", po::value(&flags.units)->default_value(1), "number of core units")(
-      "unary", po::value(&flags.unary)->default_value("all"),
-      "unary tokens allowed, comma-separated (see `actsearch space ops`)")(
-      "binary", po::value(&flags.binary)->default_value("all"),
-      "binary operators allowed, comma-separated")(
-      "config", po::value(&flags.config),
-      "read the space from this search configuration (text protobuf) instead");
+  // clang-format off
+  options.add_options()
+      ("units", po::value(&flags.units)->default_value(1), "number of core units")
+      ("unary", po::value(&flags.unary)->default_value("all"),
+       "unary tokens allowed, comma-separated (see `actsearch space ops`)")
+      ("binary", po::value(&flags.binary)->default_value("all"),
+       "binary operators allowed, comma-separated")
+      ("config", po::value(&flags.config),
+       "read the space from this search configuration (text protobuf) instead");
+  // clang-format on
 }
 
 Space MakeSpace(const SpaceFlags& flags) {
@@ -128,10 +131,12 @@ int Count(const std::vector<std::string>& args) {
   std::string format = "table";
   po::options_description options("count options");
   AddSpaceOptions(options, flags);
-  options.add_options()("distinct", po::bool_switch(&distinct),
-                        "screen and dedup every candidate, report classes")(
-      "limit", po::value(&limit), "with --distinct: walk only the first N candidates")(
-      "format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format off
+  options.add_options()
+      ("distinct", po::bool_switch(&distinct), "screen and dedup every candidate, report classes")
+      ("limit", po::value(&limit), "with --distinct: walk only the first N candidates")
+      ("format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format on
   if (!ParseOptions(args, options, {}, "actsearch space count [options]")) return kExitOk;
   CheckFormat(format);
   const Space space = MakeSpace(flags);
@@ -179,11 +184,14 @@ int List(const std::vector<std::string>& args) {
   std::string format = "table";
   po::options_description options("list options");
   AddSpaceOptions(options, flags);
-  options.add_options()("offset", po::value(&offset)->default_value(0), "first index to show")(
-      "limit", po::value(&limit)->default_value(50), "how many to show")(
-      "distinct", po::bool_switch(&distinct),
-      "only accepted candidates, the first of each functional class")(
-      "format", po::value(&format)->default_value("table"), "table or json (one object a line)");
+  // clang-format off
+  options.add_options()
+      ("offset", po::value(&offset)->default_value(0), "first index to show")
+      ("limit", po::value(&limit)->default_value(50), "how many to show")
+      ("distinct", po::bool_switch(&distinct),
+       "only accepted candidates, the first of each functional class")
+      ("format", po::value(&format)->default_value("table"), "table or json (one object a line)");
+  // clang-format on
   if (!ParseOptions(args, options, {}, "actsearch space list [options]")) return kExitOk;
   CheckFormat(format);
   const Space space = MakeSpace(flags);
@@ -209,10 +217,13 @@ int Sample(const std::vector<std::string>& args) {
   std::string format = "table";
   po::options_description options("sample options");
   AddSpaceOptions(options, flags);
-  options.add_options()("count", po::value(&count)->default_value(10), "how many candidates")(
-      "seed", po::value(&seed)->default_value(1), "random seed")(
-      "accepted", po::bool_switch(&accepted_only), "draw again until screening accepts")(
-      "format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format off
+  options.add_options()
+      ("count", po::value(&count)->default_value(10), "how many candidates")
+      ("seed", po::value(&seed)->default_value(1), "random seed")
+      ("accepted", po::bool_switch(&accepted_only), "draw again until screening accepts")
+      ("format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format on
   if (!ParseOptions(args, options, {}, "actsearch space sample [options]")) return kExitOk;
   CheckFormat(format);
   const Space space = MakeSpace(flags);
@@ -234,11 +245,13 @@ int Eval(const std::vector<std::string>& args) {
   std::string betas_text;
   std::string format = "table";
   po::options_description options("eval options");
-  options.add_options()("expression", po::value(&text)->required(),
-                        "the expression, e.g. 'cos(x) - x'")(
-      "points", po::value(&points_text)->default_value(points_text), "comma-separated inputs")(
-      "beta", po::value(&betas_text), "beta values, comma-separated (default: initial values)")(
-      "format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format off
+  options.add_options()
+      ("expression", po::value(&text)->required(), "the expression, e.g. 'cos(x) - x'")
+      ("points", po::value(&points_text)->default_value(points_text), "comma-separated inputs")
+      ("beta", po::value(&betas_text), "beta values, comma-separated (default: initial values)")
+      ("format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format on
   po::positional_options_description positional;
   positional.add("expression", 1);
   if (!ParseOptions(args, options, positional, "actsearch space eval EXPRESSION [options]")) {
@@ -318,7 +331,10 @@ int Encode(const std::vector<std::string>& args) {
   std::string text;
   po::options_description options("encode options");
   AddSpaceOptions(options, flags);
-  options.add_options()("expression", po::value(&text)->required(), "the expression");
+  // clang-format off
+  options.add_options()
+      ("expression", po::value(&text)->required(), "the expression");
+  // clang-format on
   po::positional_options_description positional;
   positional.add("expression", 1);
   if (!ParseOptions(args, options, positional, "actsearch space encode EXPRESSION [options]")) {
@@ -341,7 +357,10 @@ int Decode(const std::vector<std::string>& args) {
   std::vector<std::string> words;
   po::options_description options("decode options");
   AddSpaceOptions(options, flags);
-  options.add_options()("tokens", po::value(&words)->multitoken(), "the tokens");
+  // clang-format off
+  options.add_options()
+      ("tokens", po::value(&words)->multitoken(), "the tokens");
+  // clang-format on
   po::positional_options_description positional;
   positional.add("tokens", -1);
   if (!ParseOptions(args, options, positional, "actsearch space decode TOKEN... [options]")) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "cli/exit_codes.h"
 #include "cli/json.h"
@@ -12,6 +13,7 @@
 #include "search_space/parser.h"
 #include "worker/data_source.h"
 #include "worker/trainer.h"
+#include "worker/trial_record.h"
 
 namespace actsearch::cli {
 namespace po = boost::program_options;
@@ -74,26 +76,33 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   int64_t steps = 0, batch = 0, validation = -1;
   double lr = 0;
   bool no_channels_last = false, quiet = false;
+  std::string db_path, search_name = "manual runs";
   po::options_description flags("train options");
-  flags.add_options()("expr", po::value(&options.activation)->default_value("relu"),
-                      "the activation: relu, or an expression such as 'x * sigmoid(beta * x)'")(
-      "dataset", po::value(&dataset)->default_value(dataset),
-      "fashion-mnist[:DIR] (Debian's package by default), cifar10:DIR, cifar100:DIR, "
-      "mnist:DIR, synthetic")("profile", po::value(&profile)->default_value(profile),
-                              "paper, cpu, quick or test")(
-      "steps", po::value(&steps), "training steps (overrides the profile)")(
-      "batch", po::value(&batch), "batch size (overrides the profile)")(
-      "lr", po::value(&lr), "peak learning rate (overrides the profile)")(
-      "depth", po::value(&options.depth)->default_value(20), "ResNet depth: 20, 32, 44, 56, 110")(
-      "validation", po::value(&validation), "validation images carved from training (5000)")(
-      "device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")(
-      "seed", po::value(&options.seed)->default_value(0), "seed of initialisation and data order")(
-      "time-limit", po::value(&options.time_limit_seconds)->default_value(0),
-      "seconds before the trial ends as timed out (0: none)")(
-      "threads", po::value(&options.threads)->default_value(0), "CPU threads (0: all cores)")(
-      "no-channels-last", po::bool_switch(&no_channels_last), "keep NCHW memory layout")(
-      "quiet", po::bool_switch(&quiet), "no progress on stderr")(
-      "format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format off
+  flags.add_options()
+      ("expr", po::value(&options.activation)->default_value("relu"),
+       "the activation: relu, or an expression such as 'x * sigmoid(beta * x)'")
+      ("dataset", po::value(&dataset)->default_value(dataset),
+       "fashion-mnist[:DIR] (Debian's package, the default), cifar10:DIR, cifar100:DIR, "
+       "mnist:DIR, synthetic")
+      ("profile", po::value(&profile)->default_value(profile), "paper, cpu, quick or test")
+      ("steps", po::value(&steps), "training steps (overrides the profile)")
+      ("batch", po::value(&batch), "batch size (overrides the profile)")
+      ("lr", po::value(&lr), "peak learning rate (overrides the profile)")
+      ("depth", po::value(&options.depth)->default_value(20), "ResNet depth: 20, 32, 44, 56, 110")
+      ("validation", po::value(&validation), "validation images carved from training (5000)")
+      ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
+      ("seed", po::value(&options.seed)->default_value(0), "seed of initialisation and data order")
+      ("time-limit", po::value(&options.time_limit_seconds)->default_value(0),
+       "seconds before the trial ends as timed out (0: none)")
+      ("threads", po::value(&options.threads)->default_value(0), "CPU threads (0: all cores)")
+      ("no-channels-last", po::bool_switch(&no_channels_last), "keep NCHW memory layout")
+      ("quiet", po::bool_switch(&quiet), "no progress on stderr")
+      ("db", po::value(&db_path), "also record the run in this results database")
+      ("search-name", po::value(&search_name)->default_value(search_name),
+       "with --db: the search the run is recorded under")
+      ("format", po::value(&format)->default_value("table"), "table or json");
+  // clang-format on
   if (!ParseOptions(args, flags, {},
                     "actsearch train [options]\n\nExit codes: 0 trained, "
                     "1 failure (e.g. bad data files), 2 usage error, "
@@ -133,7 +142,13 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   ProgressPrinter printer;
   worker::ProgressCallback progress;
   if (!quiet) progress = [&printer](const worker::Progress& p) { return printer(p); };
+  // Open the database before training: a bad path fails now, not after an hour of work.
+  std::unique_ptr<storage::ResultsStore> store;
+  if (!db_path.empty()) store = std::make_unique<storage::ResultsStore>(db_path);
   const worker::TrainResult r = worker::TrainChild(data, options, progress);
+  if (store) {
+    worker::RecordStandaloneRun(*store, search_name, options.activation, options.seed, r);
+  }
 
   if (format == "json") {
     JsonObject o;

@@ -15,6 +15,7 @@ constexpr const char* kSearchStatuses[] = {"running", "finished", "stopped", "fa
 constexpr const char* kInsertSearch =
     "INSERT INTO searches (name, config, seed, started_at, status) "
     "VALUES (?1, ?2, ?3, ?4, 'running')";
+constexpr const char* kFindSearch = "SELECT id FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
 constexpr const char* kFinishSearch =
     "UPDATE searches SET status = ?2, ended_at = ?3 WHERE id = ?1";
 constexpr const char* kInsertCandidate =
@@ -95,6 +96,15 @@ int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& c
       .Bind(4, NowSeconds())
       .Run();
   return db_.LastInsertId();
+}
+
+int64_t ResultsStore::FindOrCreateSearch(const std::string& name) {
+  sql::Transaction transaction(db_);
+  sql::Statement find = db_.Prepare(kFindSearch);
+  find.Bind(1, name);
+  const int64_t id = find.Step() ? find.Int(0) : CreateSearch(name, "", 0);
+  transaction.Commit();
+  return id;
 }
 
 void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status) {

@@ -57,6 +57,9 @@ class ResultsStore {
   sql::Database& database() { return db_; }
 
   int64_t CreateSearch(const std::string& name, const std::string& config, int64_t seed);
+  // The id of the oldest search with this name, created (seed 0, empty config) if none exists:
+  // where standalone runs (`actsearch train --db`) are recorded.
+  int64_t FindOrCreateSearch(const std::string& name);
   void FinishSearch(int64_t search_id, SearchStatus status);
 
   // Returns the candidate's id; an expression already in the search keeps its first row.

@@ -15,8 +15,16 @@ constexpr int kBusyTimeoutMs = 10000;
 void CheckPath(const std::string& path, OpenMode mode) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0) {
-    if (errno == ENOENT && mode == OpenMode::kReadWriteCreate) return;
-    throw Error(path + ": " + std::strerror(errno), SQLITE_CANTOPEN);
+    if (errno != ENOENT || mode != OpenMode::kReadWriteCreate) {
+      throw Error(path + ": " + std::strerror(errno), SQLITE_CANTOPEN);
+    }
+    const size_t slash = path.find_last_of('/');
+    const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash);
+    if (!folder.empty() && stat(folder.c_str(), &info) != 0) {
+      throw Error(path + ": cannot create: " + folder + ": " + std::strerror(errno),
+                  SQLITE_CANTOPEN);
+    }
+    return;
   }
   if (S_ISDIR(info.st_mode))
     throw Error(path + ": is a directory, not a database file", SQLITE_CANTOPEN);

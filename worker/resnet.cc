@@ -27,7 +27,10 @@ void InitializeWeights(torch::nn::Module& module) {
 
 ActivationFactory MakeActivationFactory(const std::string& activation) {
   if (activation == "relu") {
-    return [](int64_t) { return torch::nn::AnyModule(torch::nn::ReLU()); };
+    // In place: it follows BatchNorm or the residual sum, whose backward never reads its output.
+    return [](int64_t) {
+      return torch::nn::AnyModule(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
+    };
   }
   const Expr expr = Parse(activation);
   if (ToString(expr) == "relu(x)") return MakeActivationFactory("relu");

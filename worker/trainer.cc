@@ -140,7 +140,7 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
       result.validation_accuracy = 0;
       return finish(TrainStatus::kDiverged, "non-finite loss at step " + std::to_string(step + 1));
     }
-    optimizer.zero_grad();
+    compat::ZeroGradToNone(optimizer);
     loss.backward();
     optimizer.step();
     loss_sum += loss_value;

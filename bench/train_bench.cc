@@ -1,0 +1,99 @@
+// ResNet training throughput of the C++ worker's model, one JSON line per run, in the format of
+// bench/pytorch_resnet20.py so that bench/resnet_throughput.sh can put them side by side.
+//
+//   build/cpu/bench/train_bench [--activation relu|swish|EXPR] [--steps 30] [--warmup 5]
+//                               [--channels-last] [--depth 20] [--threads N]
+//
+// The timed step is what the PyTorch script times: forward, cross-entropy, backward and an SGD
+// (Nesterov, weight decay 5e-4 on every parameter) step on a fixed random batch of 128 images.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "activation/torch_compat.h"
+#include "worker/resnet.h"
+
+namespace {
+
+using namespace actsearch;
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string activation = "relu";
+  int steps = 30, warmup = 5, threads = static_cast<int>(std::thread::hardware_concurrency());
+  int64_t depth = 20;
+  bool channels_last = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--activation") {
+      activation = value();
+    } else if (flag == "--steps") {
+      steps = std::stoi(value());
+    } else if (flag == "--warmup") {
+      warmup = std::stoi(value());
+    } else if (flag == "--depth") {
+      depth = std::stoll(value());
+    } else if (flag == "--threads") {
+      threads = std::stoi(value());
+    } else if (flag == "--channels-last") {
+      channels_last = true;
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--activation relu|swish|EXPR] [--steps N] [--warmup N] "
+                   "[--channels-last] [--depth D] [--threads N]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  const std::string expression = activation == "swish" ? "x * sigmoid(beta * x)" : activation;
+  torch::set_num_threads(threads);
+  torch::manual_seed(0);
+
+  worker::ResNetOptions options;
+  options.depth = depth;
+  worker::CifarResNet model(options, worker::MakeActivationFactory(expression));
+  if (channels_last) compat::ToChannelsLast(*model);
+  model->train();
+  torch::optim::SGD optimizer(
+      model->parameters(),
+      torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4));
+  torch::Tensor images = torch::randn({128, 3, 32, 32});
+  if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::Tensor labels = torch::randint(10, {128}, torch::kLong);
+
+  std::vector<double> ms;
+  for (int step = 0; step < warmup + steps; ++step) {
+    const auto start = std::chrono::steady_clock::now();
+    compat::ZeroGradToNone(optimizer);
+    const torch::Tensor loss = torch::cross_entropy_loss(model->forward(images), labels);
+    loss.backward();
+    optimizer.step();
+    const double elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (step >= warmup) ms.push_back(elapsed);
+  }
+  const double median = Median(ms);
+  std::printf(
+      "{\"impl\": \"actsearch C++ (LibTorch %s)\", \"torch\": \"%s\", \"activation\": \"%s\", "
+      "\"depth\": %lld, \"batch\": 128, \"channels_last\": %s, \"threads\": %d, "
+      "\"median_step_ms\": %.2f, \"images_per_second\": %.1f, \"steps\": %d}\n",
+      compat::TorchVersion().c_str(), compat::TorchVersion().c_str(), activation.c_str(),
+      static_cast<long long>(depth), channels_last ? "true" : "false", torch::get_num_threads(),
+      median, 128000.0 / median, steps);
+  return 0;
+}

@@ -1,0 +1,73 @@
+#include "worker/trial_record.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "search_space/fingerprint.h"
+#include "search_space/parser.h"
+#include "search_space/printer.h"
+#include "search_space/program.h"
+#include "search_space/screening.h"
+
+namespace actsearch::worker {
+namespace {
+
+std::string Number(double value) {
+  if (!std::isfinite(value)) return "null";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+std::string CurveJson(const std::vector<CurvePoint>& curve) {
+  std::string out = "[";
+  for (const CurvePoint& c : curve) {
+    if (out.size() > 1) out += ",";
+    out += "[" + std::to_string(c.step) + "," + Number(c.loss) + "," +
+           (c.validation_accuracy ? Number(*c.validation_accuracy) : "null") + "]";
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+storage::TrialResult ToTrialResult(const TrainResult& r) {
+  storage::TrialResult out;
+  switch (r.status) {
+    case TrainStatus::kDone: out.state = storage::TrialState::kDone; break;
+    case TrainStatus::kDiverged: out.state = storage::TrialState::kDiverged; break;
+    case TrainStatus::kTimedOut:
+    case TrainStatus::kStopped: out.state = storage::TrialState::kStoppedEarly; break;
+  }
+  out.validation_accuracy = r.validation_accuracy;
+  out.test_accuracy = r.test_accuracy;
+  out.loss = r.final_loss;
+  out.learning_curve = CurveJson(r.curve);
+  out.steps = r.steps;
+  out.wall_seconds = r.wall_seconds;
+  out.device = r.device;
+  out.error = r.error;
+  return out;
+}
+
+int64_t RecordStandaloneRun(storage::ResultsStore& store, const std::string& search_name,
+                            const std::string& activation, uint64_t seed,
+                            const TrainResult& result) {
+  const Expr expr = Parse(activation == "relu" ? "relu(x)" : activation);
+  const Program program(expr);
+  const ScreenResult screen = Screen(program);
+  storage::NewCandidate candidate;
+  candidate.search_id = store.FindOrCreateSearch(search_name);
+  candidate.expression = ToString(expr);
+  candidate.fingerprint = FingerprintToHex(ComputeFingerprint(program));
+  candidate.proposed_by = "manual";
+  candidate.screen = VerdictName(screen.verdict);
+  candidate.screen_reason = screen.reason;
+  for (const std::string& op : OperatorNames(expr)) candidate.operators.push_back(op);
+  const int64_t trial =
+      store.QueueTrial(store.AddCandidate(candidate), static_cast<int64_t>(seed));
+  store.RecordResult(trial, ToTrialResult(result));
+  return trial;
+}
+
+}  // namespace actsearch::worker
