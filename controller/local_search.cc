@@ -1,0 +1,83 @@
+#include "controller/local_search.h"
+
+#include <cmath>
+
+#include "search_space/printer.h"
+#include "search_space/program.h"
+#include "search_space/screening.h"
+
+namespace actsearch::controller {
+namespace {
+
+std::vector<double> Evaluate(const Program& program, const std::vector<double>& x) {
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<std::vector<double>> betas;
+  std::vector<const double*> pointers;
+  for (double b : program.initial_betas()) {
+    betas.emplace_back(n, b);
+    pointers.push_back(betas.back().data());
+  }
+  std::vector<double> y(n);
+  program.Forward<double>(n, x.data(), pointers.data(), y.data());
+  return y;
+}
+
+}  // namespace
+
+LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
+                                 const RewardFunction& reward, int64_t max_evaluations,
+                                 int64_t max_proposals, const std::function<bool(double)>& stop) {
+  LocalSearchResult result;
+  std::unordered_map<Fingerprint, double> known;
+  while (result.evaluations < max_evaluations &&
+         static_cast<int64_t>(result.steps.size()) < max_proposals) {
+    const std::optional<Proposal> proposal = strategy.Propose();
+    if (!proposal) {
+      result.exhausted = true;
+      break;
+    }
+    const Expr expr = space.Decode(proposal->tokens);
+    const Program program(expr);
+    SearchStep step;
+    step.expression = ToString(expr);
+    if (!Screen(program).accepted()) {
+      step.kind = SearchStep::Kind::kScreened;
+      step.reward = 0;
+    } else {
+      const Fingerprint fingerprint = ComputeFingerprint(program);
+      const auto it = known.find(fingerprint);
+      if (it != known.end()) {
+        step.kind = SearchStep::Kind::kRepeat;
+        step.reward = it->second;
+      } else {
+        step.reward = reward(expr);
+        known.emplace(fingerprint, step.reward);
+        ++result.evaluations;
+        if (step.reward > result.best_reward || result.best_expression.empty()) {
+          result.best_reward = step.reward;
+          result.best_expression = step.expression;
+        }
+      }
+    }
+    strategy.Observe(proposal->id, step.reward);
+    const bool done = step.kind == SearchStep::Kind::kEvaluated && stop && stop(step.reward);
+    result.steps.push_back(std::move(step));
+    if (done) break;
+  }
+  return result;
+}
+
+RewardFunction ClosenessTo(const Expr& target) {
+  std::vector<double> x;
+  for (int i = -80; i <= 80; ++i) x.push_back(i / 20.0);
+  const std::vector<double> wanted = Evaluate(Program(target), x);
+  return [x, wanted](const Expr& candidate) {
+    const std::vector<double> y = Evaluate(Program(candidate), x);
+    double squared = 0;
+    for (size_t i = 0; i < x.size(); ++i) squared += (y[i] - wanted[i]) * (y[i] - wanted[i]);
+    const double mse = squared / x.size();
+    return std::isfinite(mse) ? 1 / (1 + mse) : 0.0;
+  };
+}
+
+}  // namespace actsearch::controller

@@ -1,0 +1,64 @@
+#include "controller/ppo_policy.h"
+
+#include <limits>
+
+namespace actsearch::controller {
+
+PolicyImpl::PolicyImpl(const Space* space, PolicyOptions options)
+    : space_(space), start_token_(static_cast<int64_t>(space->vocabulary().size())) {
+  const int64_t vocabulary = start_token_;
+  embed_ = register_module("embed", torch::nn::Embedding(vocabulary + 1, options.hidden));
+  cell_ = register_module("cell", torch::nn::LSTMCell(options.hidden, options.hidden));
+  head_ = register_module("head", torch::nn::Linear(options.hidden, vocabulary));
+  {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : parameters()) p.uniform_(-options.init_range, options.init_range);
+  }
+  masks_ = torch::full({space->num_steps(), vocabulary}, -std::numeric_limits<float>::infinity());
+  for (int step = 0; step < space->num_steps(); ++step) {
+    for (int id : space->choices(step)) masks_[step][id] = 0.0f;
+  }
+}
+
+PolicyImpl::Sample PolicyImpl::Draw(torch::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  Sample sample;
+  torch::Tensor input = torch::full({1}, start_token_, torch::kLong);
+  std::tuple<torch::Tensor, torch::Tensor> state;
+  for (int step = 0; step < space_->num_steps(); ++step) {
+    state = step == 0 ? cell_->forward(embed_->forward(input))
+                      : cell_->forward(embed_->forward(input), state);
+    const torch::Tensor log_probs =
+        torch::log_softmax(head_->forward(std::get<0>(state)) + masks_[step], -1);
+    const int64_t token =
+        torch::multinomial(log_probs.exp(), 1, /*replacement=*/false, generator).item<int64_t>();
+    sample.tokens.push_back(static_cast<int>(token));
+    sample.log_prob += log_probs[0][token].item<double>();
+    input = torch::full({1}, token, torch::kLong);
+  }
+  return sample;
+}
+
+std::pair<torch::Tensor, torch::Tensor> PolicyImpl::Evaluate(const torch::Tensor& tokens) {
+  const int64_t batch = tokens.size(0);
+  torch::Tensor input = torch::full({batch}, start_token_, torch::kLong);
+  torch::Tensor log_prob = torch::zeros({batch});
+  torch::Tensor entropy = torch::zeros({batch});
+  std::tuple<torch::Tensor, torch::Tensor> state;
+  for (int step = 0; step < space_->num_steps(); ++step) {
+    state = step == 0 ? cell_->forward(embed_->forward(input))
+                      : cell_->forward(embed_->forward(input), state);
+    const torch::Tensor log_probs =
+        torch::log_softmax(head_->forward(std::get<0>(state)) + masks_[step], -1);
+    const torch::Tensor chosen = tokens.select(1, step);
+    log_prob = log_prob + log_probs.gather(1, chosen.unsqueeze(1)).squeeze(1);
+    // Illegal tokens have probability 0 and log-probability -inf: their terms are 0, and the
+    // -inf is replaced before the product so that no 0 * inf turns a gradient into NaN.
+    const torch::Tensor probs = log_probs.exp();
+    entropy = entropy - (probs * log_probs.masked_fill(probs == 0, 0)).sum(1);
+    input = chosen;
+  }
+  return {log_prob, entropy};
+}
+
+}  // namespace actsearch::controller
