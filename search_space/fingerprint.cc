@@ -39,7 +39,7 @@ uint64_t Quantize(double v) {
 Fingerprint ComputeFingerprint(const Program& program) {
   uint64_t hash = kFnvOffset;
   for (const std::vector<double>& betas : {program.initial_betas(), PerturbedBetas(program)}) {
-    for (double v : EvaluateAtProbes(program, betas).value) Mix(Quantize(v), hash);
+    for (double v : ValuesAtProbes(program, betas)) Mix(Quantize(v), hash);
   }
   return hash;
 }

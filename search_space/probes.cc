@@ -34,6 +34,20 @@ ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& 
   return result;
 }
 
+std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas) {
+  const std::vector<double>& x = ProbePoints();
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<std::vector<double>> beta_arrays;
+  std::vector<const double*> beta_pointers;
+  for (double b : betas) {
+    beta_arrays.emplace_back(n, b);
+    beta_pointers.push_back(beta_arrays.back().data());
+  }
+  std::vector<double> values(n);
+  program.Forward<double>(n, x.data(), beta_pointers.data(), values.data());
+  return values;
+}
+
 std::vector<double> PerturbedBetas(const Program& program) {
   std::vector<double> betas = program.initial_betas();
   for (size_t k = 0; k < betas.size(); ++k) betas[k] = 1.37 * betas[k] + 0.29 + 0.11 * k;

@@ -20,6 +20,8 @@ struct ProbeResult {
 
 // Evaluates at every probe point with the given beta values (one per parameter).
 ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas);
+// Values only, without the derivatives: what fingerprints need.
+std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas);
 
 // The second beta setting of fingerprints: moved away from the initial values, so that
 // candidates equal only at the start of training (x + beta and x + 1) stay distinct.
