@@ -3,6 +3,7 @@
 // whole space is enumerated first to find the top classes.
 //
 //   build/cpu/bench/search_bench [--seeds 5] [--budget 2000] [--top 10] [--lr 0.005]
+//                                [--entropy 1e-5]
 //
 // For each seed, each strategy runs until it evaluates one of the top classes or spends the
 // budget (evaluations: distinct, unscreened candidates; repeats and screened candidates are
@@ -40,18 +41,26 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as each run ends
   int seeds = 5, top = 10;
   int64_t budget = 2000;
-  double lr = 0.005;
+  double lr = 0.005, entropy = 1e-5;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) {
-      std::fprintf(stderr, "usage: %s [--seeds N] [--budget N] [--top N] [--lr X]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seeds N] [--budget N] [--top N] [--lr X] [--entropy X]\n",
+                   argv[0]);
       return 2;
     }
-    if (flag == "--seeds") seeds = std::stoi(argv[++i]);
-    else if (flag == "--budget") budget = std::stoll(argv[++i]);
-    else if (flag == "--top") top = std::stoi(argv[++i]);
-    else if (flag == "--lr") lr = std::stod(argv[++i]);
-    else return 2;
+    if (flag == "--seeds")
+      seeds = std::stoi(argv[++i]);
+    else if (flag == "--budget")
+      budget = std::stoll(argv[++i]);
+    else if (flag == "--top")
+      top = std::stoi(argv[++i]);
+    else if (flag == "--lr")
+      lr = std::stod(argv[++i]);
+    else if (flag == "--entropy")
+      entropy = std::stod(argv[++i]);
+    else
+      return 2;
   }
   const Space space(SpaceSpec{2, ParseUnaryList("identity,neg,square,tanh,sigmoid,sin,relu"),
                               ParseBinaryList("add,sub,mul,max,min")});
@@ -76,9 +85,10 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(*space.size()), classes.size());
   std::printf("reward: closeness to %s; top %d classes have reward >= %.4f\n",
               ToString(target).c_str(), top, threshold);
-  std::printf("budget: %lld evaluations; PPO: learning rate %g, batch 20, 4 epochs, clip 0.2, "
-              "entropy 1e-5, baseline EMA 0.95\n\n",
-              static_cast<long long>(budget), lr);
+  std::printf(
+      "budget: %lld evaluations; PPO: learning rate %g, batch 20, 4 epochs, clip 0.2, "
+      "entropy weight %g, baseline EMA 0.95\n\n",
+      static_cast<long long>(budget), lr, entropy);
   std::printf("%-6s %-8s %14s %12s %10s\n", "seed", "strategy", "evals to top", "best", "seconds");
 
   std::map<std::string, std::vector<int64_t>> to_top;
@@ -90,11 +100,12 @@ int main(int argc, char** argv) {
       } else {
         PpoOptions options;
         options.learning_rate = lr;
+        options.entropy_weight = entropy;
         options.seed = seed;
         strategy = std::make_unique<PpoStrategy>(&space, options);
       }
       const auto start = std::chrono::steady_clock::now();
-      const LocalSearchResult r = RunLocalSearch(*strategy, space, reward, budget, 50 * budget,
+      const LocalSearchResult r = RunLocalSearch(*strategy, space, reward, budget, 20 * budget,
                                                  [&](double x) { return x >= threshold; });
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

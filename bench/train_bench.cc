@@ -83,8 +83,7 @@ int main(int argc, char** argv) {
     loss.backward();
     optimizer.step();
     const double elapsed =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (step >= warmup) ms.push_back(elapsed);
   }
   const double median = Median(ms);

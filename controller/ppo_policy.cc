@@ -20,23 +20,30 @@ PolicyImpl::PolicyImpl(const Space* space, PolicyOptions options)
   }
 }
 
-PolicyImpl::Sample PolicyImpl::Draw(torch::Generator& generator) {
+std::vector<PolicyImpl::Sample> PolicyImpl::Draw(int64_t count, torch::Generator& generator) {
   torch::NoGradGuard no_grad;
-  Sample sample;
-  torch::Tensor input = torch::full({1}, start_token_, torch::kLong);
+  torch::Tensor input = torch::full({count}, start_token_, torch::kLong);
+  torch::Tensor tokens = torch::empty({count, space_->num_steps()}, torch::kLong);
+  torch::Tensor log_prob = torch::zeros({count}, torch::kDouble);
   std::tuple<torch::Tensor, torch::Tensor> state;
   for (int step = 0; step < space_->num_steps(); ++step) {
     state = step == 0 ? cell_->forward(embed_->forward(input))
                       : cell_->forward(embed_->forward(input), state);
     const torch::Tensor log_probs =
         torch::log_softmax(head_->forward(std::get<0>(state)) + masks_[step], -1);
-    const int64_t token =
-        torch::multinomial(log_probs.exp(), 1, /*replacement=*/false, generator).item<int64_t>();
-    sample.tokens.push_back(static_cast<int>(token));
-    sample.log_prob += log_probs[0][token].item<double>();
-    input = torch::full({1}, token, torch::kLong);
+    const torch::Tensor chosen =
+        torch::multinomial(log_probs.exp(), 1, /*replacement=*/false, generator).squeeze(1);
+    tokens.select(1, step).copy_(chosen);
+    log_prob += log_probs.gather(1, chosen.unsqueeze(1)).squeeze(1).to(torch::kDouble);
+    input = chosen;
   }
-  return sample;
+  std::vector<Sample> samples(count);
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t* row = tokens[i].data_ptr<int64_t>();
+    samples[i].tokens.assign(row, row + space_->num_steps());
+    samples[i].log_prob = log_prob[i].item<double>();
+  }
+  return samples;
 }
 
 std::pair<torch::Tensor, torch::Tensor> PolicyImpl::Evaluate(const torch::Tensor& tokens) {

@@ -22,8 +22,8 @@ class PolicyImpl : public torch::nn::Module {
     std::vector<int> tokens;
     double log_prob = 0;  // of the whole sequence under the policy that drew it
   };
-  // Draws one sequence (no gradients).
-  Sample Draw(torch::Generator& generator);
+  // Draws `count` sequences at once (no gradients): one pass of the LSTM for the whole batch.
+  std::vector<Sample> Draw(int64_t count, torch::Generator& generator);
 
   // For a batch of sequences [B, steps]: their log-probabilities [B] and the entropy of the
   // policy's choices along them [B], with gradients.

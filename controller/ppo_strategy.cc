@@ -16,7 +16,11 @@ PpoStrategy::PpoStrategy(const Space* space, PpoOptions options)
 }
 
 std::optional<Proposal> PpoStrategy::Propose() {
-  PolicyImpl::Sample sample = policy_->Draw(generator_);
+  // A batch at a time, from the policy as it is now: each sample keeps the log-probability it
+  // was drawn with, so the importance ratio stays right after later updates.
+  if (drawn_.empty()) drawn_ = policy_->Draw(options_.batch_size, generator_);
+  PolicyImpl::Sample sample = std::move(drawn_.back());
+  drawn_.pop_back();
   const uint64_t id = next_id_++;
   Proposal proposal{id, sample.tokens};
   pending_.emplace(id, std::move(sample));

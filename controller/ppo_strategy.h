@@ -50,6 +50,7 @@ class PpoStrategy : public Strategy {
   Policy policy_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   torch::Generator generator_;
+  std::vector<PolicyImpl::Sample> drawn_;  // drawn together, proposed one by one
   std::map<uint64_t, PolicyImpl::Sample> pending_;
   std::vector<Observed> batch_;
   double baseline_ = 0;

@@ -20,10 +20,9 @@ TEST(Policy, DrawsOnlyLegalTokensAndScoresThemConsistently) {
   torch::manual_seed(0);
   Policy policy(&space);
   torch::Generator g = at::detail::createCPUGenerator(1);
-  std::vector<PolicyImpl::Sample> samples;
-  for (int i = 0; i < 50; ++i) {
-    samples.push_back(policy->Draw(g));
-    EXPECT_NO_THROW(space.Decode(samples.back().tokens));  // legal at every step
+  const std::vector<PolicyImpl::Sample> samples = policy->Draw(50, g);
+  for (const PolicyImpl::Sample& s : samples) {
+    EXPECT_NO_THROW(space.Decode(s.tokens));  // legal at every step
   }
   torch::Tensor tokens = torch::empty({50, space.num_steps()}, torch::kLong);
   for (int i = 0; i < 50; ++i) {
