@@ -20,6 +20,13 @@ PolicyImpl::PolicyImpl(const Space* space, PolicyOptions options)
   }
 }
 
+torch::Tensor PolicyImpl::Step(int step, const torch::Tensor& input,
+                               std::tuple<torch::Tensor, torch::Tensor>& state) {
+  state = step == 0 ? cell_->forward(embed_->forward(input))
+                    : cell_->forward(embed_->forward(input), state);
+  return torch::log_softmax(head_->forward(std::get<0>(state)) + masks_[step], -1);
+}
+
 std::vector<PolicyImpl::Sample> PolicyImpl::Draw(int64_t count, torch::Generator& generator) {
   torch::NoGradGuard no_grad;
   torch::Tensor input = torch::full({count}, start_token_, torch::kLong);
@@ -27,10 +34,7 @@ std::vector<PolicyImpl::Sample> PolicyImpl::Draw(int64_t count, torch::Generator
   torch::Tensor log_prob = torch::zeros({count}, torch::kDouble);
   std::tuple<torch::Tensor, torch::Tensor> state;
   for (int step = 0; step < space_->num_steps(); ++step) {
-    state = step == 0 ? cell_->forward(embed_->forward(input))
-                      : cell_->forward(embed_->forward(input), state);
-    const torch::Tensor log_probs =
-        torch::log_softmax(head_->forward(std::get<0>(state)) + masks_[step], -1);
+    const torch::Tensor log_probs = Step(step, input, state);
     const torch::Tensor chosen =
         torch::multinomial(log_probs.exp(), 1, /*replacement=*/false, generator).squeeze(1);
     tokens.select(1, step).copy_(chosen);
@@ -53,10 +57,7 @@ std::pair<torch::Tensor, torch::Tensor> PolicyImpl::Evaluate(const torch::Tensor
   torch::Tensor entropy = torch::zeros({batch});
   std::tuple<torch::Tensor, torch::Tensor> state;
   for (int step = 0; step < space_->num_steps(); ++step) {
-    state = step == 0 ? cell_->forward(embed_->forward(input))
-                      : cell_->forward(embed_->forward(input), state);
-    const torch::Tensor log_probs =
-        torch::log_softmax(head_->forward(std::get<0>(state)) + masks_[step], -1);
+    const torch::Tensor log_probs = Step(step, input, state);
     const torch::Tensor chosen = tokens.select(1, step);
     log_prob = log_prob + log_probs.gather(1, chosen.unsqueeze(1)).squeeze(1);
     // Illegal tokens have probability 0 and log-probability -inf: their terms are 0, and the

@@ -30,6 +30,11 @@ class PolicyImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> Evaluate(const torch::Tensor& tokens);
 
  private:
+  // One step of the LSTM: feeds `input` (the previous tokens), advances `state`, returns the
+  // masked log-probabilities of this step's tokens [B, vocabulary].
+  torch::Tensor Step(int step, const torch::Tensor& input,
+                     std::tuple<torch::Tensor, torch::Tensor>& state);
+
   const Space* space_;
   int64_t start_token_;
   torch::nn::Embedding embed_{nullptr};
