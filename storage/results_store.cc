@@ -186,33 +186,22 @@ int64_t ResultsStore::RegisterWorker(const std::string& name, const std::string&
 }
 
 bool ResultsStore::LeaseTrial(int64_t trial_id, int64_t worker_id, double deadline) {
-  sql::Transaction transaction(db_);
-  const double now = NowSeconds();
-  db_.Prepare(kLeaseTrial)
-      .Bind(1, trial_id)
-      .Bind(2, worker_id)
-      .Bind(3, deadline)
-      .Bind(4, now)
-      .Run();
-  const bool leased = db_.Changes() == 1;
-  db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();
-  transaction.Commit();
-  return leased;
+  return UpdateLease(kLeaseTrial, trial_id, worker_id, deadline);
 }
 
 bool ResultsStore::RenewLease(int64_t trial_id, int64_t worker_id, double deadline) {
+  return UpdateLease(kRenewLease, trial_id, worker_id, deadline);
+}
+
+bool ResultsStore::UpdateLease(const char* sql, int64_t trial_id, int64_t worker_id,
+                               double deadline) {
   sql::Transaction transaction(db_);
   const double now = NowSeconds();
-  db_.Prepare(kRenewLease)
-      .Bind(1, trial_id)
-      .Bind(2, worker_id)
-      .Bind(3, deadline)
-      .Bind(4, now)
-      .Run();
-  const bool renewed = db_.Changes() == 1;
-  db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();
+  db_.Prepare(sql).Bind(1, trial_id).Bind(2, worker_id).Bind(3, deadline).Bind(4, now).Run();
+  const bool changed = db_.Changes() == 1;
+  db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();  // the worker is alive
   transaction.Commit();
-  return renewed;
+  return changed;
 }
 
 std::vector<int64_t> ResultsStore::ExpireLeases(double now, int max_attempts) {

@@ -90,6 +90,10 @@ class ResultsStore {
   std::optional<TrialState> StateOf(int64_t trial_id);
 
  private:
+  // Runs a lease statement (?1 trial, ?2 worker, ?3 deadline, ?4 now) and marks the worker seen,
+  // in one transaction; true if the statement changed the trial.
+  bool UpdateLease(const char* sql, int64_t trial_id, int64_t worker_id, double deadline);
+
   sql::Database db_;
 };
 
