@@ -193,11 +193,11 @@ bool ResultsStore::RenewLease(int64_t trial_id, int64_t worker_id, double deadli
   return UpdateLease(kRenewLease, trial_id, worker_id, deadline);
 }
 
-bool ResultsStore::UpdateLease(const char* sql, int64_t trial_id, int64_t worker_id,
+bool ResultsStore::UpdateLease(const char* statement, int64_t trial_id, int64_t worker_id,
                                double deadline) {
   sql::Transaction transaction(db_);
   const double now = NowSeconds();
-  db_.Prepare(sql).Bind(1, trial_id).Bind(2, worker_id).Bind(3, deadline).Bind(4, now).Run();
+  db_.Prepare(statement).Bind(1, trial_id).Bind(2, worker_id).Bind(3, deadline).Bind(4, now).Run();
   const bool changed = db_.Changes() == 1;
   db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();  // the worker is alive
   transaction.Commit();

@@ -92,7 +92,7 @@ class ResultsStore {
  private:
   // Runs a lease statement (?1 trial, ?2 worker, ?3 deadline, ?4 now) and marks the worker seen,
   // in one transaction; true if the statement changed the trial.
-  bool UpdateLease(const char* sql, int64_t trial_id, int64_t worker_id, double deadline);
+  bool UpdateLease(const char* statement, int64_t trial_id, int64_t worker_id, double deadline);
 
   sql::Database db_;
 };
