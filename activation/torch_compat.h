@@ -11,8 +11,6 @@
 
 namespace actsearch::compat {
 
-inline constexpr bool kTorch2 = TORCH_VERSION_MAJOR >= 2;
-
 inline std::string TorchVersion() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

@@ -54,18 +54,6 @@ class ProgressPrinter {
   bool drawn_ = false;
 };
 
-std::string CurveJson(const std::vector<worker::CurvePoint>& curve) {
-  JsonArray points;
-  for (const worker::CurvePoint& c : curve) {
-    JsonArray point;
-    point.AddRaw(std::to_string(c.step));
-    point.Add(c.loss);
-    point.AddRaw(c.validation_accuracy ? JsonNumber(*c.validation_accuracy) : "null");
-    points.AddRaw(point.str());
-  }
-  return points.str();
-}
-
 }  // namespace
 
 int RunTrainCommand(const std::vector<std::string>& args) {
@@ -164,7 +152,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     o.Add("device", r.device);
     o.Add("parameters", static_cast<uint64_t>(r.parameters));
     o.Add("error", r.error);
-    o.AddRaw("learning_curve", CurveJson(r.curve));
+    o.AddRaw("learning_curve", worker::ToTrialResult(r).learning_curve);
     std::cout << o.str() << "\n";
   } else {
     std::printf("status               %s%s\n", worker::TrainStatusName(r.status),

@@ -3,26 +3,11 @@
 #include <cmath>
 
 #include "search_space/printer.h"
+#include "search_space/probes.h"
 #include "search_space/program.h"
 #include "search_space/screening.h"
 
 namespace actsearch::controller {
-namespace {
-
-std::vector<double> Evaluate(const Program& program, const std::vector<double>& x) {
-  const int64_t n = static_cast<int64_t>(x.size());
-  std::vector<std::vector<double>> betas;
-  std::vector<const double*> pointers;
-  for (double b : program.initial_betas()) {
-    betas.emplace_back(n, b);
-    pointers.push_back(betas.back().data());
-  }
-  std::vector<double> y(n);
-  program.Forward<double>(n, x.data(), pointers.data(), y.data());
-  return y;
-}
-
-}  // namespace
 
 LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
                                  const RewardFunction& reward, int64_t max_evaluations,
@@ -70,9 +55,10 @@ LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
 RewardFunction ClosenessTo(const Expr& target) {
   std::vector<double> x;
   for (int i = -80; i <= 80; ++i) x.push_back(i / 20.0);
-  const std::vector<double> wanted = Evaluate(Program(target), x);
+  const std::vector<double> wanted = ValuesAt(Program(target), x, Program(target).initial_betas());
   return [x, wanted](const Expr& candidate) {
-    const std::vector<double> y = Evaluate(Program(candidate), x);
+    const Program program(candidate);
+    const std::vector<double> y = ValuesAt(program, x, program.initial_betas());
     double squared = 0;
     for (size_t i = 0; i < x.size(); ++i) squared += (y[i] - wanted[i]) * (y[i] - wanted[i]);
     const double mse = squared / x.size();

@@ -51,11 +51,6 @@ int CountBetas(const Expr& e) {
   return (Info(e->op).has_beta ? 1 : 0) + CountBetas(e->a) + CountBetas(e->b);
 }
 
-int CountNodes(const Expr& e) {
-  if (!e) return 0;
-  return 1 + CountNodes(e->a) + CountNodes(e->b);
-}
-
 namespace {
 void CollectOperatorNames(const Expr& e, std::set<std::string>& names) {
   if (!e) return;

@@ -34,7 +34,6 @@ Expr MakeBinary(OpId op, Expr a, Expr b);
 
 bool Equal(const Expr& lhs, const Expr& rhs);
 int CountBetas(const Expr& e);
-int CountNodes(const Expr& e);
 // The operators a tree uses, by name (leaves excluded): for filters and listings.
 std::set<std::string> OperatorNames(const Expr& e);
 

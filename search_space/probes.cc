@@ -34,8 +34,8 @@ ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& 
   return result;
 }
 
-std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas) {
-  const std::vector<double>& x = ProbePoints();
+std::vector<double> ValuesAt(const Program& program, const std::vector<double>& x,
+                             const std::vector<double>& betas) {
   const int64_t n = static_cast<int64_t>(x.size());
   std::vector<std::vector<double>> beta_arrays;
   std::vector<const double*> beta_pointers;
@@ -46,6 +46,10 @@ std::vector<double> ValuesAtProbes(const Program& program, const std::vector<dou
   std::vector<double> values(n);
   program.Forward<double>(n, x.data(), beta_pointers.data(), values.data());
   return values;
+}
+
+std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas) {
+  return ValuesAt(program, ProbePoints(), betas);
 }
 
 std::vector<double> PerturbedBetas(const Program& program) {

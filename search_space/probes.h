@@ -20,7 +20,10 @@ struct ProbeResult {
 
 // Evaluates at every probe point with the given beta values (one per parameter).
 ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas);
-// Values only, without the derivatives: what fingerprints need.
+// Values only, without the derivatives: at any points, and at the probe points (what
+// fingerprints need).
+std::vector<double> ValuesAt(const Program& program, const std::vector<double>& x,
+                             const std::vector<double>& betas);
 std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas);
 
 // The second beta setting of fingerprints: moved away from the initial values, so that

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <iterator>
 
 #include "storage/schema.h"
 
@@ -69,7 +70,7 @@ std::optional<double> Finite(std::optional<double> value) {
 const char* TrialStateName(TrialState state) { return kTrialStates[static_cast<int>(state)]; }
 
 std::optional<TrialState> TrialStateFromName(const std::string& name) {
-  for (int i = 0; i < 7; ++i) {
+  for (size_t i = 0; i < std::size(kTrialStates); ++i) {
     if (name == kTrialStates[i]) return static_cast<TrialState>(i);
   }
   return std::nullopt;
@@ -159,18 +160,11 @@ int64_t ResultsStore::RecordScreenedTrial(int64_t candidate_id) {
       .Bind(4, now)
       .Run();
   const int64_t trial_id = db_.LastInsertId();
-  db_.Prepare(kInsertResult)
-      .Bind(1, trial_id)
-      .Bind(2, 0.0)
-      .BindNull(3)
-      .BindNull(4)
-      .Bind(5, "[]")
-      .Bind(6, int64_t{0})
-      .Bind(7, 0.0)
-      .Bind(8, "")
-      .Bind(9, "screened before training")
-      .Bind(10, now)
-      .Run();
+  TrialResult screened;
+  screened.state = TrialState::kScreened;
+  screened.validation_accuracy = 0.0;
+  screened.error = "screened before training";
+  InsertResult(trial_id, screened, now);
   transaction.Commit();
   return trial_id;
 }
@@ -191,6 +185,22 @@ bool ResultsStore::LeaseTrial(int64_t trial_id, int64_t worker_id, double deadli
 
 bool ResultsStore::RenewLease(int64_t trial_id, int64_t worker_id, double deadline) {
   return UpdateLease(kRenewLease, trial_id, worker_id, deadline);
+}
+
+bool ResultsStore::InsertResult(int64_t trial_id, const TrialResult& r, double now) {
+  db_.Prepare(kInsertResult)
+      .Bind(1, trial_id)
+      .Bind(2, Finite(r.validation_accuracy))
+      .Bind(3, Finite(r.test_accuracy))
+      .Bind(4, Finite(r.loss))
+      .Bind(5, r.learning_curve)
+      .Bind(6, r.steps)
+      .Bind(7, std::isfinite(r.wall_seconds) ? r.wall_seconds : 0.0)
+      .Bind(8, r.device)
+      .Bind(9, r.error)
+      .Bind(10, now)
+      .Run();
+  return db_.Changes() == 1;
 }
 
 bool ResultsStore::UpdateLease(const char* statement, int64_t trial_id, int64_t worker_id,
@@ -225,19 +235,7 @@ std::vector<int64_t> ResultsStore::ExpireLeases(double now, int max_attempts) {
 bool ResultsStore::RecordResult(int64_t trial_id, const TrialResult& r) {
   sql::Transaction transaction(db_);
   const double now = NowSeconds();
-  db_.Prepare(kInsertResult)
-      .Bind(1, trial_id)
-      .Bind(2, Finite(r.validation_accuracy))
-      .Bind(3, Finite(r.test_accuracy))
-      .Bind(4, Finite(r.loss))
-      .Bind(5, r.learning_curve)
-      .Bind(6, r.steps)
-      .Bind(7, std::isfinite(r.wall_seconds) ? r.wall_seconds : 0.0)
-      .Bind(8, r.device)
-      .Bind(9, r.error)
-      .Bind(10, now)
-      .Run();
-  if (db_.Changes() == 0) return false;  // already recorded: the first report stands
+  if (!InsertResult(trial_id, r, now)) return false;  // already recorded: the first stands
   db_.Prepare(kFinishTrial).Bind(1, trial_id).Bind(2, TrialStateName(r.state)).Bind(3, now).Run();
   transaction.Commit();
   return true;

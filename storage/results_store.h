@@ -92,6 +92,8 @@ class ResultsStore {
  private:
   // Runs a lease statement (?1 trial, ?2 worker, ?3 deadline, ?4 now) and marks the worker seen,
   // in one transaction; true if the statement changed the trial.
+  // Inserts a result row unless the trial has one; true if inserted. Inside a transaction.
+  bool InsertResult(int64_t trial_id, const TrialResult& result, double now);
   bool UpdateLease(const char* statement, int64_t trial_id, int64_t worker_id, double deadline);
 
   sql::Database db_;

@@ -29,10 +29,7 @@ DatasetSplits LoadDataset(const std::string& spec, int64_t validation_size) {
     need_dir();
     return LoadIdxDataset("mnist", dir, validation);
   }
-  if (kind == "synthetic") {
-    DatasetSplits s = MakeSyntheticDataset();
-    return s;
-  }
+  if (kind == "synthetic") return MakeSyntheticDataset();
   throw DataError("unknown dataset '" + spec +
                   "' (cifar10:DIR, cifar100:DIR, fashion-mnist[:DIR], mnist:DIR, synthetic)");
 }
