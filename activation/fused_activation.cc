@@ -7,6 +7,13 @@ namespace actsearch {
 
 namespace {
 
+// Betas (float parameters) cast to x's dtype, so that under bf16 autocast the activation's
+// output stays bf16 instead of being promoted to float and doubling the memory traffic. The
+// cast is differentiable: the betas' gradient comes back in float.
+torch::Tensor InDtypeOf(const torch::Tensor& x, const torch::Tensor& betas) {
+  return betas.scalar_type() == x.scalar_type() ? betas : betas.to(x.scalar_type());
+}
+
 class FusedFunction : public torch::autograd::Function<FusedFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
@@ -16,7 +23,7 @@ class FusedFunction : public torch::autograd::Function<FusedFunction> {
     ctx->saved_data["compiled"] = c10::IValue::make_capsule(compiled);
     if (CpuKernelSupports(x)) return FusedForwardCpu(compiled->program, x, betas);
     torch::NoGradGuard no_grad;
-    return EvaluateWithTorchOps(compiled->expr, x, BroadcastBetas(betas, x));
+    return EvaluateWithTorchOps(compiled->expr, x, BroadcastBetas(InDtypeOf(x, betas), x));
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -34,8 +41,8 @@ class FusedFunction : public torch::autograd::Function<FusedFunction> {
     torch::AutoGradMode enable(true);
     const torch::Tensor x_leaf = x.detach().requires_grad_(true);
     const torch::Tensor betas_leaf = betas.detach().requires_grad_(true);
-    const torch::Tensor y =
-        EvaluateWithTorchOps(compiled->expr, x_leaf, BroadcastBetas(betas_leaf, x_leaf));
+    const torch::Tensor y = EvaluateWithTorchOps(
+        compiled->expr, x_leaf, BroadcastBetas(InDtypeOf(x_leaf, betas_leaf), x_leaf));
     std::vector<torch::Tensor> inputs = {x_leaf};
     if (betas.numel() > 0) inputs.push_back(betas_leaf);
     auto g = torch::autograd::grad({y}, inputs, {grads[0]}, /*retain_graph=*/false,

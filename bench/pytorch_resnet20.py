@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""ResNet-20 (CIFAR) training throughput on CPU in plain PyTorch: the reference for train_bench.
+"""ResNet-20 (CIFAR) training throughput in plain PyTorch: the reference for train_bench.
 
     python3 bench/pytorch_resnet20.py [--activation relu|swish] [--depth 20] [--steps 30]
         [--warmup 5] [--channels-last] [--compile] [--threads N] [--seed 0]
+        [--device cpu|cuda] [--bf16]
+
+--bf16 runs forward under CUDA autocast to bfloat16, as the C++ worker does on a GPU. On CUDA
+each step ends with a synchronisation so that the time is the GPU's, not the launch's.
 
 Prints one JSON line on stdout, in the same format as build/cpu/bench/train_bench, so that
 bench/resnet_throughput.sh can put both side by side; everything else goes to stderr.
@@ -122,7 +126,14 @@ def parse_args():
     parser.add_argument("--compile", action="store_true", help="wrap the model in torch.compile")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--bf16", action="store_true", help="CUDA autocast to bfloat16")
     args = parser.parse_args()
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"error: --device {args.device} but CUDA is not available", file=sys.stderr)
+        sys.exit(2)
+    if args.bf16 and not args.device.startswith("cuda"):
+        parser.error("--bf16 needs a CUDA --device")
     if args.depth < 8 or (args.depth - 2) % 6 != 0:
         parser.error(f"--depth must be 6n+2 with n >= 1, got {args.depth}")
     if args.steps < 1 or args.warmup < 0 or args.threads < 1:
@@ -143,21 +154,28 @@ def main():
     torch.set_num_threads(args.threads)
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
 
-    model = CifarResNet(args.depth, args.activation).to(memory_format=memory_format)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    model = CifarResNet(args.depth, args.activation).to(device, memory_format=memory_format)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True,
                                 weight_decay=5e-4)
     step_model = torch.compile(model) if args.compile else model
 
     # One fixed batch, generated before timing so that only the training step is measured.
-    images = torch.randn(BATCH_SIZE, *IMAGE_SHAPE).contiguous(memory_format=memory_format)
-    labels = torch.randint(0, NUM_CLASSES, (BATCH_SIZE,), dtype=torch.int64)
+    images = torch.randn(BATCH_SIZE, *IMAGE_SHAPE, device=device).contiguous(
+        memory_format=memory_format)
+    labels = torch.randint(0, NUM_CLASSES, (BATCH_SIZE,), dtype=torch.int64, device=device)
 
     def train_step():
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(step_model(images), labels)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = F.cross_entropy(step_model(images), labels)
         loss.backward()
         optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
 
     for step in range(args.warmup):
         print(f"warmup step {step + 1}/{args.warmup}", file=sys.stderr)
@@ -185,6 +203,8 @@ def main():
         "batch": BATCH_SIZE,
         "channels_last": args.channels_last,
         "threads": args.threads,
+        "device": args.device,
+        "bf16": args.bf16,
         "median_step_ms": round(median_seconds * 1e3, 2),
         "images_per_second": round(BATCH_SIZE / median_seconds, 1),
         "steps": args.steps,

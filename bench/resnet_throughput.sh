@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# ResNet-20 CIFAR training throughput on CPU, side by side in one run: our C++ worker against
-# plain PyTorch, for ReLU and Swish.
+# ResNet-20 CIFAR training throughput, side by side in one run: our C++ worker against plain
+# PyTorch, for ReLU and Swish.
 #
 #   bench/resnet_throughput.sh                      # defaults: STEPS=30 WARMUP=5 CHANNELS_LAST=1
 #   STEPS=50 WARMUP=10 CHANNELS_LAST=0 bench/resnet_throughput.sh
+#   DEVICE=cuda BF16=1 CPP_BENCH=build/gpu/bench/train_bench DEBIAN_PYTHON= \
+#     VENV_PYTHON=python3 bench/resnet_throughput.sh   # on a GPU (see bench/gpu_session.sh)
 #
+# CPP_BENCH, DEBIAN_PYTHON and VENV_PYTHON name the programs (an empty one skips its variants);
+# BASELINE names the variant the ratios are taken against (debian-eager, or venv-eager when
+# there is no Debian PyTorch).
 # Variants, each run for activation relu and then swish:
 #   cpp           build/cpu/bench/train_bench (LibTorch 1.13); skipped with a note if not built
 #   debian-eager  /usr/bin/python3 bench/pytorch_resnet20.py            (Debian python3-torch 1.13)
@@ -22,15 +27,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 STEPS="${STEPS:-30}"
 WARMUP="${WARMUP:-5}"
 CHANNELS_LAST="${CHANNELS_LAST:-1}"
+DEVICE="${DEVICE:-cpu}"
+BF16="${BF16:-0}"
+cpp_bench="${CPP_BENCH-build/cpu/bench/train_bench}"
+debian_python="${DEBIAN_PYTHON-/usr/bin/python3}"
+venv_python="${VENV_PYTHON-.venv-cuda/bin/python}"
+pytorch_script=bench/pytorch_resnet20.py
+if [[ -n "$debian_python" ]]; then
+  export BASELINE="${BASELINE:-debian-eager}"
+else
+  export BASELINE="${BASELINE:-venv-eager}"
+fi
 
-common_args=(--steps "$STEPS" --warmup "$WARMUP")
+common_args=(--steps "$STEPS" --warmup "$WARMUP" --device "$DEVICE")
 if [[ "$CHANNELS_LAST" == 1 ]]; then
   common_args+=(--channels-last)
 fi
-
-cpp_bench=build/cpu/bench/train_bench
-venv_python=.venv-cuda/bin/python
-pytorch_script=bench/pytorch_resnet20.py
+if [[ "$BF16" == 1 ]]; then
+  common_args+=(--bf16)
+fi
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
@@ -55,21 +70,26 @@ run() {
 
 for activation in relu swish; do
   args=(--activation "$activation" "${common_args[@]}")
-  if [[ -x "$cpp_bench" ]]; then
+  if [[ -n "$cpp_bench" && -x "$cpp_bench" ]]; then
     run cpp "$cpp_bench" "${args[@]}"
   else
-    echo "!! $cpp_bench not built; skipping the C++ variant" >&2
+    echo "!! C++ bench '$cpp_bench' not built; skipping the C++ variant" >&2
   fi
-  run debian-eager /usr/bin/python3 "$pytorch_script" "${args[@]}"
-  run venv-eager "$venv_python" "$pytorch_script" "${args[@]}"
-  run venv-compile "$venv_python" "$pytorch_script" "${args[@]}" --compile
+  if [[ -n "$debian_python" ]]; then
+    run debian-eager "$debian_python" "$pytorch_script" "${args[@]}"
+  fi
+  if [[ -n "$venv_python" ]]; then
+    run venv-eager "$venv_python" "$pytorch_script" "${args[@]}"
+    run venv-compile "$venv_python" "$pytorch_script" "${args[@]}" --compile
+  fi
 done
 
 python3 - "$results" <<'PYTHON'
 import json
+import os
 import sys
 
-BASELINE = "debian-eager"
+BASELINE = os.environ["BASELINE"]
 
 records = []
 with open(sys.argv[1]) as lines:
@@ -96,6 +116,7 @@ def print_table(header, rows):
 
 first = records[0]
 print(f"\nResNet-{first['depth']} training, batch {first['batch']}, "
+      f"device={first.get('device', 'cpu')}, bf16={first.get('bf16', False)}, "
       f"channels_last={first['channels_last']}, threads={first['threads']}, "
       f"median of {first['steps']} steps")
 print_table(

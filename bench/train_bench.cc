@@ -3,9 +3,12 @@
 //
 //   build/cpu/bench/train_bench [--activation relu|swish|EXPR] [--steps 30] [--warmup 5]
 //                               [--channels-last] [--depth 20] [--threads N]
+//                               [--device cpu|cuda|cuda:N] [--bf16]
 //
 // The timed step is what the PyTorch script times: forward, cross-entropy, backward and an SGD
 // (Nesterov, weight decay 5e-4 on every parameter) step on a fixed random batch of 128 images.
+// --bf16 runs forward under CUDA autocast to bfloat16, as the worker does on a GPU; on CUDA each
+// step ends with a synchronisation, so the time is the GPU's.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -32,7 +35,8 @@ int main(int argc, char** argv) {
   std::string activation = "relu";
   int steps = 30, warmup = 5, threads = static_cast<int>(std::thread::hardware_concurrency());
   int64_t depth = 20;
-  bool channels_last = false;
+  bool channels_last = false, bf16 = false;
+  std::string device_name = "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     auto value = [&]() -> std::string {
@@ -51,10 +55,15 @@ int main(int argc, char** argv) {
       threads = std::stoi(value());
     } else if (flag == "--channels-last") {
       channels_last = true;
+    } else if (flag == "--device") {
+      device_name = value();
+    } else if (flag == "--bf16") {
+      bf16 = true;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--activation relu|swish|EXPR] [--steps N] [--warmup N] "
-                   "[--channels-last] [--depth D] [--threads N]\n",
+                   "[--channels-last] [--depth D] [--threads N] [--device cpu|cuda|cuda:N] "
+                   "[--bf16]\n",
                    argv[0]);
       return 2;
     }
@@ -62,26 +71,41 @@ int main(int argc, char** argv) {
   const std::string expression = activation == "swish" ? "x * sigmoid(beta * x)" : activation;
   torch::set_num_threads(threads);
   torch::manual_seed(0);
+  const torch::Device device(device_name);
+  if (device.is_cuda()) {
+    if (!torch::cuda::is_available()) {
+      std::fprintf(stderr, "error: --device %s but CUDA is not available\n", device_name.c_str());
+      return 2;
+    }
+    at::globalContext().setBenchmarkCuDNN(true);
+  } else if (bf16) {
+    std::fprintf(stderr, "error: --bf16 needs a CUDA --device\n");
+    return 2;
+  }
 
   worker::ResNetOptions options;
   options.depth = depth;
   worker::CifarResNet model(options, worker::MakeActivationFactory(expression));
+  model->to(device);
   if (channels_last) compat::ToChannelsLast(*model);
   model->train();
   torch::optim::SGD optimizer(
       model->parameters(),
       torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4));
-  torch::Tensor images = torch::randn({128, 3, 32, 32});
+  torch::Tensor images = torch::randn({128, 3, 32, 32}, device);
   if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
-  const torch::Tensor labels = torch::randint(10, {128}, torch::kLong);
+  const torch::Tensor labels = torch::randint(10, {128}, torch::dtype(torch::kLong).device(device));
 
   std::vector<double> ms;
   for (int step = 0; step < warmup + steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
     compat::ZeroGradToNone(optimizer);
+    if (bf16) compat::SetCudaAutocast(true);
     const torch::Tensor loss = torch::cross_entropy_loss(model->forward(images), labels);
+    if (bf16) compat::SetCudaAutocast(false);
     loss.backward();
     optimizer.step();
+    if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
     const double elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (step >= warmup) ms.push_back(elapsed);
@@ -90,9 +114,10 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"impl\": \"actsearch C++ (LibTorch %s)\", \"torch\": \"%s\", \"activation\": \"%s\", "
       "\"depth\": %lld, \"batch\": 128, \"channels_last\": %s, \"threads\": %d, "
+      "\"device\": \"%s\", \"bf16\": %s, "
       "\"median_step_ms\": %.2f, \"images_per_second\": %.1f, \"steps\": %d}\n",
       compat::TorchVersion().c_str(), compat::TorchVersion().c_str(), activation.c_str(),
       static_cast<long long>(depth), channels_last ? "true" : "false", torch::get_num_threads(),
-      median, 128000.0 / median, steps);
+      device_name.c_str(), bf16 ? "true" : "false", median, 128000.0 / median, steps);
   return 0;
 }
