@@ -22,6 +22,21 @@ add_library(actsearch_torch INTERFACE)
 target_link_libraries(actsearch_torch INTERFACE ${TORCH_LIBRARIES} OpenMP::OpenMP_CXX)
 target_compile_options(actsearch_torch INTERFACE ${TORCH_CXX_FLAGS})
 
+# A wheel's LibTorch ships a copy of old Protobuf headers in torch/include/google/protobuf. Its
+# -isystem path would shadow the system Protobuf that protoc generated our code for (a compile
+# error with torch 2.11), so a folder holding only a link to the system's google/ goes first
+# as -I, which the compiler searches before every -isystem folder.
+foreach(torch_include_dir IN LISTS TORCH_INCLUDE_DIRS)
+  if(EXISTS "${torch_include_dir}/google/protobuf" AND Protobuf_INCLUDE_DIRS)
+    set(protobuf_first "${CMAKE_BINARY_DIR}/protobuf-before-torch")
+    list(GET Protobuf_INCLUDE_DIRS 0 protobuf_include_dir)
+    file(MAKE_DIRECTORY "${protobuf_first}")
+    file(CREATE_LINK "${protobuf_include_dir}/google" "${protobuf_first}/google" SYMBOLIC)
+    target_include_directories(actsearch_torch INTERFACE "${protobuf_first}")
+    break()
+  endif()
+endforeach()
+
 set(ACTSEARCH_TORCH_HAS_CUDA OFF)
 if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   set(ACTSEARCH_TORCH_HAS_CUDA ON)
