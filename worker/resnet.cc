@@ -1,8 +1,6 @@
 #include "worker/resnet.h"
 
-#include "activation/expression_activation.h"
-#include "search_space/parser.h"
-#include "search_space/printer.h"
+#include "activation/activation_spec.h"
 
 namespace actsearch::worker {
 namespace {
@@ -26,16 +24,11 @@ void InitializeWeights(torch::nn::Module& module) {
 }  // namespace
 
 ActivationFactory MakeActivationFactory(const std::string& activation) {
-  if (activation == "relu") {
-    // In place: it follows BatchNorm or the residual sum, whose backward never reads its output.
-    return [](int64_t) {
-      return torch::nn::AnyModule(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
-    };
-  }
-  const Expr expr = Parse(activation);
-  if (ToString(expr) == "relu(x)") return MakeActivationFactory("relu");
-  return [expr](int64_t channels) {
-    return torch::nn::AnyModule(ExpressionActivation(ExpressionActivationOptions(expr, channels)));
+  const ActivationSpec spec = ParseActivationSpec(activation);
+  // ReLU in place: it follows BatchNorm or the residual sum, whose backward never reads its
+  // output.
+  return [spec](int64_t channels) {
+    return MakeActivation(spec, channels, /*relu_in_place=*/true);
   };
 }
 

@@ -12,9 +12,10 @@ namespace actsearch::worker {
 // Makes the activation for a layer of `channels` channels.
 using ActivationFactory = std::function<torch::nn::AnyModule(int64_t channels)>;
 
-// "relu" (LibTorch's own), or any expression of the grammar ("x * sigmoid(beta * x)"), as an
-// ExpressionActivation with its own per-channel betas; `relu(x)` is mapped to LibTorch's ReLU,
-// the same function. Throws ParseError for a malformed expression.
+// Any activation spec (activation/activation_spec.h): "relu" (LibTorch's own, in place), an
+// expression of the grammar ("x * sigmoid(beta * x)") as an ExpressionActivation with its own
+// per-channel betas, "sugar:bsilu", "pwlu", ...; `relu(x)` is mapped to LibTorch's ReLU, the
+// same function. Throws ParseError for a malformed spec or expression.
 ActivationFactory MakeActivationFactory(const std::string& activation);
 
 struct ResNetOptions {

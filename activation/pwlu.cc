@@ -1,0 +1,464 @@
+#include "activation/pwlu.h"
+
+#include <ATen/Parallel.h>
+
+#include <map>
+#include <mutex>
+
+#include "activation/torch_compat.h"
+#include "search_space/printer.h"
+
+namespace actsearch {
+namespace {
+
+// Elements per parallel task, at least.
+constexpr int64_t kGrain = 1 << 15;
+// A unit whose input barely varies still gets a range this wide on each side of its mean.
+constexpr double kMinStd = 1e-3;
+
+// One unit's tables in the compute type, with the reciprocal interval width precomputed.
+template <class T>
+struct Unit {
+  T left, right;
+  T inv_step;  // N / (B_R - B_L), computed as the LibTorch formulation computes it
+  T left_slope, right_slope;
+  const T* points;  // N + 1
+};
+
+// Where x falls inside [B_L, B_R]: interval i, fraction t, and u = (x - B_L) / d = i + t.
+template <class T>
+struct Position {
+  int64_t i;
+  T t;
+  T u;
+};
+
+template <class T>
+inline Position<T> Locate(T x, const Unit<T>& p, int64_t n) {
+  T u = (x - p.left) * p.inv_step;
+  u = u > T(0) ? u : T(0);  // rounding can leave x just outside the range it was tested in
+  u = u < T(n) ? u : T(n);
+  const int64_t i = std::min<int64_t>(static_cast<int64_t>(u), n - 1);  // u >= 0: floor
+  return {i, u - static_cast<T>(i), u};
+}
+
+template <class T>
+inline T Value(T x, const Unit<T>& p, int64_t n) {
+  if (x < p.left) return (x - p.left) * p.left_slope + p.points[0];
+  if (x >= p.right) return (x - p.right) * p.right_slope + p.points[n];
+  if (x != x) return x;  // NaN stays NaN, so that a diverging child is seen to diverge
+  const Position<T> at = Locate(x, p, n);
+  const T y0 = p.points[at.i];
+  return y0 + at.t * (p.points[at.i + 1] - y0);
+}
+
+// Per-unit gradient sums, n + 7 doubles: d/dY_0..d/dY_N, then the slots below.
+enum Slot : int64_t {
+  kLeftGrad = 1,   // sum of g over x < B_L
+  kRightGrad,      // sum of g over x >= B_R
+  kLeftSlopeGrad,  // sum of g (x - B_L) over x < B_L
+  kRightSlopeGrad, // sum of g (x - B_R) over x >= B_R
+  kDeltaGrad,      // sum of g (Y_(i+1) - Y_i) inside
+  kDeltaUGrad,     // sum of g (Y_(i+1) - Y_i) u inside
+  kSlots = kDeltaUGrad
+};
+inline int64_t AccumulatorWidth(int64_t n) { return n + 1 + kSlots; }
+
+// Returns dL/dx for one element and adds its share of the table gradients to `acc`.
+template <class T>
+inline T Backpropagate(T x, T g, const Unit<T>& p, int64_t n, double* acc) {
+  if (x < p.left) {
+    acc[0] += g;
+    acc[n + kLeftGrad] += g;
+    acc[n + kLeftSlopeGrad] += g * (x - p.left);
+    return g * p.left_slope;
+  }
+  if (x >= p.right) {
+    acc[n] += g;
+    acc[n + kRightGrad] += g;
+    acc[n + kRightSlopeGrad] += g * (x - p.right);
+    return g * p.right_slope;
+  }
+  if (x != x) return x;
+  const Position<T> at = Locate(x, p, n);
+  const T g_delta = g * (p.points[at.i + 1] - p.points[at.i]);
+  acc[at.i] += g * (T(1) - at.t);
+  acc[at.i + 1] += g * at.t;
+  acc[n + kDeltaGrad] += g_delta;
+  acc[n + kDeltaUGrad] += g_delta * at.u;
+  return g_delta * p.inv_step;
+}
+
+// How elements map to units. Work is split over "rows": elements (one unit per layer),
+// (n, c) planes (contiguous per-channel: one unit per plane) or (n, h, w) rows of C
+// interleaved channels (channels_last, or [N, C]).
+struct Walk {
+  enum Kind { kFlat, kPlanar, kInterleaved } kind;
+  int64_t row;  // elements per row
+  int64_t rows;
+  int64_t channels;
+};
+
+Walk WalkOf(const torch::Tensor& x, int64_t units) {
+  const int64_t numel = x.numel();
+  if (units == 1) return {Walk::kFlat, 1, numel, 1};
+  const int64_t channels = x.size(1);
+  const int64_t plane = numel / (x.size(0) * channels);
+  if (x.is_contiguous() && plane > 1) return {Walk::kPlanar, plane, numel / plane, channels};
+  return {Walk::kInterleaved, channels, numel / channels, channels};
+}
+
+// visit(element, unit) for the elements of rows [begin, end).
+template <class Visit>
+inline void VisitRows(const Walk& w, int64_t begin, int64_t end, Visit&& visit) {
+  switch (w.kind) {
+    case Walk::kFlat:
+      for (int64_t i = begin; i < end; ++i) visit(i, 0);
+      return;
+    case Walk::kPlanar:
+      for (int64_t r = begin; r < end; ++r) {
+        const int64_t unit = r % w.channels;
+        for (int64_t i = r * w.row; i < (r + 1) * w.row; ++i) visit(i, unit);
+      }
+      return;
+    case Walk::kInterleaved:
+      for (int64_t r = begin; r < end; ++r) {
+        for (int64_t c = 0; c < w.channels; ++c) visit(r * w.row + c, c);
+      }
+      return;
+  }
+}
+
+int64_t RowGrain(const Walk& w) { return std::max<int64_t>(1, kGrain / w.row); }
+
+// The tables in the compute type T, on the host, and the units that point into them.
+template <class T>
+struct HostTables {
+  HostTables(const PwluTables& t, torch::ScalarType type)
+      : left(t.left_bound.to(type).contiguous()),
+        right(t.right_bound.to(type).contiguous()),
+        points(t.points.to(type).contiguous()),
+        left_slope(t.left_slope.to(type).contiguous()),
+        right_slope(t.right_slope.to(type).contiguous()),
+        intervals(t.points.size(1) - 1) {
+    const int64_t g = left.numel();
+    units.resize(g);
+    for (int64_t u = 0; u < g; ++u) {
+      const T l = left.data_ptr<T>()[u];
+      const T r = right.data_ptr<T>()[u];
+      units[u] = {l,
+                  r,
+                  static_cast<T>(intervals) / (r - l),
+                  left_slope.data_ptr<T>()[u],
+                  right_slope.data_ptr<T>()[u],
+                  points.data_ptr<T>() + u * (intervals + 1)};
+    }
+  }
+  torch::Tensor left, right, points, left_slope, right_slope;
+  int64_t intervals;
+  std::vector<Unit<T>> units;
+};
+
+torch::MemoryFormat FormatOf(const torch::Tensor& x) {
+  return compat::IsChannelsLast(x) ? torch::MemoryFormat::ChannelsLast
+                                   : torch::MemoryFormat::Contiguous;
+}
+
+torch::Tensor ForwardCpu(const torch::Tensor& x, const PwluTables& tables) {
+  torch::Tensor y = torch::empty_like(x, FormatOf(x));
+  const Walk walk = WalkOf(x, tables.left_bound.numel());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "actsearch_pwlu_forward", [&] {
+    const HostTables<scalar_t> host(tables, x.scalar_type());
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    scalar_t* yp = y.data_ptr<scalar_t>();
+    const int64_t n = host.intervals;
+    at::parallel_for(0, walk.rows, RowGrain(walk), [&](int64_t begin, int64_t end) {
+      VisitRows(walk, begin, end,
+                [&](int64_t i, int64_t unit) { yp[i] = Value(xp[i], host.units[unit], n); });
+    });
+  });
+  return y;
+}
+
+struct BackwardResult {
+  torch::Tensor x, left_bound, right_bound, points, left_slope, right_slope;
+};
+
+BackwardResult BackwardCpu(const torch::Tensor& x, const PwluTables& tables,
+                           const torch::Tensor& grad_y) {
+  const torch::MemoryFormat format = FormatOf(x);
+  const torch::Tensor gy = grad_y.to(x.scalar_type()).contiguous(format);
+  torch::Tensor grad_x = torch::empty_like(x, format);
+  const int64_t units = tables.left_bound.numel();
+  const int64_t n = tables.points.size(1) - 1;
+  const int64_t width = AccumulatorWidth(n);
+  const Walk walk = WalkOf(x, units);
+  // Each task's sums, added up in task order afterwards: the same result whichever thread
+  // finishes first.
+  std::mutex merge;
+  std::map<int64_t, std::vector<double>> partials;
+  std::vector<double> inv_step(units), left_slope(units), right_slope(units);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "actsearch_pwlu_backward", [&] {
+    const HostTables<scalar_t> host(tables, x.scalar_type());
+    for (int64_t u = 0; u < units; ++u) {
+      inv_step[u] = host.units[u].inv_step;
+      left_slope[u] = host.units[u].left_slope;
+      right_slope[u] = host.units[u].right_slope;
+    }
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* gyp = gy.data_ptr<scalar_t>();
+    scalar_t* gxp = grad_x.data_ptr<scalar_t>();
+    at::parallel_for(0, walk.rows, RowGrain(walk), [&](int64_t begin, int64_t end) {
+      std::vector<double> sums(units * width, 0.0);
+      VisitRows(walk, begin, end, [&](int64_t i, int64_t unit) {
+        gxp[i] = Backpropagate(xp[i], gyp[i], host.units[unit], n, sums.data() + unit * width);
+      });
+      std::lock_guard<std::mutex> lock(merge);
+      partials.emplace(begin, std::move(sums));
+    });
+  });
+  std::vector<double> total(units * width, 0.0);
+  for (const auto& [begin, sums] : partials) {
+    for (size_t k = 0; k < total.size(); ++k) total[k] += sums[k];
+  }
+  auto grad_points = torch::empty({units, n + 1}, torch::kDouble);
+  auto grad_left = torch::empty({units}, torch::kDouble);
+  auto grad_right = torch::empty({units}, torch::kDouble);
+  auto grad_left_slope = torch::empty({units}, torch::kDouble);
+  auto grad_right_slope = torch::empty({units}, torch::kDouble);
+  for (int64_t u = 0; u < units; ++u) {
+    const double* s = total.data() + u * width;
+    std::copy(s, s + n + 1, grad_points.data_ptr<double>() + u * (n + 1));
+    grad_left_slope.data_ptr<double>()[u] = s[n + kLeftSlopeGrad];
+    grad_right_slope.data_ptr<double>()[u] = s[n + kRightSlopeGrad];
+    // Inside, u = (x - B_L) N / (B_R - B_L): du/dB_L = -(N - u) / (B_R - B_L) and
+    // du/dB_R = -u / (B_R - B_L), times dy/du = Y_(i+1) - Y_i. Outside, -K_L and -K_R.
+    const double per_width = inv_step[u] / static_cast<double>(n);
+    grad_left.data_ptr<double>()[u] =
+        -left_slope[u] * s[n + kLeftGrad] -
+        (static_cast<double>(n) * s[n + kDeltaGrad] - s[n + kDeltaUGrad]) * per_width;
+    grad_right.data_ptr<double>()[u] =
+        -right_slope[u] * s[n + kRightGrad] - s[n + kDeltaUGrad] * per_width;
+  }
+  auto like = [](const torch::Tensor& g, const torch::Tensor& p) {
+    return g.to(p.scalar_type()).view(p.sizes());
+  };
+  return {grad_x,
+          like(grad_left, tables.left_bound),
+          like(grad_right, tables.right_bound),
+          like(grad_points, tables.points),
+          like(grad_left_slope, tables.left_slope),
+          like(grad_right_slope, tables.right_slope)};
+}
+
+class PwluFunction : public torch::autograd::Function<PwluFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& left_bound, const torch::Tensor& right_bound,
+                               const torch::Tensor& points, const torch::Tensor& left_slope,
+                               const torch::Tensor& right_slope) {
+    ctx->save_for_backward({x, left_bound, right_bound, points, left_slope, right_slope});
+    return ForwardCpu(x, {left_bound, right_bound, points, left_slope, right_slope});
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    const BackwardResult g = BackwardCpu(s[0], {s[1], s[2], s[3], s[4], s[5]}, grads[0]);
+    return {g.x, g.left_bound, g.right_bound, g.points, g.left_slope, g.right_slope};
+  }
+};
+
+void CheckTables(const torch::Tensor& x, const PwluTables& t) {
+  TORCH_CHECK(x.dim() >= 2, "PWLU expects [N, C, ...] input, got ", x.sizes());
+  TORCH_CHECK(t.points.dim() == 2 && t.points.size(1) >= 2, "PWLU points must be [G, N + 1]");
+  const int64_t g = t.points.size(0);
+  TORCH_CHECK(g == 1 || g == x.size(1), "PWLU has ", g, " units for ", x.size(1), " channels");
+  for (const torch::Tensor* v : {&t.left_bound, &t.right_bound, &t.left_slope, &t.right_slope}) {
+    TORCH_CHECK(v->dim() == 1 && v->size(0) == g, "PWLU bounds and slopes must be [", g, "]");
+  }
+}
+
+}  // namespace
+
+bool PwluKernelSupports(const torch::Tensor& x) {
+  const bool real = x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble;
+  const bool dense = x.is_contiguous() || compat::IsChannelsLast(x);
+  return x.device().is_cpu() && real && x.dim() >= 2 && dense && x.numel() > 0;
+}
+
+torch::Tensor PiecewiseLinear(const torch::Tensor& x, const PwluTables& t) {
+  CheckTables(x, t);
+  if (PwluKernelSupports(x) && t.points.device().is_cpu()) {
+    return PwluFunction::apply(x, t.left_bound, t.right_bound, t.points, t.left_slope,
+                               t.right_slope);
+  }
+  return PiecewiseLinearWithTorchOps(x, t);
+}
+
+torch::Tensor PiecewiseLinearWithTorchOps(const torch::Tensor& x, const PwluTables& t) {
+  CheckTables(x, t);
+  const bool wide = x.scalar_type() == torch::kDouble || t.points.scalar_type() == torch::kDouble;
+  const torch::ScalarType type = wide ? torch::kDouble : torch::kFloat;
+  const int64_t units = t.points.size(0);
+  const int64_t n = t.points.size(1) - 1;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[1] = units;
+  auto per_unit = [&](const torch::Tensor& v) { return v.to(type).view(shape); };
+  const torch::Tensor xc = x.to(type);
+  const torch::Tensor left = per_unit(t.left_bound);
+  const torch::Tensor right = per_unit(t.right_bound);
+  const torch::Tensor points = t.points.to(type);
+  const torch::Tensor inv_step = static_cast<double>(n) / (right - left);
+  const torch::Tensor u = ((xc - left) * inv_step).clamp(0.0, static_cast<double>(n));
+  const torch::Tensor i =
+      torch::nan_to_num(u.detach(), 0.0).floor().clamp_max(static_cast<double>(n - 1));
+  const torch::Tensor fraction = u - i;
+  torch::Tensor index = i.to(torch::kLong);
+  if (units > 1) {
+    index = index + torch::arange(units, index.options()).view(shape) * (n + 1);
+  }
+  const torch::Tensor flat = points.reshape({-1});
+  const torch::Tensor y0 = flat.take(index);
+  const torch::Tensor inside = y0 + fraction * (flat.take(index + 1) - y0);
+  const torch::Tensor below = (xc - left) * per_unit(t.left_slope) + per_unit(points.select(1, 0));
+  const torch::Tensor above =
+      (xc - right) * per_unit(t.right_slope) + per_unit(points.select(1, n));
+  const torch::Tensor y = torch::where(xc < left, below, torch::where(xc >= right, above, inside));
+  return y.to(x.scalar_type());
+}
+
+PwluImpl::PwluImpl(PwluOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(options_.channels() >= 1, "PWLU needs at least one channel");
+  TORCH_CHECK(options_.intervals() >= 1, "PWLU needs at least one interval");
+  TORCH_CHECK(options_.warmup_steps() >= 0, "PWLU warm-up steps cannot be negative");
+  TORCH_CHECK(options_.momentum() >= 0 && options_.momentum() < 1,
+              "PWLU momentum must be in [0, 1)");
+  TORCH_CHECK(options_.bound_sigmas() > 0, "PWLU bound_sigmas must be positive");
+  if (options_.init()) init_ = c10::make_intrusive<CompiledExpression>(options_.init());
+  const int64_t g = units();
+  left_bound_ = register_parameter("left_bound", torch::empty({g}));
+  right_bound_ = register_parameter("right_bound", torch::empty({g}));
+  points_ = register_parameter("points", torch::empty({g, options_.intervals() + 1}));
+  left_slope_ = register_parameter("left_slope", torch::empty({g}));
+  right_slope_ = register_parameter("right_slope", torch::empty({g}));
+  running_mean_ = register_buffer("running_mean", torch::zeros({g}));
+  running_std_ = register_buffer("running_std", torch::ones({g}));
+  tracked_steps_buffer_ = register_buffer("tracked_steps", torch::zeros({}, torch::kLong));
+  aligned_buffer_ = register_buffer("aligned", torch::zeros({}, torch::kLong));
+  // The paper's initial tables: the shape on a symmetric range (mean 0, std 1).
+  ResampleInitialShape(std::vector<double>(g, 0.0), std::vector<double>(g, 1.0));
+}
+
+torch::Tensor PwluImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() >= 2 && x.size(1) == options_.channels(), "expected [N, ",
+              options_.channels(), ", ...] input, got ", x.sizes());
+  if (!aligned_) {
+    if (!is_training()) return InitialShape(x);
+    if (tracked_steps_ < options_.warmup_steps()) {
+      TrackStatistics(x);
+      return InitialShape(x);
+    }
+    Align();
+  }
+  return PiecewiseLinear(x, tables());
+}
+
+torch::Tensor PwluImpl::InitialShape(const torch::Tensor& x) {
+  if (!init_) return torch::relu(x);
+  const std::vector<double>& initial = init_->program.initial_betas();
+  const int64_t k = static_cast<int64_t>(initial.size());
+  torch::Tensor betas = torch::empty({k, x.size(1)}, left_bound_.options());
+  for (int64_t b = 0; b < k; ++b) betas[b].fill_(initial[b]);
+  return FusedActivation(init_, x, betas);
+}
+
+void PwluImpl::TrackStatistics(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor xs = x.detach().to(running_mean_.scalar_type());
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < xs.dim(); ++d) {
+    if (d != 1 || !options_.per_channel()) dims.push_back(d);
+  }
+  const torch::Tensor mean = xs.mean(dims, /*keepdim=*/true);
+  // The population std of the batch, as BatchNorm normalises with.
+  const torch::Tensor stddev = (xs - mean).pow(2).mean(dims).sqrt().reshape({-1});
+  const double m = options_.momentum();
+  running_mean_.mul_(m).add_(mean.reshape({-1}), 1 - m);
+  running_std_.mul_(m).add_(stddev, 1 - m);
+  ++tracked_steps_;
+  tracked_steps_buffer_.fill_(tracked_steps_);
+}
+
+void PwluImpl::Align() {
+  auto host = [](const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kCPU, torch::kDouble).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  };
+  ResampleInitialShape(host(running_mean_), host(running_std_));
+  aligned_ = true;
+  aligned_buffer_.fill_(1);
+}
+
+void PwluImpl::ResampleInitialShape(const std::vector<double>& mean,
+                                    const std::vector<double>& stddev) {
+  const int64_t g = units();
+  const int64_t n = options_.intervals();
+  std::vector<double> left(g), right(g), points(g * (n + 1)), left_slope(g), right_slope(g);
+  std::vector<double> grid(n + 1);
+  for (int64_t u = 0; u < g; ++u) {
+    const double half = options_.bound_sigmas() * std::max(stddev[u], kMinStd);
+    left[u] = mean[u] - half;
+    right[u] = mean[u] + half;
+    for (int64_t j = 0; j <= n; ++j) grid[j] = left[u] + (right[u] - left[u]) * j / n;
+    double* y = points.data() + u * (n + 1);
+    if (!init_) {
+      for (int64_t j = 0; j <= n; ++j) y[j] = std::max(grid[j], 0.0);
+      left_slope[u] = 0;
+      right_slope[u] = 1;
+      continue;
+    }
+    // The expression at its initial betas: values on the grid, slopes at the bounds.
+    const Program& program = init_->program;
+    const int k = program.num_betas();
+    std::vector<std::vector<double>> betas(k), unused(k);
+    std::vector<const double*> beta_pointers(k);
+    std::vector<double*> unused_pointers(k);
+    for (int b = 0; b < k; ++b) {
+      betas[b].assign(n + 1, program.initial_betas()[b]);
+      unused[b].resize(n + 1);
+      beta_pointers[b] = betas[b].data();
+      unused_pointers[b] = unused[b].data();
+    }
+    program.Forward<double>(n + 1, grid.data(), beta_pointers.data(), y);
+    const double ends[2] = {left[u], right[u]};
+    const double ones[2] = {1, 1};
+    double slopes[2];
+    program.Backward<double>(2, ends, beta_pointers.data(), ones, slopes, unused_pointers.data());
+    left_slope[u] = slopes[0];
+    right_slope[u] = slopes[1];
+  }
+  // In place: an optimizer may already hold these tensors.
+  torch::NoGradGuard no_grad;
+  left_bound_.copy_(torch::tensor(left, torch::kDouble));
+  right_bound_.copy_(torch::tensor(right, torch::kDouble));
+  points_.copy_(torch::tensor(points, torch::kDouble).view({g, n + 1}));
+  left_slope_.copy_(torch::tensor(left_slope, torch::kDouble));
+  right_slope_.copy_(torch::tensor(right_slope, torch::kDouble));
+}
+
+void PwluImpl::load(torch::serialize::InputArchive& archive) {
+  torch::nn::Module::load(archive);
+  tracked_steps_ = tracked_steps_buffer_.item<int64_t>();
+  aligned_ = aligned_buffer_.item<int64_t>() != 0;
+}
+
+void PwluImpl::pretty_print(std::ostream& stream) const {
+  stream << "actsearch::Pwlu(channels=" << options_.channels()
+         << (options_.per_channel() ? ", per channel" : ", per layer")
+         << ", intervals=" << options_.intervals() << ", warmup_steps=" << options_.warmup_steps()
+         << ", init=" << (options_.init() ? ToString(options_.init()) : "relu")
+         << (aligned_ ? ", aligned" : ", tracking") << ")";
+}
+
+}  // namespace actsearch
