@@ -12,6 +12,7 @@
 #include "cli/usage_error.h"
 #include "search_space/parser.h"
 #include "worker/data_source.h"
+#include "worker/model_registry.h"
 #include "worker/trainer.h"
 #include "worker/trial_record.h"
 
@@ -54,6 +55,13 @@ class ProgressPrinter {
   bool drawn_ = false;
 };
 
+std::string JoinedModelNames() {
+  std::string joined;
+  for (const std::string& name : worker::ModelNames())
+    joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
 }  // namespace
 
 int RunTrainCommand(const std::vector<std::string>& args) {
@@ -61,10 +69,13 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   std::string dataset = "fashion-mnist";
   std::string profile = "quick";
   std::string format = "table";
-  int64_t steps = 0, batch = 0, validation = -1;
+  int64_t steps = 0, batch = 0, validation = -1, depth = 0;
   double lr = 0;
   bool no_channels_last = false, quiet = false;
   std::string db_path, search_name = "manual runs";
+  std::string model;  // empty: --depth, else the default
+  const std::string model_help = "the child network (default " + options.model +
+                                 "): one of the forms listed below, such as " + JoinedModelNames();
   po::options_description flags("train options");
   // clang-format off
   flags.add_options()
@@ -77,7 +88,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       ("steps", po::value(&steps), "training steps (overrides the profile)")
       ("batch", po::value(&batch), "batch size (overrides the profile)")
       ("lr", po::value(&lr), "peak learning rate (overrides the profile)")
-      ("depth", po::value(&options.depth)->default_value(20), "ResNet depth: 20, 32, 44, 56, 110")
+      ("model", po::value(&model), model_help.c_str())
+      ("depth", po::value(&depth), "shorthand for --model resnetD: 20, 32, 44, 56, 110")
       ("validation", po::value(&validation), "validation images carved from training (5000)")
       ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
       ("seed", po::value(&options.seed)->default_value(0), "seed of initialisation and data order")
@@ -91,10 +103,11 @@ int RunTrainCommand(const std::vector<std::string>& args) {
        "with --db: the search the run is recorded under")
       ("format", po::value(&format)->default_value("table"), "table or json");
   // clang-format on
-  if (!ParseOptions(args, flags, {},
-                    "actsearch train [options]\n\nExit codes: 0 trained, "
-                    "1 failure (e.g. bad data files), 2 usage error, "
-                    "3 diverged, 4 timed out")) {
+  const std::string synopsis =
+      "actsearch train [options]\n\nExit codes: 0 trained, 1 failure (e.g. bad data files), "
+      "2 usage error, 3 diverged, 4 timed out\n\nModels (--model):\n" +
+      worker::ModelNameForms();
+  if (!ParseOptions(args, flags, {}, synopsis.c_str())) {
     return kExitOk;
   }
   if (format != "table" && format != "json") throw UsageError("--format must be table or json");
@@ -107,8 +120,18 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (batch > 0) options.profile.batch_size = batch;
   if (lr > 0) options.profile.learning_rate = lr;
   options.channels_last = !no_channels_last;
-  if ((options.depth - 2) % 6 != 0 || options.depth < 8) {
-    throw UsageError("--depth must be 6n + 2 (20, 32, 44, 56, 110)");
+  if (depth != 0) {
+    if (!model.empty()) throw UsageError("give --model or --depth, not both");
+    if ((depth - 2) % 6 != 0 || depth < 8) {
+      throw UsageError("--depth must be 6n + 2 (20, 32, 44, 56, 110)");
+    }
+    model = "resnet" + std::to_string(depth);
+  }
+  if (!model.empty()) options.model = model;
+  try {
+    worker::CheckModelName(options.model);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
   }
   if (options.activation != "relu") {
     try {
@@ -142,6 +165,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     JsonObject o;
     o.Add("status", worker::TrainStatusName(r.status));
     o.Add("activation", options.activation);
+    o.Add("model", options.model);
     o.Add("dataset", data.name);
     o.Add("profile", options.profile.name);
     o.Add("validation_accuracy", r.validation_accuracy);
@@ -158,6 +182,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     std::printf("status               %s%s\n", worker::TrainStatusName(r.status),
                 r.error.empty() ? "" : (" (" + r.error + ")").c_str());
     std::printf("activation           %s\n", options.activation.c_str());
+    std::printf("model                %s (%lld parameters)\n", options.model.c_str(),
+                static_cast<long long>(r.parameters));
     std::printf("dataset              %s (%lld train, %lld validation, %lld test)\n",
                 data.name.c_str(), static_cast<long long>(data.train.size()),
                 static_cast<long long>(data.validation.size()),

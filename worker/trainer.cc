@@ -3,40 +3,36 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <unordered_set>
 
 #include "activation/torch_compat.h"
 #include "worker/batches.h"
+#include "worker/model_registry.h"
+#include "worker/nesterov_sgd.h"
+#include "worker/resnet.h"
 
 namespace actsearch::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Steps between reads of the summed loss: a diverging child is stopped within this many steps.
+constexpr int64_t kLossReadEvery = 10;
+
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Weight decay on convolution and linear weights only: decaying BatchNorm scales or the
-// activations' betas would pull Swish towards x/2 and bias the comparison between candidates.
-std::vector<torch::optim::OptimizerParamGroup> ParameterGroups(CifarResNet& model,
-                                                               const TrainingProfile& profile) {
-  std::vector<torch::Tensor> decay, no_decay;
-  for (const auto& named : model->named_parameters()) {
-    const bool weight = named.value().dim() >= 2;  // conv [O, I, kh, kw], linear [O, I]
-    const bool beta = named.key().find("betas") != std::string::npos;
-    (weight && !beta ? decay : no_decay).push_back(named.value());
+// Weight decay on convolution and linear weights only (see WeightDecayedParameters).
+NesterovSgd MakeOptimizer(const torch::nn::Module& model, const TrainingProfile& profile) {
+  std::vector<torch::Tensor> decay = WeightDecayedParameters(model);
+  std::unordered_set<const c10::TensorImpl*> decayed;
+  for (const torch::Tensor& p : decay) decayed.insert(p.unsafeGetTensorImpl());
+  std::vector<torch::Tensor> no_decay;
+  for (const torch::Tensor& p : model.parameters()) {
+    if (decayed.count(p.unsafeGetTensorImpl()) == 0) no_decay.push_back(p);
   }
-  auto options = [&](double weight_decay) {
-    return std::make_unique<torch::optim::SGDOptions>(
-        torch::optim::SGDOptions(profile.learning_rate)
-            .momentum(profile.momentum)
-            .nesterov(true)
-            .weight_decay(weight_decay));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, options(profile.weight_decay));
-  groups.emplace_back(no_decay, options(0.0));
-  return groups;
+  return NesterovSgd({{decay, profile.weight_decay}, {no_decay, 0.0}}, profile.momentum);
 }
 
 Dataset ToDevice(const Dataset& d, const torch::Device& device) {
@@ -55,21 +51,35 @@ const char* TrainStatusName(TrainStatus status) {
   return "unknown";
 }
 
-std::optional<double> Evaluate(CifarResNet& model, const Dataset& data, const torch::Tensor& mean,
-                               const torch::Tensor& std, int64_t batch_size, bool channels_last) {
+std::vector<torch::Tensor> WeightDecayedParameters(const torch::nn::Module& model) {
+  std::vector<torch::Tensor> weights;
+  auto add_weight_of = [&weights](const torch::nn::Module& module) {
+    if (const auto* conv = module.as<torch::nn::Conv1d>()) weights.push_back(conv->weight);
+    if (const auto* conv = module.as<torch::nn::Conv2d>()) weights.push_back(conv->weight);
+    if (const auto* conv = module.as<torch::nn::Conv3d>()) weights.push_back(conv->weight);
+    if (const auto* linear = module.as<torch::nn::Linear>()) weights.push_back(linear->weight);
+  };
+  add_weight_of(model);
+  for (const auto& module : model.modules(/*include_self=*/false)) add_weight_of(*module);
+  return weights;
+}
+
+std::optional<double> Evaluate(torch::nn::AnyModule& model, const Dataset& data,
+                               const torch::Tensor& mean, const torch::Tensor& std,
+                               int64_t batch_size, bool channels_last) {
   torch::NoGradGuard no_grad;
-  model->eval();
+  model.ptr()->eval();
   int64_t correct = 0;
   bool finite = true;
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     const int64_t end = std::min(data.size(), start + batch_size);
     torch::Tensor images = Normalize(data.images.slice(0, start, end), mean, std);
     if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
-    const torch::Tensor logits = model->forward(images);
+    const torch::Tensor logits = model.forward(images);
     finite = finite && torch::isfinite(logits).all().item<bool>();
     correct += logits.argmax(1).eq(data.labels.slice(0, start, end)).sum().item<int64_t>();
   }
-  model->train();
+  model.ptr()->train();
   if (!finite) return std::nullopt;
   return static_cast<double>(correct) / std::max<int64_t>(1, data.size());
 }
@@ -91,15 +101,14 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
   torch::manual_seed(options.seed);
   if (cuda) at::globalContext().setBenchmarkCuDNN(true);
 
-  ResNetOptions model_options;
-  model_options.depth = options.depth;
-  model_options.num_classes = data.num_classes;
-  model_options.in_channels = data.train.images.size(1);
-  CifarResNet model(model_options, MakeActivationFactory(options.activation));
-  model->to(device);
-  if (options.channels_last) compat::ToChannelsLast(*model);
-  torch::optim::SGD optimizer(ParameterGroups(model, profile),
-                              torch::optim::SGDOptions(profile.learning_rate));
+  const ModelShape shape{/*in_channels=*/data.train.images.size(1),
+                         /*num_classes=*/data.num_classes};
+  torch::nn::AnyModule model =
+      MakeModel(options.model, shape, MakeActivationFactory(options.activation));
+  torch::nn::Module& network = *model.ptr();
+  network.to(device);
+  if (options.channels_last) compat::ToChannelsLast(network);
+  NesterovSgd optimizer = MakeOptimizer(network, profile);
 
   const Dataset validation = ToDevice(data.validation, device);
   const Dataset test = ToDevice(data.test, device);
@@ -108,10 +117,14 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
 
   TrainResult result;
   result.device = device.str();
-  for (const torch::Tensor& p : model->parameters()) result.parameters += p.numel();
+  for (const torch::Tensor& p : network.parameters()) result.parameters += p.numel();
   const bool autocast = cuda && options.bf16;
-  double loss_sum = 0;
+  double loss_sum = 0;  // of the steps since the last curve point
   int64_t loss_count = 0;
+  // Losses are summed on the device and read every few steps: reading each one would make the
+  // CPU wait for the GPU every step, and a small network's GPU step is bound by launches.
+  torch::Tensor unread_loss = torch::zeros({}, torch::dtype(torch::kFloat).device(device));
+  int64_t unread_count = 0;
   auto finish = [&](TrainStatus status, std::string error) {
     if (autocast) compat::SetCudaAutocast(false);
     result.status = status;
@@ -120,37 +133,40 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
     return result;
   };
 
-  model->train();
+  network.train();
   for (int64_t step = 0; step < profile.steps; ++step) {
     const double lr = LearningRateAt(profile, step);
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    }
     BatchSampler::Batch batch = sampler.Next();
     if (options.channels_last) {
       batch.images = batch.images.contiguous(torch::MemoryFormat::ChannelsLast);
     }
     if (autocast) compat::SetCudaAutocast(true);
-    const torch::Tensor logits = model->forward(batch.images);
+    const torch::Tensor logits = model.forward(batch.images);
     if (autocast) compat::SetCudaAutocast(false);
     const torch::Tensor loss = torch::cross_entropy_loss(logits.to(torch::kFloat), batch.labels);
-    const double loss_value = loss.item<double>();
-    result.steps = step + 1;
-    if (!std::isfinite(loss_value)) {
-      result.validation_accuracy = 0;
-      return finish(TrainStatus::kDiverged, "non-finite loss at step " + std::to_string(step + 1));
-    }
-    compat::ZeroGradToNone(optimizer);
+    optimizer.ZeroGradToNone();
     loss.backward();
-    optimizer.step();
-    loss_sum += loss_value;
-    ++loss_count;
-    result.final_loss = loss_value;
+    optimizer.Step(lr);
+    unread_loss.add_(loss.detach());
+    ++unread_count;
+    result.steps = step + 1;
 
     const int64_t done = step + 1;
     const bool evaluate =
         profile.eval_every > 0 && done % profile.eval_every == 0 && done < profile.steps;
     const bool report = profile.progress_every > 0 && done % profile.progress_every == 0;
+    if (evaluate || report || done % kLossReadEvery == 0 || done == profile.steps) {
+      const double unread_sum = unread_loss.item<double>();
+      if (!std::isfinite(unread_sum)) {
+        result.validation_accuracy = 0;
+        return finish(TrainStatus::kDiverged, "non-finite loss by step " + std::to_string(done));
+      }
+      loss_sum += unread_sum;
+      loss_count += unread_count;
+      unread_loss.zero_();
+      unread_count = 0;
+      result.final_loss = loss.item<double>();
+    }
     if (evaluate || report) {
       CurvePoint point{done, loss_sum / loss_count, std::nullopt};
       loss_sum = 0;

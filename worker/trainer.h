@@ -2,13 +2,14 @@
 // validation accuracy. Divergence and time-outs are outcomes, never crashes.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "worker/dataset.h"
-#include "worker/resnet.h"
 #include "worker/training_profile.h"
 
 namespace actsearch::worker {
@@ -16,10 +17,10 @@ namespace actsearch::worker {
 struct TrainOptions {
   std::string activation = "relu";  // "relu" or an expression of the grammar
   TrainingProfile profile = ProfileByName("quick");
-  int64_t depth = 20;             // ResNet depth: 20, 32, 44, 56, 110
-  std::string device = "cpu";     // cpu, cuda, cuda:N
-  uint64_t seed = 0;              // initialisation, shuffling and augmentation
-  double time_limit_seconds = 0;  // 0: none
+  std::string model = "resnet20";  // a name of the model registry (worker/model_registry.h)
+  std::string device = "cpu";      // cpu, cuda, cuda:N
+  uint64_t seed = 0;               // initialisation, shuffling and augmentation
+  double time_limit_seconds = 0;   // 0: none
   bool channels_last = true;
   bool bf16 = true;  // autocast on CUDA (ignored on the CPU)
   int threads = 0;   // CPU threads; 0: every core
@@ -57,14 +58,22 @@ struct Progress {
 // Called every profile.progress_every steps; returning false stops the trial (status stopped).
 using ProgressCallback = std::function<bool(const Progress&)>;
 
-// Throws ParseError for a malformed activation and std::invalid_argument for bad options;
-// everything the candidate does during training is reported in the result.
+// Throws ParseError for a malformed activation and std::invalid_argument for bad options (an
+// unknown model among them); everything the candidate does during training is reported in the
+// result.
 TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
                        const ProgressCallback& progress = nullptr);
 
 // Accuracy of `model` on `data` (eval mode, no gradients), or nullopt if its outputs are not
 // finite.
-std::optional<double> Evaluate(CifarResNet& model, const Dataset& data, const torch::Tensor& mean,
-                               const torch::Tensor& std, int64_t batch_size, bool channels_last);
+std::optional<double> Evaluate(torch::nn::AnyModule& model, const Dataset& data,
+                               const torch::Tensor& mean, const torch::Tensor& std,
+                               int64_t batch_size, bool channels_last);
+
+// The parameters weight decay applies to: the weights of convolutions and linear layers. Their
+// biases, BatchNorm and every parameter of any other module (the activations' betas, a PWLU's
+// points) are left alone, since decaying them would pull each candidate towards a different
+// fixed shape (Swish towards x/2) and bias the comparison.
+std::vector<torch::Tensor> WeightDecayedParameters(const torch::nn::Module& model);
 
 }  // namespace actsearch::worker

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "worker/model_registry.h"
 #include "worker/synthetic.h"
 
 namespace actsearch::worker {
@@ -18,7 +21,7 @@ TrainOptions Small(const std::string& activation, int64_t steps) {
   o.profile = ProfileByName("test");
   o.profile.steps = steps;
   o.profile.eval_every = 0;
-  o.depth = 8;
+  o.model = "resnet8";
   o.seed = 3;
   return o;
 }
@@ -88,6 +91,57 @@ TEST(Trainer, AWallClockLimitEndsTheTrialAsTimedOut) {
   EXPECT_EQ(r.status, TrainStatus::kTimedOut);
   EXPECT_LT(r.steps, 100000);
   EXPECT_LT(r.wall_seconds, 30);
+}
+
+TEST(Trainer, TrainsAnyModelOfTheRegistry) {
+  TrainOptions o = Small("x * sigmoid(beta * x)", 120);
+  o.model = "preact-resnet8";
+  const TrainResult r = TrainChild(Synthetic(), o);
+  EXPECT_EQ(r.status, TrainStatus::kDone) << r.error;
+  EXPECT_GT(r.validation_accuracy, 0.6) << "chance is 0.25";
+  const ModelShape shape{Synthetic().train.images.size(1), Synthetic().num_classes};
+  int64_t parameters = 0;
+  for (const torch::Tensor& p :
+       MakeModel(o.model, shape, MakeActivationFactory(o.activation)).ptr()->parameters()) {
+    parameters += p.numel();
+  }
+  EXPECT_EQ(r.parameters, parameters);
+  o.model = "resnet9";
+  EXPECT_THROW(TrainChild(Synthetic(), o), std::invalid_argument);
+}
+
+// An activation with a 2-D parameter table, as a piecewise-linear unit has.
+class PointTableActivationImpl : public torch::nn::Module {
+ public:
+  explicit PointTableActivationImpl(int64_t channels)
+      : points_(register_parameter("points", torch::zeros({channels, 17}))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return x; }
+
+ private:
+  torch::Tensor points_;
+};
+TORCH_MODULE(PointTableActivation);
+
+TEST(Trainer, WeightDecayReachesConvolutionAndLinearWeightsOnly) {
+  torch::nn::AnyModule model = MakeModel("resnet8", {}, [](int64_t channels) {
+    return torch::nn::AnyModule(PointTableActivation(channels));
+  });
+  std::set<const c10::TensorImpl*> decayed;
+  for (const torch::Tensor& p : WeightDecayedParameters(*model.ptr())) {
+    decayed.insert(p.unsafeGetTensorImpl());
+  }
+  int64_t weights = 0;
+  for (const auto& p : model.ptr()->named_parameters()) {
+    // stem.weight, stages.N.convK.weight, head.weight; not the BatchNorms, biases or points.
+    const bool conv_or_linear_weight = p.key().size() > 7 &&
+                                       p.key().compare(p.key().size() - 7, 7, ".weight") == 0 &&
+                                       p.key().find("bn") == std::string::npos;
+    EXPECT_EQ(decayed.count(p.value().unsafeGetTensorImpl()), conv_or_linear_weight ? 1u : 0u)
+        << p.key();
+    weights += conv_or_linear_weight;
+  }
+  EXPECT_EQ(weights, 8) << "stem, 3 blocks of 2 convolutions, head";
+  EXPECT_EQ(decayed.size(), 8u);
 }
 
 TEST(TrainingProfile, WarmsUpThenDecaysToZero) {

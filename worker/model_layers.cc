@@ -1,0 +1,38 @@
+#include "worker/model_layers.h"
+
+namespace actsearch::worker {
+
+torch::nn::Conv2d Conv3x3(int64_t in_channels, int64_t out_channels, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, /*kernel_size=*/3)
+                               .stride(stride)
+                               .padding(1)
+                               .bias(false));
+}
+
+torch::nn::Conv2d Conv1x1(int64_t in_channels, int64_t out_channels, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, /*kernel_size=*/1)
+                               .stride(stride)
+                               .bias(false));
+}
+
+torch::nn::AnyModule AddActivation(torch::nn::Module& owner, const std::string& name,
+                                   const ActivationFactory& activation, int64_t channels) {
+  torch::nn::AnyModule module = activation(channels);
+  owner.register_module(name, module.ptr());
+  return module;
+}
+
+void InitializeConvAndBatchNorm(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (const auto& child : model.modules(/*include_self=*/false)) {
+    if (auto* conv = child->as<torch::nn::Conv2d>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, /*a=*/0, torch::kFanOut, torch::kReLU);
+      if (conv->bias.defined()) torch::nn::init::zeros_(conv->bias);
+    } else if (auto* bn = child->as<torch::nn::BatchNorm2d>()) {
+      torch::nn::init::ones_(bn->weight);
+      torch::nn::init::zeros_(bn->bias);
+    }
+  }
+}
+
+}  // namespace actsearch::worker
