@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "activation/torch_compat.h"
+#include "worker/nesterov_sgd.h"
 #include "worker/resnet.h"
 
 namespace {
@@ -89,9 +90,7 @@ int main(int argc, char** argv) {
   model->to(device);
   if (channels_last) compat::ToChannelsLast(*model);
   model->train();
-  torch::optim::SGD optimizer(
-      model->parameters(),
-      torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(5e-4));
+  worker::NesterovSgd optimizer({{model->parameters(), 5e-4}}, 0.9);  // the worker's optimizer
   torch::Tensor images = torch::randn({128, 3, 32, 32}, device);
   if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
   const torch::Tensor labels = torch::randint(10, {128}, torch::dtype(torch::kLong).device(device));
@@ -99,12 +98,12 @@ int main(int argc, char** argv) {
   std::vector<double> ms;
   for (int step = 0; step < warmup + steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
-    compat::ZeroGradToNone(optimizer);
+    optimizer.ZeroGradToNone();
     if (bf16) compat::SetCudaAutocast(true);
     const torch::Tensor loss = torch::cross_entropy_loss(model->forward(images), labels);
     if (bf16) compat::SetCudaAutocast(false);
     loss.backward();
-    optimizer.step();
+    optimizer.Step(0.1);
     if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
     const double elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
