@@ -40,7 +40,7 @@ TEST(Gpu, FusedActivationOnCudaMatchesTheCpuKernel) {
   SKIP_WITHOUT_CUDA();
   torch::manual_seed(0);
   for (const std::string expression :
-       {"x * sigmoid(beta * x)", "max(x, sigmoid(x)) * tanh(beta + x)", "x / (1 + abs(x))"}) {
+       {"x * sigmoid(beta * x)", "max(x, sigmoid(x)) * tanh(beta + x)", "x / (beta + abs(x))"}) {
     SCOPED_TRACE(expression);
     const Program program(Parse(expression));
     const int64_t channels = 16;
