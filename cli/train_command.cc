@@ -106,7 +106,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   const std::string synopsis =
       "actsearch train [options]\n\nExit codes: 0 trained, 1 failure (e.g. bad data files), "
       "2 usage error, 3 diverged, 4 timed out\n\nModels (--model):\n" +
-      worker::ModelNameForms();
+      worker::ModelNameForms() + "\n";
   if (!ParseOptions(args, flags, {}, synopsis.c_str())) {
     return kExitOk;
   }

@@ -199,15 +199,14 @@ std::vector<std::string> ModelNames() {
 }
 
 std::string ModelNameForms() {
-  return "  resnetD              CIFAR ResNet (He et al. 2015), D = 6n + 2 (20 ... 110), "
-         "zero-padding shortcuts\n"
-         "  resnet18, resnet34   the ImageNet layout on 32x32 images: 3x3 stem, no max-pool, "
-         "64-512 channels\n"
-         "  preact-resnetD       pre-activation ResNet (He et al. 2016): D = 6n + 2 below 164, "
-         "9n + 2 (bottleneck) from 164, or 18, 34\n"
-         "  wrn-D-K[-dropoutP]   Wide ResNet (Zagoruyko & Komodakis 2016), D = 6n + 4, width "
-         "factor K, dropout P (default 0)\n"
-         "  vggD-bn              VGG with BatchNorm, D = 11, 13, 16, 19, one linear classifier\n";
+  return "  resnetD             CIFAR ResNet (He et al. 2015): D = 6n + 2, e.g. 20, 32, 44, 56, "
+         "110\n"
+         "  resnet18, resnet34  ImageNet layout for 32x32 images: 3x3 stem of 64, no max-pool\n"
+         "  preact-resnetD      pre-activation ResNet (He et al. 2016): D = 6n + 2 below 164,\n"
+         "                      9n + 2 (bottleneck) from 164 on, or 18, 34 (ImageNet layout)\n"
+         "  wrn-D-K[-dropoutP]  Wide ResNet (Zagoruyko & Komodakis 2016): D = 6n + 4, widening\n"
+         "                      K, dropout P (default 0), e.g. wrn-28-10, wrn-28-10-dropout0.3\n"
+         "  vggD-bn             VGG with BatchNorm, one linear classifier: D = 11, 13, 16, 19";
 }
 
 }  // namespace actsearch::worker

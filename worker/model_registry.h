@@ -31,7 +31,8 @@ void CheckModelName(const std::string& name);
 // The names worth listing: every published configuration the registry builds.
 std::vector<std::string> ModelNames();
 
-// The name patterns, one per line, with what they build: for --help and error messages.
+// The name patterns and what they build, as indented lines (no final newline): for --help
+// and error messages.
 std::string ModelNameForms();
 
 }  // namespace actsearch::worker
