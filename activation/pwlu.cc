@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "activation/pwlu_kernel.h"
 #include "activation/torch_compat.h"
 #include "search_space/printer.h"
 
@@ -16,88 +17,7 @@ constexpr int64_t kGrain = 1 << 15;
 // A unit whose input barely varies still gets a range this wide on each side of its mean.
 constexpr double kMinStd = 1e-3;
 
-// One unit's tables in the compute type, with the reciprocal interval width precomputed.
-template <class T>
-struct Unit {
-  T left, right;
-  T inv_step;  // N / (B_R - B_L), computed as the LibTorch formulation computes it
-  T left_slope, right_slope;
-  const T* points;  // N + 1
-};
-
-// Where x falls inside [B_L, B_R]: interval i, fraction t, and u = (x - B_L) / d = i + t.
-template <class T>
-struct Position {
-  int64_t i;
-  T t;
-  T u;
-};
-
-template <class T>
-inline Position<T> Locate(T x, const Unit<T>& p, int64_t n) {
-  T u = (x - p.left) * p.inv_step;
-  u = u > T(0) ? u : T(0);  // rounding can leave x just outside the range it was tested in
-  u = u < T(n) ? u : T(n);
-  const int64_t i = std::min<int64_t>(static_cast<int64_t>(u), n - 1);  // u >= 0: floor
-  return {i, u - static_cast<T>(i), u};
-}
-
-template <class T>
-inline T Value(T x, const Unit<T>& p, int64_t n) {
-  if (x < p.left) return (x - p.left) * p.left_slope + p.points[0];
-  if (x >= p.right) return (x - p.right) * p.right_slope + p.points[n];
-  if (x != x) return x;  // NaN stays NaN, so that a diverging child is seen to diverge
-  const Position<T> at = Locate(x, p, n);
-  const T y0 = p.points[at.i];
-  return y0 + at.t * (p.points[at.i + 1] - y0);
-}
-
-// Per-unit gradient sums, n + 7 doubles: d/dY_0..d/dY_N, then the slots below.
-enum Slot : int64_t {
-  kLeftGrad = 1,   // sum of g over x < B_L
-  kRightGrad,      // sum of g over x >= B_R
-  kLeftSlopeGrad,  // sum of g (x - B_L) over x < B_L
-  kRightSlopeGrad, // sum of g (x - B_R) over x >= B_R
-  kDeltaGrad,      // sum of g (Y_(i+1) - Y_i) inside
-  kDeltaUGrad,     // sum of g (Y_(i+1) - Y_i) u inside
-  kSlots = kDeltaUGrad
-};
-inline int64_t AccumulatorWidth(int64_t n) { return n + 1 + kSlots; }
-
-// Returns dL/dx for one element and adds its share of the table gradients to `acc`.
-template <class T>
-inline T Backpropagate(T x, T g, const Unit<T>& p, int64_t n, double* acc) {
-  if (x < p.left) {
-    acc[0] += g;
-    acc[n + kLeftGrad] += g;
-    acc[n + kLeftSlopeGrad] += g * (x - p.left);
-    return g * p.left_slope;
-  }
-  if (x >= p.right) {
-    acc[n] += g;
-    acc[n + kRightGrad] += g;
-    acc[n + kRightSlopeGrad] += g * (x - p.right);
-    return g * p.right_slope;
-  }
-  if (x != x) return x;
-  const Position<T> at = Locate(x, p, n);
-  const T g_delta = g * (p.points[at.i + 1] - p.points[at.i]);
-  acc[at.i] += g * (T(1) - at.t);
-  acc[at.i + 1] += g * at.t;
-  acc[n + kDeltaGrad] += g_delta;
-  acc[n + kDeltaUGrad] += g_delta * at.u;
-  return g_delta * p.inv_step;
-}
-
-// How elements map to units. Work is split over "rows": elements (one unit per layer),
-// (n, c) planes (contiguous per-channel: one unit per plane) or (n, h, w) rows of C
-// interleaved channels (channels_last, or [N, C]).
-struct Walk {
-  enum Kind { kFlat, kPlanar, kInterleaved } kind;
-  int64_t row;  // elements per row
-  int64_t rows;
-  int64_t channels;
-};
+using pwlu::Walk;
 
 Walk WalkOf(const torch::Tensor& x, int64_t units) {
   const int64_t numel = x.numel();
@@ -108,55 +28,48 @@ Walk WalkOf(const torch::Tensor& x, int64_t units) {
   return {Walk::kInterleaved, channels, numel / channels, channels};
 }
 
-// visit(element, unit) for the elements of rows [begin, end).
-template <class Visit>
-inline void VisitRows(const Walk& w, int64_t begin, int64_t end, Visit&& visit) {
-  switch (w.kind) {
-    case Walk::kFlat:
-      for (int64_t i = begin; i < end; ++i) visit(i, 0);
-      return;
-    case Walk::kPlanar:
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t unit = r % w.channels;
-        for (int64_t i = r * w.row; i < (r + 1) * w.row; ++i) visit(i, unit);
-      }
-      return;
-    case Walk::kInterleaved:
-      for (int64_t r = begin; r < end; ++r) {
-        for (int64_t c = 0; c < w.channels; ++c) visit(r * w.row + c, c);
-      }
-      return;
-  }
-}
-
 int64_t RowGrain(const Walk& w) { return std::max<int64_t>(1, kGrain / w.row); }
 
-// The tables in the compute type T, on the host, and the units that point into them.
+// The tables in the compute type T on the host, as the kernel reads them.
 template <class T>
-struct HostTables {
+class HostTables {
+ public:
   HostTables(const PwluTables& t, torch::ScalarType type)
-      : left(t.left_bound.to(type).contiguous()),
-        right(t.right_bound.to(type).contiguous()),
-        points(t.points.to(type).contiguous()),
-        left_slope(t.left_slope.to(type).contiguous()),
-        right_slope(t.right_slope.to(type).contiguous()),
-        intervals(t.points.size(1) - 1) {
-    const int64_t g = left.numel();
-    units.resize(g);
+      : left_(Host(t.left_bound, type)),
+        right_(Host(t.right_bound, type)),
+        points_(Host(t.points, type)),
+        left_slope_(Host(t.left_slope, type)),
+        right_slope_(Host(t.right_slope, type)) {
+    const int64_t g = left_.numel();
+    const int n = static_cast<int>(t.points.size(1) - 1);
+    const T* l = left_.data_ptr<T>();
+    const T* r = right_.data_ptr<T>();
+    const T* y = points_.data_ptr<T>();
     for (int64_t u = 0; u < g; ++u) {
-      const T l = left.data_ptr<T>()[u];
-      const T r = right.data_ptr<T>()[u];
-      units[u] = {l,
-                  r,
-                  static_cast<T>(intervals) / (r - l),
-                  left_slope.data_ptr<T>()[u],
-                  right_slope.data_ptr<T>()[u],
-                  points.data_ptr<T>() + u * (intervals + 1)};
+      inv_step_.push_back(static_cast<T>(n) / (r[u] - l[u]));
+      first_.push_back(y[u * (n + 1)]);
+      last_.push_back(y[u * (n + 1) + n]);
     }
+    view_ = {g,
+             n,
+             l,
+             r,
+             inv_step_.data(),
+             left_slope_.data_ptr<T>(),
+             right_slope_.data_ptr<T>(),
+             first_.data(),
+             last_.data(),
+             y};
   }
-  torch::Tensor left, right, points, left_slope, right_slope;
-  int64_t intervals;
-  std::vector<Unit<T>> units;
+  const pwlu::UnitTables<T>& view() const { return view_; }
+
+ private:
+  static torch::Tensor Host(const torch::Tensor& t, torch::ScalarType type) {
+    return t.detach().to(type).contiguous();
+  }
+  torch::Tensor left_, right_, points_, left_slope_, right_slope_;
+  std::vector<T> inv_step_, first_, last_;
+  pwlu::UnitTables<T> view_;
 };
 
 torch::MemoryFormat FormatOf(const torch::Tensor& x) {
@@ -171,10 +84,8 @@ torch::Tensor ForwardCpu(const torch::Tensor& x, const PwluTables& tables) {
     const HostTables<scalar_t> host(tables, x.scalar_type());
     const scalar_t* xp = x.data_ptr<scalar_t>();
     scalar_t* yp = y.data_ptr<scalar_t>();
-    const int64_t n = host.intervals;
     at::parallel_for(0, walk.rows, RowGrain(walk), [&](int64_t begin, int64_t end) {
-      VisitRows(walk, begin, end,
-                [&](int64_t i, int64_t unit) { yp[i] = Value(xp[i], host.units[unit], n); });
+      pwlu::Forward(host.view(), walk, xp, yp, begin, end);
     });
   });
   return y;
@@ -191,35 +102,33 @@ BackwardResult BackwardCpu(const torch::Tensor& x, const PwluTables& tables,
   torch::Tensor grad_x = torch::empty_like(x, format);
   const int64_t units = tables.left_bound.numel();
   const int64_t n = tables.points.size(1) - 1;
-  const int64_t width = AccumulatorWidth(n);
+  const int64_t width = pwlu::RecordWidth(n);
   const Walk walk = WalkOf(x, units);
-  // Each task's sums, added up in task order afterwards: the same result whichever thread
-  // finishes first.
+  // Each task's records, added up in task order afterwards: the same result whichever thread
+  // finishes first, so that seeded runs repeat bit for bit.
   std::mutex merge;
   std::map<int64_t, std::vector<double>> partials;
   std::vector<double> inv_step(units), left_slope(units), right_slope(units);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "actsearch_pwlu_backward", [&] {
     const HostTables<scalar_t> host(tables, x.scalar_type());
     for (int64_t u = 0; u < units; ++u) {
-      inv_step[u] = host.units[u].inv_step;
-      left_slope[u] = host.units[u].left_slope;
-      right_slope[u] = host.units[u].right_slope;
+      inv_step[u] = host.view().inv_step[u];
+      left_slope[u] = host.view().left_slope[u];
+      right_slope[u] = host.view().right_slope[u];
     }
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* gyp = gy.data_ptr<scalar_t>();
     scalar_t* gxp = grad_x.data_ptr<scalar_t>();
     at::parallel_for(0, walk.rows, RowGrain(walk), [&](int64_t begin, int64_t end) {
-      std::vector<double> sums(units * width, 0.0);
-      VisitRows(walk, begin, end, [&](int64_t i, int64_t unit) {
-        gxp[i] = Backpropagate(xp[i], gyp[i], host.units[unit], n, sums.data() + unit * width);
-      });
+      std::vector<double> records(units * width, 0.0);
+      pwlu::Backward(host.view(), walk, xp, gyp, gxp, begin, end, records.data());
       std::lock_guard<std::mutex> lock(merge);
-      partials.emplace(begin, std::move(sums));
+      partials.emplace(begin, std::move(records));
     });
   });
   std::vector<double> total(units * width, 0.0);
-  for (const auto& [begin, sums] : partials) {
-    for (size_t k = 0; k < total.size(); ++k) total[k] += sums[k];
+  for (const auto& [begin, records] : partials) {
+    for (size_t k = 0; k < total.size(); ++k) total[k] += records[k];
   }
   auto grad_points = torch::empty({units, n + 1}, torch::kDouble);
   auto grad_left = torch::empty({units}, torch::kDouble);
@@ -229,16 +138,17 @@ BackwardResult BackwardCpu(const torch::Tensor& x, const PwluTables& tables,
   for (int64_t u = 0; u < units; ++u) {
     const double* s = total.data() + u * width;
     std::copy(s, s + n + 1, grad_points.data_ptr<double>() + u * (n + 1));
-    grad_left_slope.data_ptr<double>()[u] = s[n + kLeftSlopeGrad];
-    grad_right_slope.data_ptr<double>()[u] = s[n + kRightSlopeGrad];
+    grad_left_slope.data_ptr<double>()[u] = s[n + pwlu::kLeftSlopeGrad];
+    grad_right_slope.data_ptr<double>()[u] = s[n + pwlu::kRightSlopeGrad];
     // Inside, u = (x - B_L) N / (B_R - B_L): du/dB_L = -(N - u) / (B_R - B_L) and
     // du/dB_R = -u / (B_R - B_L), times dy/du = Y_(i+1) - Y_i. Outside, -K_L and -K_R.
     const double per_width = inv_step[u] / static_cast<double>(n);
-    grad_left.data_ptr<double>()[u] =
-        -left_slope[u] * s[n + kLeftGrad] -
-        (static_cast<double>(n) * s[n + kDeltaGrad] - s[n + kDeltaUGrad]) * per_width;
+    const double delta = s[n + pwlu::kDeltaGrad];
+    const double delta_u = s[n + pwlu::kDeltaUGrad];
+    grad_left.data_ptr<double>()[u] = -left_slope[u] * s[n + pwlu::kLeftGrad] -
+                                      (static_cast<double>(n) * delta - delta_u) * per_width;
     grad_right.data_ptr<double>()[u] =
-        -right_slope[u] * s[n + kRightGrad] - s[n + kDeltaUGrad] * per_width;
+        -right_slope[u] * s[n + pwlu::kRightGrad] - delta_u * per_width;
   }
   auto like = [](const torch::Tensor& g, const torch::Tensor& p) {
     return g.to(p.scalar_type()).view(p.sizes());

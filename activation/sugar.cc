@@ -2,36 +2,16 @@
 
 #include <ATen/Parallel.h>
 
-#include <cmath>
-
 #include "activation/primitive_ops.h"
-#include "search_space/op_formulas.h"
 #include "search_space/printer.h"
 
 namespace actsearch {
 namespace {
 
-using formulas::Exp;
-using formulas::Sigmoid;
-
 // Elements per parallel task: enough to amortise a task, small enough to split 2M elements.
 constexpr int64_t kGrain = 1 << 15;
 // Elements per call of the expression evaluator: its scratch arrays stay in L1/L2.
 constexpr int64_t kChunk = 1024;
-
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-
-// grad_x[i] = grad_y[i] * f'(x[i]), or grad_y[i] where x[i] > 0 for kNegativeOnly.
-template <class T, bool kNegativeOnly, class Derivative>
-void SurrogateGradient(const T* x, const T* grad_y, T* grad_x, int64_t n, Derivative derivative) {
-  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const T slope = derivative(x[i]);
-      grad_x[i] = grad_y[i] * (kNegativeOnly && x[i] > T(0) ? T(1) : slope);
-    }
-  });
-}
 
 template <class T, bool kNegativeOnly>
 void ExpressionGradient(const Program& program, const T* x, const T* grad_y, T* grad_x,
@@ -60,56 +40,6 @@ void ExpressionGradient(const Program& program, const T* x, const T* grad_y, T* 
   });
 }
 
-// The analytic derivatives, written for the loop above (exp and sigmoid are the vectorisable
-// ones of the expression evaluator). The tests hold each one to autograd of SurrogateValue.
-template <class T, bool kNegativeOnly>
-void DispatchSurrogate(const Surrogate& s, const T* x, const T* gy, T* gx, int64_t n) {
-  const T a = static_cast<T>(s.alpha);
-  switch (s.kind) {
-    case SurrogateKind::kBSilu:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n, [a](T v) {
-        const T sig = Sigmoid(v);
-        return sig + (v + a) * sig * (T(1) - sig);
-      });
-    case SurrogateKind::kNelu:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n, [a](T v) {
-        const T q = T(1) + v * v;
-        return v > T(0) ? T(1) : T(2) * a * v / (q * q);
-      });
-    case SurrogateKind::kElu:
-      return SurrogateGradient<T, kNegativeOnly>(
-          x, gy, gx, n, [a](T v) { return v > T(0) ? T(1) : a * Exp(v); });
-    case SurrogateKind::kSelu:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n, [](T v) {
-        return v > T(0) ? T(kSeluScale) : T(kSeluScale * kSeluAlpha) * Exp(v);
-      });
-    case SurrogateKind::kGelu:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n, [](T v) {
-        const T cdf = T(0.5) * (T(1) + std::erf(v * T(M_SQRT1_2)));
-        return cdf + v * T(0.5 * M_2_SQRTPI * M_SQRT1_2) * Exp(T(-0.5) * v * v);
-      });
-    case SurrogateKind::kSilu:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n, [](T v) {
-        const T sig = Sigmoid(v);
-        return sig * (T(1) + v * (T(1) - sig));
-      });
-    case SurrogateKind::kMish:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n, [](T v) {
-        // tanh(softplus(v)) = p / (p + 2) with p = e^v (e^v + 2): no log, no cancellation.
-        // Beyond v = 20 it is 1 to working precision, and e^v squared would overflow.
-        const T e = Exp(std::min(v, T(20)));
-        const T p = e * (e + T(2));
-        const T tanh_softplus = p / (p + T(2));
-        return tanh_softplus + v * Sigmoid(v) * (T(1) - tanh_softplus * tanh_softplus);
-      });
-    case SurrogateKind::kLeakyRelu:
-      return SurrogateGradient<T, kNegativeOnly>(x, gy, gx, n,
-                                                 [a](T v) { return v > T(0) ? T(1) : a; });
-    case SurrogateKind::kExpression:
-      return ExpressionGradient<T, kNegativeOnly>(s.expression->program, x, gy, gx, n);
-  }
-}
-
 bool CpuLoopSupports(const torch::Tensor& x) {
   const bool real = x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble;
   return x.device().is_cpu() && real && x.is_non_overlapping_and_dense();
@@ -127,11 +57,17 @@ torch::Tensor SurrogateGradientCpu(const Surrogate& s, SugarVariant variant,
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* gyp = gy.data_ptr<scalar_t>();
     scalar_t* gxp = grad_x.data_ptr<scalar_t>();
-    if (variant == SugarVariant::kNegativeOnly) {
-      DispatchSurrogate<scalar_t, true>(s, xp, gyp, gxp, x.numel());
-    } else {
-      DispatchSurrogate<scalar_t, false>(s, xp, gyp, gxp, x.numel());
+    const int64_t n = x.numel();
+    const bool negative_only = variant == SugarVariant::kNegativeOnly;
+    if (s.kind == SurrogateKind::kExpression) {
+      const Program& program = s.expression->program;
+      if (negative_only) return ExpressionGradient<scalar_t, true>(program, xp, gyp, gxp, n);
+      return ExpressionGradient<scalar_t, false>(program, xp, gyp, gxp, n);
     }
+    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+      SurrogateGradient(s.kind, s.alpha, negative_only, xp + begin, gyp + begin, gxp + begin,
+                        end - begin);
+    });
   });
   return grad_x;
 }

@@ -8,21 +8,10 @@
 #include <string>
 
 #include "activation/fused_activation.h"
+#include "activation/surrogate_kernels.h"
 #include "search_space/expr.h"
 
 namespace actsearch {
-
-enum class SurrogateKind {
-  kBSilu,      // (x + a) * sigmoid(x) - a/2, a = alpha (1.67)
-  kNelu,       // x for x > 0, -a / (1 + x^2) otherwise, a = alpha (0.1)
-  kElu,        // LibTorch's elu, alpha (1)
-  kSelu,       // LibTorch's selu (fixed constants)
-  kGelu,       // LibTorch's gelu, exact (erf) form
-  kSilu,       // x * sigmoid(x)
-  kMish,       // x * tanh(softplus(x))
-  kLeakyRelu,  // LibTorch's leaky_relu, negative slope alpha (0.01)
-  kExpression  // any expression of the grammar, its betas fixed at their initial values
-};
 
 // A surrogate function f. Cheap to copy: the compiled expression is shared and immutable.
 struct Surrogate {

@@ -1,4 +1,5 @@
-// Activation forward+backward time, side by side in one run, as ratios to ReLU.
+// Activation forward+backward time, side by side in one run, as ratios to ReLU: searched
+// expressions, SUGAR (ReLU with a surrogate gradient) and PWLU.
 //
 //   build/cpu/bench/activation_bench [--shape 128,16,32,32] [--rounds 40] [--channels-last]
 //
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include "activation/expression_activation.h"
+#include "activation/pwlu.h"
+#include "activation/sugar.h"
 #include "activation/torch_compat.h"
 #include "search_space/parser.h"
 #include "search_space/program.h"
@@ -38,6 +41,22 @@ Variant Expression(const std::string& label, const std::string& text, int64_t ch
       ExpressionActivationOptions(actsearch::Parse(text), channels).fused(fused));
   return {label + (fused ? " fused" : " unfused"),
           [module](const torch::Tensor& x) mutable { return module->forward(x); },
+          module->parameters(),
+          {}};
+}
+
+// A PWLU already aligned (warm-up 0: the first training call aligns it on mean 0, std 1),
+// through the module (CPU kernel) or through the LibTorch-operator formulation.
+Variant PiecewiseLinearUnit(const std::string& label, int64_t channels, bool per_channel,
+                            bool torch_ops) {
+  actsearch::Pwlu module(
+      actsearch::PwluOptions(channels).per_channel(per_channel).warmup_steps(0));
+  module->forward(torch::zeros({1, channels}));
+  return {label,
+          [module, torch_ops](const torch::Tensor& x) mutable {
+            return torch_ops ? actsearch::PiecewiseLinearWithTorchOps(x, module->tables())
+                             : module->forward(x);
+          },
           module->parameters(),
           {}};
 }
@@ -108,6 +127,20 @@ int main(int argc, char** argv) {
   variants.push_back(Expression("swish", swish, channels, false));
   variants.push_back(Expression("2-unit", two_units, channels, true));
   variants.push_back(Expression("2-unit", two_units, channels, false));
+  const actsearch::Surrogate bsilu = actsearch::Surrogate::BSilu();
+  variants.push_back({"sugar bsilu",
+                      [bsilu](const torch::Tensor& t) { return actsearch::SugarRelu(t, bsilu); },
+                      {},
+                      {}});
+  variants.push_back({"sugar bsilu, FGI form",
+                      [bsilu](const torch::Tensor& t) {
+                        return actsearch::SugarReluByGradientInjection(t, bsilu);
+                      },
+                      {},
+                      {}});
+  variants.push_back(PiecewiseLinearUnit("pwlu per channel", channels, true, false));
+  variants.push_back(PiecewiseLinearUnit("pwlu per layer", channels, false, false));
+  variants.push_back(PiecewiseLinearUnit("pwlu per channel, ops", channels, true, true));
 
   for (Variant& v : variants) {  // warm-up: allocator caches, thread pool, page faults
     for (int i = 0; i < 3; ++i) TimeOnce(v, x, grad);
