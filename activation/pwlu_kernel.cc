@@ -180,10 +180,25 @@ PWLU_INLINE void BackwardLanes(const Params& p, const T* points, int n, const T*
 template <class T>
 PWLU_INLINE void ScatterPoints(const int* index, const T* w0, const T* w1, int width, T* copies,
                                int64_t copy_stride) {
-  for (int k = 0; k < width; ++k) {
-    T* table = copies + (k % kCopies) * copy_stride;
-    table[index[k]] += w0[k];
-    table[index[k] + 1] += w1[k];
+  static_assert(kCopies == 4, "the loop below is unrolled by the number of copies");
+  T* const c0 = copies;
+  T* const c1 = copies + copy_stride;
+  T* const c2 = copies + 2 * copy_stride;
+  T* const c3 = copies + 3 * copy_stride;
+  int k = 0;
+  for (; k + 4 <= width; k += 4) {
+    c0[index[k]] += w0[k];
+    c0[index[k] + 1] += w1[k];
+    c1[index[k + 1]] += w0[k + 1];
+    c1[index[k + 1] + 1] += w1[k + 1];
+    c2[index[k + 2]] += w0[k + 2];
+    c2[index[k + 2] + 1] += w1[k + 2];
+    c3[index[k + 3]] += w0[k + 3];
+    c3[index[k + 3] + 1] += w1[k + 3];
+  }
+  for (; k < width; ++k) {
+    c0[index[k]] += w0[k];
+    c0[index[k] + 1] += w1[k];
   }
 }
 
