@@ -85,7 +85,7 @@ worker::TrainOptions OnCuda(const std::string& activation, int64_t steps) {
   o.profile = worker::ProfileByName("test");
   o.profile.steps = steps;
   o.profile.eval_every = 0;
-  o.depth = 8;
+  o.model = "resnet8";
   o.seed = 3;
   o.device = "cuda";
   o.bf16 = true;
