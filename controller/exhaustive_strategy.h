@@ -17,12 +17,19 @@ class ExhaustiveStrategy : public Strategy {
   std::string name() const override { return "exhaustive"; }
   std::optional<Proposal> Propose() override;
   void Observe(uint64_t, double) override {}
+  // The position of the walk (the classes seen are rebuilt from it on restore).
+  std::string SaveState() const override;
+  void RestoreState(const std::string& bytes) override;
 
   uint64_t next_index() const { return next_index_; }
   // Candidates passed over so far because screening rejected them or their class was seen.
   uint64_t skipped() const { return skipped_; }
 
  private:
+  // Walks the space from the start up to `index`, without proposing, to rebuild the classes
+  // already proposed.
+  void ReplayTo(uint64_t index);
+
   const Space* space_;
   uint64_t next_index_;
   uint64_t skipped_ = 0;

@@ -2,7 +2,53 @@
 
 #include <stdexcept>
 
+#include "controller/strategy_state.h"
+
 namespace actsearch::controller {
+
+namespace {
+
+// Token sequences as a [rows, steps] tensor and back.
+torch::Tensor TokenRows(const std::vector<std::vector<int>>& rows, int steps) {
+  torch::Tensor tensor = torch::empty({static_cast<int64_t>(rows.size()), steps}, torch::kLong);
+  auto cells = tensor.accessor<int64_t, 2>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (int step = 0; step < steps; ++step) cells[i][step] = rows[i][step];
+  }
+  return tensor;
+}
+
+std::vector<std::vector<int>> RowsOf(const torch::Tensor& tensor) {
+  std::vector<std::vector<int>> rows(tensor.size(0));
+  auto cells = tensor.accessor<int64_t, 2>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (int64_t step = 0; step < tensor.size(1); ++step) {
+      rows[i].push_back(static_cast<int>(cells[i][step]));
+    }
+  }
+  return rows;
+}
+
+torch::Tensor Doubles(const std::vector<double>& values) {
+  return torch::from_blob(const_cast<double*>(values.data()),
+                          {static_cast<int64_t>(values.size())}, torch::kDouble)
+      .clone();
+}
+
+std::vector<double> DoublesOf(const torch::Tensor& tensor) {
+  const torch::Tensor contiguous = tensor.contiguous();
+  return std::vector<double>(contiguous.data_ptr<double>(),
+                             contiguous.data_ptr<double>() + contiguous.numel());
+}
+
+// Archive keys cannot contain the dots of parameter names ("cell.weight_ih").
+std::string ParameterKey(const std::string& name) {
+  std::string key = "policy";
+  for (const char c : name) key += c == '.' ? std::string("__") : std::string(1, c);
+  return key;
+}
+
+}  // namespace
 
 PpoStrategy::PpoStrategy(const Space* space, PpoOptions options)
     : space_(space),
@@ -11,8 +57,12 @@ PpoStrategy::PpoStrategy(const Space* space, PpoOptions options)
       generator_(at::detail::createCPUGenerator(options.seed)) {
   torch::manual_seed(options.seed);  // the policy's initial weights
   policy_ = Policy(space_, options_.policy);
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      policy_->parameters(), torch::optim::AdamOptions(options_.learning_rate));
+  optimizer_ = NewOptimizer();
+}
+
+std::unique_ptr<torch::optim::Adam> PpoStrategy::NewOptimizer() const {
+  return std::make_unique<torch::optim::Adam>(policy_->parameters(),
+                                              torch::optim::AdamOptions(options_.learning_rate));
 }
 
 std::optional<Proposal> PpoStrategy::Propose() {
@@ -43,15 +93,16 @@ void PpoStrategy::Observe(uint64_t proposal_id, double reward) {
 }
 
 void PpoStrategy::Update() {
-  const int64_t n = static_cast<int64_t>(batch_.size());
-  torch::Tensor tokens = torch::empty({n, space_->num_steps()}, torch::kLong);
-  torch::Tensor old_log_prob = torch::empty({n});
-  torch::Tensor advantage = torch::empty({n});
-  for (int64_t i = 0; i < n; ++i) {
-    for (int step = 0; step < space_->num_steps(); ++step) tokens[i][step] = batch_[i].tokens[step];
-    old_log_prob[i] = batch_[i].old_log_prob;
-    advantage[i] = batch_[i].advantage;
+  std::vector<std::vector<int>> rows;
+  std::vector<double> old_log_probs, advantages;
+  for (const Observed& o : batch_) {
+    rows.push_back(o.tokens);
+    old_log_probs.push_back(o.old_log_prob);
+    advantages.push_back(o.advantage);
   }
+  const torch::Tensor tokens = TokenRows(rows, space_->num_steps());
+  const torch::Tensor old_log_prob = Doubles(old_log_probs).to(torch::kFloat);
+  const torch::Tensor advantage = Doubles(advantages).to(torch::kFloat);
   for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
     const auto [log_prob, entropy] = policy_->Evaluate(tokens);
     const torch::Tensor ratio = (log_prob - old_log_prob).exp();
@@ -64,6 +115,156 @@ void PpoStrategy::Update() {
   }
   batch_.clear();
   ++updates_;
+}
+
+std::string PpoStrategy::SaveState() const {
+  StateWriter writer(name());
+  writer.WriteSpace(*space_);
+  for (const auto& parameter : policy_->named_parameters()) {
+    writer.WriteTensor(ParameterKey(parameter.key()), parameter.value());
+  }
+  torch::serialize::OutputArchive optimizer = writer.NewNested();
+  optimizer_->save(optimizer);
+  writer.WriteNested("optimizer", optimizer);
+  writer.WriteTensor("generator", generator_.get_state());
+  writer.WriteDouble("baseline", baseline_);
+  writer.WriteInt("baseline_set", baseline_set_ ? 1 : 0);
+  writer.WriteUnsigned("next_id", next_id_);
+  writer.WriteInt("updates", updates_);
+
+  const int steps = space_->num_steps();
+  std::vector<std::vector<int>> rows;
+  std::vector<double> log_probs, advantages;
+  std::vector<int64_t> ids;
+  for (const auto& [id, sample] : pending_) {
+    ids.push_back(static_cast<int64_t>(id));
+    rows.push_back(sample.tokens);
+    log_probs.push_back(sample.log_prob);
+  }
+  writer.WriteTensor("pending_ids", torch::tensor(ids, torch::kLong).reshape({-1}));
+  writer.WriteTensor("pending_tokens", TokenRows(rows, steps));
+  writer.WriteTensor("pending_log_probs", Doubles(log_probs));
+  rows.clear();
+  log_probs.clear();
+  for (const PolicyImpl::Sample& sample : drawn_) {
+    rows.push_back(sample.tokens);
+    log_probs.push_back(sample.log_prob);
+  }
+  writer.WriteTensor("drawn_tokens", TokenRows(rows, steps));
+  writer.WriteTensor("drawn_log_probs", Doubles(log_probs));
+  rows.clear();
+  log_probs.clear();
+  for (const Observed& o : batch_) {
+    rows.push_back(o.tokens);
+    log_probs.push_back(o.old_log_prob);
+    advantages.push_back(o.advantage);
+  }
+  writer.WriteTensor("batch_tokens", TokenRows(rows, steps));
+  writer.WriteTensor("batch_old_log_probs", Doubles(log_probs));
+  writer.WriteTensor("batch_advantages", Doubles(advantages));
+  return writer.Bytes();
+}
+
+void PpoStrategy::RestoreState(const std::string& bytes) {
+  // Everything is read and checked before anything changes, so a bad checkpoint leaves the
+  // strategy as it was.
+  StateReader reader(bytes, name());
+  reader.CheckSpace(*space_);
+
+  std::vector<torch::Tensor> weights;
+  for (const auto& parameter : policy_->named_parameters()) {
+    torch::Tensor weight =
+        reader.ReadTensor(ParameterKey(parameter.key()), torch::kFloat, parameter.value().dim());
+    if (!weight.sizes().equals(parameter.value().sizes())) {
+      throw reader.Error("policy weights '" + parameter.key() +
+                         "' have another shape (another hidden size?)");
+    }
+    weights.push_back(weight);
+  }
+  std::unique_ptr<torch::optim::Adam> optimizer = NewOptimizer();
+  try {
+    torch::serialize::InputArchive archive = reader.ReadNested("optimizer");
+    optimizer->load(archive);
+  } catch (const c10::Error& e) {
+    throw reader.Error(std::string("optimizer state: ") + e.what_without_backtrace());
+  }
+  torch::Generator generator = at::detail::createCPUGenerator();
+  try {
+    generator.set_state(reader.ReadTensor("generator", torch::kByte, 1));
+  } catch (const c10::Error& e) {
+    throw reader.Error(std::string("generator state: ") + e.what_without_backtrace());
+  }
+
+  const int steps = space_->num_steps();
+  auto read_rows = [&](const std::string& key) {
+    const torch::Tensor tensor = reader.ReadTensor(key, torch::kLong, 2);
+    if (tensor.size(1) != steps) throw reader.Error("'" + key + "' has the wrong length");
+    std::vector<std::vector<int>> rows = RowsOf(tensor);
+    for (const std::vector<int>& row : rows) {
+      try {
+        space_->IndexOf(row);
+      } catch (const std::invalid_argument& e) {
+        throw reader.Error("'" + key + "' holds an illegal sequence: " + e.what());
+      }
+    }
+    return rows;
+  };
+  auto read_doubles = [&](const std::string& key, size_t count) {
+    const torch::Tensor tensor = reader.ReadTensor(key, torch::kDouble, 1);
+    if (static_cast<size_t>(tensor.size(0)) != count) {
+      throw reader.Error("'" + key + "' has the wrong length");
+    }
+    return DoublesOf(tensor);
+  };
+  auto samples_of = [](std::vector<std::vector<int>> rows, const std::vector<double>& log_probs) {
+    std::vector<PolicyImpl::Sample> samples(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) samples[i] = {std::move(rows[i]), log_probs[i]};
+    return samples;
+  };
+
+  const uint64_t next_id = reader.ReadUnsigned("next_id");
+  std::vector<std::vector<int>> rows = read_rows("pending_tokens");
+  const std::vector<double> pending_log_probs = read_doubles("pending_log_probs", rows.size());
+  const torch::Tensor id_tensor = reader.ReadTensor("pending_ids", torch::kLong, 1);
+  if (static_cast<size_t>(id_tensor.size(0)) != rows.size()) {
+    throw reader.Error("'pending_ids' has the wrong length");
+  }
+  std::vector<PolicyImpl::Sample> pending_samples = samples_of(std::move(rows), pending_log_probs);
+  std::map<uint64_t, PolicyImpl::Sample> pending;
+  for (size_t i = 0; i < pending_samples.size(); ++i) {
+    const uint64_t id = static_cast<uint64_t>(id_tensor[i].item<int64_t>());
+    if (id >= next_id || !pending.emplace(id, std::move(pending_samples[i])).second) {
+      throw reader.Error("pending proposal ids are inconsistent");
+    }
+  }
+  rows = read_rows("drawn_tokens");
+  const std::vector<double> drawn_log_probs = read_doubles("drawn_log_probs", rows.size());
+  std::vector<PolicyImpl::Sample> drawn = samples_of(std::move(rows), drawn_log_probs);
+  rows = read_rows("batch_tokens");
+  const std::vector<double> old_log_probs = read_doubles("batch_old_log_probs", rows.size());
+  const std::vector<double> advantages = read_doubles("batch_advantages", rows.size());
+  std::vector<Observed> batch;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    batch.push_back({std::move(rows[i]), old_log_probs[i], advantages[i]});
+  }
+  const double baseline = reader.ReadDouble("baseline");
+  const bool baseline_set = reader.ReadInt("baseline_set") != 0;
+  const int64_t updates = reader.ReadInt("updates");
+
+  {
+    torch::NoGradGuard no_grad;
+    size_t i = 0;
+    for (auto& parameter : policy_->named_parameters()) parameter.value().copy_(weights[i++]);
+  }
+  optimizer_ = std::move(optimizer);
+  generator_ = generator;
+  pending_ = std::move(pending);
+  drawn_ = std::move(drawn);
+  batch_ = std::move(batch);
+  baseline_ = baseline;
+  baseline_set_ = baseline_set;
+  next_id_ = next_id;
+  updates_ = updates;
 }
 
 }  // namespace actsearch::controller

@@ -32,6 +32,10 @@ class PpoStrategy : public Strategy {
   std::string name() const override { return "ppo"; }
   std::optional<Proposal> Propose() override;
   void Observe(uint64_t proposal_id, double reward) override;
+  // Policy weights, Adam's state (its settings included), the baseline, the sampling
+  // generator, ids, the update count, the pending, drawn and batched samples.
+  std::string SaveState() const override;
+  void RestoreState(const std::string& bytes) override;
 
   int64_t updates() const { return updates_; }
   double baseline() const { return baseline_; }
@@ -44,6 +48,7 @@ class PpoStrategy : public Strategy {
     double advantage;
   };
   void Update();
+  std::unique_ptr<torch::optim::Adam> NewOptimizer() const;
 
   const Space* space_;
   PpoOptions options_;

@@ -16,6 +16,9 @@ class RandomStrategy : public Strategy {
   std::string name() const override { return "random"; }
   std::optional<Proposal> Propose() override;
   void Observe(uint64_t, double) override {}
+  // The generator's state and the next id.
+  std::string SaveState() const override;
+  void RestoreState(const std::string& bytes) override;
 
  private:
   const Space* space_;

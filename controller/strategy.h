@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,21 @@ class Strategy {
   // The reward of a pending proposal, at most once per proposal. Screened candidates and
   // repeats of a known functional class are observed too (reward 0, or the known reward).
   virtual void Observe(uint64_t proposal_id, double reward) = 0;
+
+  // The strategy's whole state as bytes, for resuming a search: a strategy restored from them
+  // proposes exactly what this one would have proposed next, and accepts observations for the
+  // proposals pending now. Restore into a strategy built with the same space and options;
+  // it throws StrategyStateError for bytes that are corrupt, of another kind of strategy, or
+  // of another space, and then leaves the strategy as it was.
+  virtual std::string SaveState() const = 0;
+  virtual void RestoreState(const std::string& bytes) = 0;
+};
+
+// A checkpoint that cannot be restored: something the world can cause (a truncated file, the
+// wrong file), so a typed error with a clear message rather than a crash.
+class StrategyStateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace actsearch::controller
