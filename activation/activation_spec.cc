@@ -49,7 +49,8 @@ class SpecParser {
   ActivationSpec Parse() {
     const Segment whole = Trim(text_, 0);
     if (whole.text.empty()) {
-      Fail(whole.position, "expected an activation: relu, an expression, sugar:<surrogate> or pwlu");
+      Fail(whole.position,
+           "expected an activation: relu, an expression, sugar:<surrogate> or pwlu");
     }
     ActivationSpec spec;
     if (whole.text.find(':') == std::string_view::npos) {
@@ -63,7 +64,7 @@ class SpecParser {
       }
       spec.expression = ParseExpression({text_, 0});
       spec.kind = ToString(spec.expression) == "relu(x)" ? ActivationSpec::Kind::kRelu
-                                                          : ActivationSpec::Kind::kExpression;
+                                                         : ActivationSpec::Kind::kExpression;
       return spec;
     }
     const std::vector<Segment> parts = SplitOnColons(text_);

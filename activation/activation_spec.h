@@ -29,8 +29,8 @@ namespace actsearch {
 struct ActivationSpec {
   enum class Kind { kRelu, kExpression, kSugar, kPwlu };
   Kind kind = Kind::kRelu;
-  Expr expression;  // kExpression
-  Surrogate surrogate;  // kSugar
+  Expr expression;                                   // kExpression
+  Surrogate surrogate;                               // kSugar
   SugarVariant variant = SugarVariant::kEverywhere;  // kSugar
   PwluOptions pwlu{1};  // kPwlu; its channel count is the layer's, set by MakeActivation
 };

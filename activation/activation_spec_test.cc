@@ -131,8 +131,7 @@ TEST(ActivationSpec, MakesAFreshModuleOfTheRightKindPerLayer) {
 
   torch::nn::AnyModule swish = MakeActivation(ParseActivationSpec("x * sigmoid(beta * x)"), 4);
   ASSERT_NE(swish.ptr()->as<ExpressionActivation>(), nullptr);
-  EXPECT_EQ(swish.ptr()->as<ExpressionActivation>()->betas().sizes(),
-            (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(swish.ptr()->as<ExpressionActivation>()->betas().sizes(), (std::vector<int64_t>{1, 4}));
 
   torch::nn::AnyModule sugar = MakeActivation(ParseActivationSpec("sugar:bsilu:neg"), 4);
   ASSERT_NE(sugar.ptr()->as<Sugar>(), nullptr);

@@ -27,9 +27,14 @@ struct PwluTables {
 // Anything else (CUDA, bf16, strided views) runs PiecewiseLinearWithTorchOps.
 torch::Tensor PiecewiseLinear(const torch::Tensor& x, const PwluTables& tables);
 
-// The same function from LibTorch operators (autograd for the gradients), in float or
-// double (bf16/half input is computed in float and the result cast back).
+// The same function from LibTorch operators on any device, in float or double (bf16/half
+// input is computed in float and the result cast back), with a written-out backward: the
+// point gradients are one weighted histogram (bincount), the others per-unit sums.
 torch::Tensor PiecewiseLinearWithTorchOps(const torch::Tensor& x, const PwluTables& tables);
+
+// The same function again, differentiated by autograd through the LibTorch operators: the
+// reference the tests hold the other two to.
+torch::Tensor PiecewiseLinearReference(const torch::Tensor& x, const PwluTables& tables);
 
 // Whether PiecewiseLinear runs the CPU kernel for x.
 bool PwluKernelSupports(const torch::Tensor& x);

@@ -53,8 +53,8 @@ class TiledUnits {
  public:
   TiledUnits(const UnitTables<T>& t, int64_t rows) {
     const int64_t lanes = rows * t.units;
-    for (std::vector<T>* v : {&left_, &right_, &inv_step_, &left_slope_, &right_slope_, &first_,
-                              &last_}) {
+    for (std::vector<T>* v :
+         {&left_, &right_, &inv_step_, &left_slope_, &right_slope_, &first_, &last_}) {
       v->resize(lanes);
     }
     base_.resize(lanes);
@@ -134,12 +134,11 @@ struct LaneSums {
 // index + 1.
 template <class T, class Params>
 PWLU_INLINE void BackwardLanes(const Params& p, const T* __restrict points, int n,
-                               const T* __restrict x, const T* __restrict gy,
-                               T* __restrict gx, int width, int* __restrict index,
-                               T* __restrict w0, T* __restrict w1, T* __restrict left_grad,
-                               T* __restrict right_grad, T* __restrict left_slope_grad,
-                               T* __restrict right_slope_grad, T* __restrict delta_grad,
-                               T* __restrict delta_u_grad) {
+                               const T* __restrict x, const T* __restrict gy, T* __restrict gx,
+                               int width, int* __restrict index, T* __restrict w0, T* __restrict w1,
+                               T* __restrict left_grad, T* __restrict right_grad,
+                               T* __restrict left_slope_grad, T* __restrict right_slope_grad,
+                               T* __restrict delta_grad, T* __restrict delta_u_grad) {
   // Every array here is distinct; GCC loses the restrict qualifiers when it inlines.
 #pragma GCC ivdep
   for (int k = 0; k < width; ++k) {
@@ -162,7 +161,8 @@ PWLU_INLINE void BackwardLanes(const Params& p, const T* __restrict points, int 
     const T g_delta = inside ? g * delta : T(0);
     delta_grad[k] += g_delta;
     delta_u_grad[k] += g_delta * at.u;
-    const T grad = below ? g * p.LeftSlope(k) : (above ? g * p.RightSlope(k) : g_delta * p.InvStep(k));
+    const T grad =
+        below ? g * p.LeftSlope(k) : (above ? g * p.RightSlope(k) : g_delta * p.InvStep(k));
     gx[k] = number ? grad : v;
   }
 }
@@ -207,8 +207,7 @@ PWLU_INLINE void ScatterPoints(const int* index, const T* w0, const T* w1, int w
 template <class T>
 class TaskSums {
  public:
-  TaskSums(const UnitTables<T>& t, std::vector<int64_t> lane_unit, int64_t span,
-           double* records)
+  TaskSums(const UnitTables<T>& t, std::vector<int64_t> lane_unit, int64_t span, double* records)
       : units_(t.units),
         n_(t.intervals),
         table_(t.units * (t.intervals + 1)),
@@ -273,8 +272,8 @@ class TaskSums {
 inline int64_t TileRows(const Walk& w) { return std::max<int64_t>(1, kSpan / w.row); }
 
 template <class T>
-PWLU_INLINE void ForwardRows(const UnitTables<T>& t, const Walk& w, const T* x, T* y,
-                             int64_t begin, int64_t end) {
+PWLU_INLINE void ForwardRows(const UnitTables<T>& t, const Walk& w, const T* x, T* y, int64_t begin,
+                             int64_t end) {
   const int n = t.intervals;
   if (w.kind == Walk::kInterleaved) {
     const int64_t tile = std::min(TileRows(w), end - begin);
@@ -298,8 +297,8 @@ PWLU_INLINE void ForwardRows(const UnitTables<T>& t, const Walk& w, const T* x, 
 }
 
 template <class T>
-PWLU_INLINE void BackwardRows(const UnitTables<T>& t, const Walk& w, const T* x, const T* gy,
-                              T* gx, int64_t begin, int64_t end, double* records) {
+PWLU_INLINE void BackwardRows(const UnitTables<T>& t, const Walk& w, const T* x, const T* gy, T* gx,
+                              int64_t begin, int64_t end, double* records) {
   const int n = t.intervals;
   if (w.kind == Walk::kInterleaved) {
     const int64_t tile = std::min(TileRows(w), end - begin);
@@ -334,13 +333,13 @@ PWLU_INLINE void BackwardRows(const UnitTables<T>& t, const Walk& w, const T* x,
       const int64_t o = offset + s;
       int64_t g = 0;
       for (; g + kLanes <= width; g += kLanes) {
-        BackwardLanes(p, t.points, n, x + o + g, gy + o + g, gx + o + g, kLanes,
-                      sums.index() + g, sums.w0() + g, sums.w1() + g, lanes);
+        BackwardLanes(p, t.points, n, x + o + g, gy + o + g, gx + o + g, kLanes, sums.index() + g,
+                      sums.w0() + g, sums.w1() + g, lanes);
       }
       if (g < width) {
         BackwardLanes(p, t.points, n, x + o + g, gy + o + g, gx + o + g,
-                      static_cast<int>(width - g), sums.index() + g, sums.w0() + g,
-                      sums.w1() + g, lanes);
+                      static_cast<int>(width - g), sums.index() + g, sums.w0() + g, sums.w1() + g,
+                      lanes);
       }
       sums.Scatter(static_cast<int>(width));
     }
@@ -356,8 +355,8 @@ void Forward(const UnitTables<float>& t, const Walk& w, const float* x, float* y
   ForwardRows(t, w, x, y, begin, end);
 }
 
-void Forward(const UnitTables<double>& t, const Walk& w, const double* x, double* y,
-             int64_t begin, int64_t end) {
+void Forward(const UnitTables<double>& t, const Walk& w, const double* x, double* y, int64_t begin,
+             int64_t end) {
   ForwardRows(t, w, x, y, begin, end);
 }
 

@@ -11,10 +11,10 @@ namespace actsearch::pwlu {
 template <class T>
 struct UnitTables {
   int64_t units = 0;
-  int intervals = 0;         // N
-  const T* left = nullptr;   // B_L
-  const T* right = nullptr;  // B_R
-  const T* inv_step = nullptr;  // N / (B_R - B_L), as the LibTorch formulation computes it
+  int intervals = 0;               // N
+  const T* left = nullptr;         // B_L
+  const T* right = nullptr;        // B_R
+  const T* inv_step = nullptr;     // N / (B_R - B_L), as the LibTorch formulation computes it
   const T* left_slope = nullptr;   // K_L
   const T* right_slope = nullptr;  // K_R
   const T* first = nullptr;        // Y_0 of each unit
@@ -47,8 +47,8 @@ inline int64_t RecordWidth(int64_t intervals) { return intervals + 1 + kDeltaUGr
 // y for the rows [begin, end) of x.
 void Forward(const UnitTables<float>& t, const Walk& w, const float* x, float* y, int64_t begin,
              int64_t end);
-void Forward(const UnitTables<double>& t, const Walk& w, const double* x, double* y,
-             int64_t begin, int64_t end);
+void Forward(const UnitTables<double>& t, const Walk& w, const double* x, double* y, int64_t begin,
+             int64_t end);
 
 // grad_x for the rows [begin, end), and their sums added to `records` (units * RecordWidth).
 void Backward(const UnitTables<float>& t, const Walk& w, const float* x, const float* grad_y,

@@ -1,5 +1,6 @@
-// PWLU: the CPU kernel against the LibTorch-operator formulation and both against finite
-// differences; the module's two phases, its statistics and its in-place alignment.
+// PWLU: the CPU kernel and the LibTorch-operator path against the autograd reference, all
+// three against finite differences; the module's two phases, its statistics and its in-place
+// alignment.
 #include "activation/pwlu.h"
 
 #include <gtest/gtest.h>
@@ -18,11 +19,9 @@ PwluTables RandomTables(int64_t units, int64_t n, torch::Dtype dtype) {
   torch::manual_seed(21);
   const auto o = torch::TensorOptions().dtype(dtype);
   const torch::Tensor left = -2 + torch::rand({units}, o);
-  return {left.requires_grad_(),
-          (left.detach() + 3 + torch::rand({units}, o)).requires_grad_(),
+  return {left.requires_grad_(), (left.detach() + 3 + torch::rand({units}, o)).requires_grad_(),
           torch::randn({units, n + 1}, o).requires_grad_(),
-          torch::randn({units}, o).requires_grad_(),
-          torch::randn({units}, o).requires_grad_()};
+          torch::randn({units}, o).requires_grad_(), torch::randn({units}, o).requires_grad_()};
 }
 
 // The same tables in double precision, as new leaves.
@@ -91,13 +90,17 @@ const Formulation kKernel = [](const torch::Tensor& x, const PwluTables& t) {
 const Formulation kTorchOps = [](const torch::Tensor& x, const PwluTables& t) {
   return PiecewiseLinearWithTorchOps(x, t);
 };
+const Formulation kReference = [](const torch::Tensor& x, const PwluTables& t) {
+  return PiecewiseLinearReference(x, t);
+};
 
 TEST(Pwlu, GradientsMatchFiniteDifferencesPerChannelAndPerLayer) {
   for (int64_t units : {3, 1}) {
     const PwluTables t = RandomTables(units, 4, torch::kDouble);
     const torch::Tensor x = InputAwayFromKinks(t, {5, 3, 4, 4});
     const torch::Tensor weight = torch::randn_like(x);
-    for (const auto& [name, f] : {std::pair{"kernel", kKernel}, std::pair{"torch ops", kTorchOps}}) {
+    for (const auto& [name, f] : {std::pair{"kernel", kKernel}, std::pair{"torch ops", kTorchOps},
+                                  std::pair{"reference", kReference}}) {
       const std::string what = std::string(name) + (units == 1 ? " per layer" : " per channel");
       const Gradients g = Differentiate(f, x, t, weight);
       torch::NoGradGuard no_grad;
@@ -125,7 +128,7 @@ TEST(Pwlu, GradientsMatchFiniteDifferencesPerChannelAndPerLayer) {
   }
 }
 
-TEST(Pwlu, KernelEqualsTheTorchOpsFormulationInEveryLayout) {
+TEST(Pwlu, KernelAndTorchOpsPathEqualTheReferenceInEveryLayout) {
   struct Layout {
     std::string name;
     std::vector<int64_t> shape;
@@ -153,23 +156,27 @@ TEST(Pwlu, KernelEqualsTheTorchOpsFormulationInEveryLayout) {
         const torch::Tensor weight = torch::randn_like(x);
         const std::string what = layout.name + (units == 1 ? " per layer" : " per channel") +
                                  (is_float ? " float" : " double");
-        const Gradients kernel = Differentiate(kKernel, x, t, weight);
-        const Gradients ops = Differentiate(kTorchOps, x, t, weight);
-        const double tol = is_float ? 1e-5 : 1e-12;
-        ExpectClose(kernel.y, ops.y, tol, tol, what + " y");
-        ExpectClose(kernel.x, ops.x, tol, tol, what + " d/dx");
-        EXPECT_EQ(kernel.y.strides(), x.strides()) << what << ": layout kept";
-        EXPECT_EQ(kernel.x.strides(), x.strides()) << what << ": layout kept";
+        const Gradients reference = Differentiate(kReference, x, t, weight);
         // The table gradients sum over every element of a unit. In float, against the exact
         // sums of the double formulation: summing n terms of size ~1 in float may be off by
         // about n * 6e-8 in the worst case; 2e-7 n allows three times that.
-        const Gradients exact = Differentiate(kTorchOps, x.to(torch::kDouble),
-                                              InDouble(t), weight.to(torch::kDouble));
-        const double sum_tol = is_float ? 1e-4 + 2e-7 * x.numel() : 1e-10;
-        for (size_t k = 0; k < kernel.tables.size(); ++k) {
-          ExpectClose(kernel.tables[k].to(torch::kDouble), exact.tables[k], sum_tol, sum_tol,
-                      what + " d/d" + kTableNames[k]);
+        const Gradients exact =
+            Differentiate(kReference, x.to(torch::kDouble), InDouble(t), weight.to(torch::kDouble));
+        for (const auto& [name, f] :
+             {std::pair{" kernel", kKernel}, std::pair{" torch ops", kTorchOps}}) {
+          const Gradients g = Differentiate(f, x, t, weight);
+          const double tol = is_float ? 1e-5 : 1e-12;
+          ExpectClose(g.y, reference.y, tol, tol, what + name + " y");
+          ExpectClose(g.x, reference.x, tol, tol, what + name + " d/dx");
+          EXPECT_EQ(g.y.strides(), x.strides()) << what << name << ": layout kept";
+          const double sum_tol = is_float ? 1e-4 + 2e-7 * x.numel() : 1e-10;
+          for (size_t k = 0; k < g.tables.size(); ++k) {
+            ExpectClose(g.tables[k].to(torch::kDouble), exact.tables[k], sum_tol, sum_tol,
+                        what + name + " d/d" + kTableNames[k]);
+          }
         }
+        const Gradients kernel = Differentiate(kKernel, x, t, weight);
+        EXPECT_EQ(kernel.x.strides(), x.strides()) << what << ": layout kept";
       }
     }
   }
@@ -202,8 +209,9 @@ TEST(Pwlu, OtherInputsTakeTheTorchOpsPathAndAgree) {
   // bf16 is computed in float and handed back in bf16.
   const torch::Tensor y = PiecewiseLinear(strided.to(torch::kBFloat16), t);
   EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
-  ExpectClose(y.to(torch::kFloat), PiecewiseLinear(strided.to(torch::kBFloat16).to(torch::kFloat), t),
-              1e-2, 1e-2, "bf16");
+  ExpectClose(y.to(torch::kFloat),
+              PiecewiseLinear(strided.to(torch::kBFloat16).to(torch::kFloat), t), 1e-2, 1e-2,
+              "bf16");
 }
 
 // A batch whose channel c has mean[c] and standard deviation std[c].
@@ -417,8 +425,9 @@ TEST(Pwlu, WorksOnCudaThroughTheTorchOpsPath) {
   on_gpu->to(torch::kCUDA);
   for (int step = 0; step < 4; ++step) {
     const torch::Tensor x = Batch({1, 2, 3}, {1, 2, 3});
-    const torch::Tensor y_cpu = on_cpu->forward(x);
-    const torch::Tensor y_gpu = on_gpu->forward(x.cuda());
+    // Inputs that need a gradient, as a layer's do: in phase 1 nothing else has one.
+    const torch::Tensor y_cpu = on_cpu->forward(x.requires_grad_(true));
+    const torch::Tensor y_gpu = on_gpu->forward(x.detach().cuda().requires_grad_(true));
     ExpectClose(y_gpu.cpu(), y_cpu, 1e-4, 1e-4, "y at step " + std::to_string(step));
     (y_cpu * y_cpu).sum().backward();
     (y_gpu * y_gpu).sum().backward();

@@ -14,8 +14,7 @@ constexpr int64_t kGrain = 1 << 15;
 constexpr int64_t kChunk = 1024;
 
 template <class T, bool kNegativeOnly>
-void ExpressionGradient(const Program& program, const T* x, const T* grad_y, T* grad_x,
-                        int64_t n) {
+void ExpressionGradient(const Program& program, const T* x, const T* grad_y, T* grad_x, int64_t n) {
   at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
     const int num_betas = program.num_betas();
     std::vector<std::vector<T>> betas(num_betas), unused_beta_grads(num_betas);
@@ -45,8 +44,8 @@ bool CpuLoopSupports(const torch::Tensor& x) {
   return x.device().is_cpu() && real && x.is_non_overlapping_and_dense();
 }
 
-torch::Tensor SurrogateGradientCpu(const Surrogate& s, SugarVariant variant,
-                                   const torch::Tensor& x, const torch::Tensor& grad_y) {
+torch::Tensor SurrogateGradientCpu(const Surrogate& s, SugarVariant variant, const torch::Tensor& x,
+                                   const torch::Tensor& grad_y) {
   // Elementwise over memory: grad_y must share x's strides, whatever the layout.
   torch::Tensor gy = grad_y;
   if (gy.strides() != x.strides() || gy.scalar_type() != x.scalar_type()) {
@@ -184,8 +183,7 @@ torch::Tensor SurrogateValue(const Surrogate& s, const torch::Tensor& x) {
   TORCH_CHECK(false, "unknown surrogate kind");
 }
 
-torch::Tensor SugarRelu(const torch::Tensor& x, const Surrogate& surrogate,
-                        SugarVariant variant) {
+torch::Tensor SugarRelu(const torch::Tensor& x, const Surrogate& surrogate, SugarVariant variant) {
   TORCH_CHECK(surrogate.kind != SurrogateKind::kExpression || surrogate.expression,
               "an expression surrogate needs its expression");
   return SugarFunction::apply(x, surrogate, variant);

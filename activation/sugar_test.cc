@@ -100,8 +100,8 @@ TEST(Sugar, GradientIsTheSurrogatesDerivativeAtEveryPoint) {
     const double rtol = dtype == torch::kDouble ? 1e-10 : 1e-5;
     const double atol = dtype == torch::kDouble ? 1e-12 : 1e-6;
     for (const Case& c : AllSurrogates()) {
-      const torch::Tensor actual = GradientOf(
-          [&](const torch::Tensor& t) { return SugarRelu(t, c.surrogate); }, x, weight);
+      const torch::Tensor actual =
+          GradientOf([&](const torch::Tensor& t) { return SugarRelu(t, c.surrogate); }, x, weight);
       ExpectClose(actual, GradientOf(c.f, x, weight), rtol, atol,
                   c.name + (dtype == torch::kFloat ? " float" : " double"));
     }
@@ -120,15 +120,15 @@ TEST(Sugar, NegativeOnlyVariantDiffersExactlyWherexIsPositive) {
     const torch::Tensor everywhere = variant(SugarVariant::kEverywhere);
     const torch::Tensor negative_only = variant(SugarVariant::kNegativeOnly);
     // x <= 0 (zero included): both use f'(x).
-    EXPECT_TRUE(torch::equal(everywhere.masked_select(~positive),
-                             negative_only.masked_select(~positive)))
+    EXPECT_TRUE(
+        torch::equal(everywhere.masked_select(~positive), negative_only.masked_select(~positive)))
         << c.name;
     // x > 0: ReLU's own slope 1 in the negative-only variant, f'(x) in the other.
     EXPECT_TRUE(torch::equal(negative_only.masked_select(positive), weight.masked_select(positive)))
         << c.name;
     const torch::Tensor f_slope = GradientOf(c.f, x, torch::ones_like(x));
-    ExpectClose(everywhere.masked_select(positive),
-                (weight * f_slope).masked_select(positive), 1e-10, 1e-12, c.name);
+    ExpectClose(everywhere.masked_select(positive), (weight * f_slope).masked_select(positive),
+                1e-10, 1e-12, c.name);
   }
   // Where the surrogate's slope for x > 0 is not 1, the two really differ.
   const Surrogate bsilu = Surrogate::BSilu();
@@ -137,12 +137,12 @@ TEST(Sugar, NegativeOnlyVariantDiffersExactlyWherexIsPositive) {
   EXPECT_GT(GradientOf([&](const torch::Tensor& t) { return SugarRelu(t, bsilu); }, at_two, one)
                 .item<double>(),
             1.2);
-  EXPECT_EQ(GradientOf([&](const torch::Tensor& t) {
-              return SugarRelu(t, bsilu, SugarVariant::kNegativeOnly);
-            },
-                       at_two, one)
-                .item<double>(),
-            1.0);
+  EXPECT_EQ(
+      GradientOf(
+          [&](const torch::Tensor& t) { return SugarRelu(t, bsilu, SugarVariant::kNegativeOnly); },
+          at_two, one)
+          .item<double>(),
+      1.0);
 }
 
 TEST(Sugar, GradientInjectionAndAutogradFunctionAgree) {
@@ -188,8 +188,8 @@ TEST(Sugar, SwishExpressionSurrogateAtBetaOneIsSiluDerivative) {
     const torch::Tensor x = Points(dtype);
     const torch::Tensor weight = torch::randn_like(x);
     const Surrogate swish = Surrogate::FromExpression(Parse("x * sigmoid(beta * x)"));
-    const torch::Tensor from_expression = GradientOf(
-        [&](const torch::Tensor& t) { return SugarRelu(t, swish); }, x, weight);
+    const torch::Tensor from_expression =
+        GradientOf([&](const torch::Tensor& t) { return SugarRelu(t, swish); }, x, weight);
     const torch::Tensor silu = GradientOf(
         [](const torch::Tensor& t) { return SugarRelu(t, Surrogate::Silu()); }, x, weight);
     const double tol = dtype == torch::kDouble ? 1e-12 : 1e-6;

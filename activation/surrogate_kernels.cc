@@ -16,8 +16,8 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
 template <class T, bool kNegativeOnly, class Derivative>
-ACTSEARCH_FORMULA void Loop(const T* __restrict x, const T* __restrict grad_y,
-                            T* __restrict grad_x, int64_t n, Derivative derivative) {
+ACTSEARCH_FORMULA void Loop(const T* __restrict x, const T* __restrict grad_y, T* __restrict grad_x,
+                            int64_t n, Derivative derivative) {
   for (int64_t i = 0; i < n; ++i) {
     const T slope = derivative(x[i]);
     grad_x[i] = grad_y[i] * (kNegativeOnly && x[i] > T(0) ? T(1) : slope);
@@ -68,8 +68,7 @@ ACTSEARCH_FORMULA void Dispatch(SurrogateKind kind, T a, const T* x, const T* gy
       });
     case SurrogateKind::kLeakyRelu:
       return Loop<T, kNegativeOnly>(x, gy, gx, n, [a](T v) { return v > T(0) ? T(1) : a; });
-    case SurrogateKind::kExpression:
-      break;
+    case SurrogateKind::kExpression: break;
   }
 }
 

@@ -2,6 +2,7 @@
 // expressions, SUGAR (ReLU with a surrogate gradient) and PWLU.
 //
 //   build/cpu/bench/activation_bench [--shape 128,16,32,32] [--rounds 40] [--channels-last]
+//                                    [--device cpu|cuda|cuda:N]
 //
 // Variants run interleaved, one iteration each per round, so that drift in the machine's
 // speed touches them all alike; the table reports each one's median and its ratio to ReLU's.
@@ -35,10 +36,11 @@ struct Variant {
   std::vector<double> milliseconds;
 };
 
-Variant Expression(const std::string& label, const std::string& text, int64_t channels,
-                   bool fused) {
+Variant Expression(const std::string& label, const std::string& text, int64_t channels, bool fused,
+                   const torch::Device& device) {
   ExpressionActivation module(
       ExpressionActivationOptions(actsearch::Parse(text), channels).fused(fused));
+  module->to(device);
   return {label + (fused ? " fused" : " unfused"),
           [module](const torch::Tensor& x) mutable { return module->forward(x); },
           module->parameters(),
@@ -48,10 +50,10 @@ Variant Expression(const std::string& label, const std::string& text, int64_t ch
 // A PWLU already aligned (warm-up 0: the first training call aligns it on mean 0, std 1),
 // through the module (CPU kernel) or through the LibTorch-operator formulation.
 Variant PiecewiseLinearUnit(const std::string& label, int64_t channels, bool per_channel,
-                            bool torch_ops) {
-  actsearch::Pwlu module(
-      actsearch::PwluOptions(channels).per_channel(per_channel).warmup_steps(0));
-  module->forward(torch::zeros({1, channels}));
+                            bool torch_ops, const torch::Device& device) {
+  actsearch::Pwlu module(actsearch::PwluOptions(channels).per_channel(per_channel).warmup_steps(0));
+  module->to(device);
+  module->forward(torch::zeros({1, channels}, device));
   return {label,
           [module, torch_ops](const torch::Tensor& x) mutable {
             return torch_ops ? actsearch::PiecewiseLinearWithTorchOps(x, module->tables())
@@ -67,6 +69,7 @@ double TimeOnce(Variant& v, const torch::Tensor& x, const torch::Tensor& grad) {
   std::vector<torch::Tensor> inputs = {x};
   inputs.insert(inputs.end(), v.parameters.begin(), v.parameters.end());
   const auto grads = torch::autograd::grad({y}, inputs, {grad});
+  if (x.is_cuda()) torch::cuda::synchronize(x.get_device());
   const auto end = std::chrono::steady_clock::now();
   return std::chrono::duration<double, std::milli>(end - start).count();
 }
@@ -95,6 +98,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> shape = {128, 16, 32, 32};
   int rounds = 40;
   bool channels_last = false;
+  std::string device_name = "cpu";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {
       shape = ParseShape(argv[++i]);
@@ -102,15 +106,25 @@ int main(int argc, char** argv) {
       rounds = std::stoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--channels-last")) {
       channels_last = true;
+    } else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) {
+      device_name = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--shape N,C,H,W] [--rounds R] [--channels-last]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--shape N,C,H,W] [--rounds R] [--channels-last] "
+                   "[--device cpu|cuda|cuda:N]\n",
+                   argv[0]);
       return 2;
     }
   }
   // Every core, for the reference and the candidates alike.
   torch::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
   torch::manual_seed(0);
-  torch::Tensor x = torch::randn(shape);
+  const torch::Device device(device_name);
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    std::fprintf(stderr, "error: --device %s but CUDA is not available\n", device_name.c_str());
+    return 2;
+  }
+  torch::Tensor x = torch::randn(shape, device);
   if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
   x.requires_grad_(true);
   const torch::Tensor grad = torch::randn_like(x);
@@ -123,10 +137,10 @@ int main(int argc, char** argv) {
       {"relu (reference)", [](const torch::Tensor& t) { return torch::relu(t); }, {}, {}});
   variants.push_back(
       {"silu (LibTorch built-in)", [](const torch::Tensor& t) { return torch::silu(t); }, {}, {}});
-  variants.push_back(Expression("swish", swish, channels, true));
-  variants.push_back(Expression("swish", swish, channels, false));
-  variants.push_back(Expression("2-unit", two_units, channels, true));
-  variants.push_back(Expression("2-unit", two_units, channels, false));
+  variants.push_back(Expression("swish", swish, channels, true, device));
+  variants.push_back(Expression("swish", swish, channels, false, device));
+  variants.push_back(Expression("2-unit", two_units, channels, true, device));
+  variants.push_back(Expression("2-unit", two_units, channels, false, device));
   const actsearch::Surrogate bsilu = actsearch::Surrogate::BSilu();
   variants.push_back({"sugar bsilu",
                       [bsilu](const torch::Tensor& t) { return actsearch::SugarRelu(t, bsilu); },
@@ -138,9 +152,9 @@ int main(int argc, char** argv) {
                       },
                       {},
                       {}});
-  variants.push_back(PiecewiseLinearUnit("pwlu per channel", channels, true, false));
-  variants.push_back(PiecewiseLinearUnit("pwlu per layer", channels, false, false));
-  variants.push_back(PiecewiseLinearUnit("pwlu per channel, ops", channels, true, true));
+  variants.push_back(PiecewiseLinearUnit("pwlu per channel", channels, true, false, device));
+  variants.push_back(PiecewiseLinearUnit("pwlu per layer", channels, false, false, device));
+  variants.push_back(PiecewiseLinearUnit("pwlu per channel, ops", channels, true, true, device));
 
   for (Variant& v : variants) {  // warm-up: allocator caches, thread pool, page faults
     for (int i = 0; i < 3; ++i) TimeOnce(v, x, grad);
@@ -152,8 +166,8 @@ int main(int argc, char** argv) {
   std::printf("activation forward+backward, shape [");
   for (size_t i = 0; i < shape.size(); ++i)
     std::printf("%s%lld", i ? ", " : "", (long long)shape[i]);
-  std::printf("] float32 %s, LibTorch %s, %d threads, %d rounds, kernels: %s\n",
-              channels_last ? "channels_last" : "contiguous",
+  std::printf("] float32 %s on %s, LibTorch %s, %d threads, %d rounds, kernels: %s\n",
+              channels_last ? "channels_last" : "contiguous", device_name.c_str(),
               actsearch::compat::TorchVersion().c_str(), torch::get_num_threads(), rounds,
               actsearch::Program::FloatInstructionSet());
   std::printf("2-unit candidate: %s\n\n", two_units.c_str());
