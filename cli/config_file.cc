@@ -50,6 +50,47 @@ proto::SearchConfig ReadSearchConfig(const std::string& path) {
   return config;
 }
 
+void ValidateSearchConfig(const proto::SearchConfig& c) {
+  auto require = [](bool ok, const std::string& field, const std::string& what) {
+    if (!ok) throw UsageError("config field " + field + ": " + what);
+  };
+  SpaceSpecFromProto(c.space());
+  require(c.space().units() <= 4, "space.units", "at most 4 core units");
+  const proto::PpoSettings& ppo = c.strategy().ppo();
+  require(ppo.learning_rate() >= 0, "strategy.ppo.learning_rate", "must not be negative");
+  require(ppo.entropy_weight() >= 0, "strategy.ppo.entropy_weight", "must not be negative");
+  require(ppo.baseline_decay() >= 0 && ppo.baseline_decay() < 1, "strategy.ppo.baseline_decay",
+          "must be in [0, 1)");
+  require(ppo.clip() >= 0 && ppo.clip() < 1, "strategy.ppo.clip", "must be in [0, 1)");
+  require(ppo.batch_size() >= 0, "strategy.ppo.batch_size", "must not be negative");
+  require(ppo.epochs() >= 0, "strategy.ppo.epochs", "must not be negative");
+  require(ppo.hidden_size() >= 0, "strategy.ppo.hidden_size", "must not be negative");
+  if (c.child().has_resnet()) {
+    const proto::ResNetChild& r = c.child().resnet();
+    const std::string profile = r.profile();
+    require(profile.empty() || profile == "paper" || profile == "cpu" || profile == "quick" ||
+                profile == "test",
+            "child.resnet.profile", "'" + profile + "' is not paper, cpu, quick or test");
+    require(r.steps() >= 0, "child.resnet.steps", "must not be negative");
+    require(r.validation() >= 0, "child.resnet.validation", "must not be negative");
+  }
+  require(c.child().proxy().steps() >= 0, "child.proxy.steps", "must not be negative");
+  require(c.child().proxy().hidden() >= 0, "child.proxy.hidden", "must not be negative");
+  require(c.budget().max_trials() >= 0, "budget.max_trials", "must not be negative");
+  require(c.budget().max_seconds() >= 0, "budget.max_seconds", "must not be negative");
+  require(c.budget().max_proposals() >= 0, "budget.max_proposals", "must not be negative");
+  const proto::Dispatch& d = c.dispatch();
+  require(d.lease_seconds() >= 0, "dispatch.lease_seconds", "must not be negative");
+  require(d.heartbeat_seconds() >= 0, "dispatch.heartbeat_seconds", "must not be negative");
+  const double lease = d.lease_seconds() > 0 ? d.lease_seconds() : 120;
+  const double heartbeat = d.heartbeat_seconds() > 0 ? d.heartbeat_seconds() : 10;
+  require(heartbeat < lease, "dispatch.heartbeat_seconds",
+          "must be shorter than the lease (" + std::to_string(lease) + " s)");
+  require(d.max_attempts() >= 0, "dispatch.max_attempts", "must not be negative");
+  require(d.trial_time_limit_seconds() >= 0, "dispatch.trial_time_limit_seconds",
+          "must not be negative");
+}
+
 SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space) {
   SpaceSpec spec;
   spec.units = space.units() == 0 ? 1 : space.units();

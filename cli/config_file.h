@@ -11,6 +11,9 @@ namespace actsearch::cli {
 // Throws UsageError naming the file, and the line and column of a syntax error.
 proto::SearchConfig ReadSearchConfig(const std::string& path);
 
+// Throws UsageError naming the first invalid field ("config field dispatch.lease_seconds: ...").
+void ValidateSearchConfig(const proto::SearchConfig& config);
+
 // Throws UsageError naming the field of an invalid space.
 SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space);
 

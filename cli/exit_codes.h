@@ -6,5 +6,13 @@ namespace actsearch::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the command ran and something failed
 inline constexpr int kExitUsage = 2;    // bad flags, a malformed expression or configuration
+// train: the candidate diverged, or reached its time limit.
+inline constexpr int kExitDiverged = 3;
+inline constexpr int kExitTimedOut = 4;
+// controller, local: the search was stopped (a signal) before its end; run again to resume.
+inline constexpr int kExitSearchStopped = 5;
+// worker: the controller refused it (wrong token), or could not be reached.
+inline constexpr int kExitRefused = 6;
+inline constexpr int kExitUnreachable = 7;
 
 }  // namespace actsearch::cli

@@ -6,6 +6,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/results_commands.h"
+#include "cli/search_commands.h"
 #include "cli/space_command.h"
 #include "cli/train_command.h"
 #include "cli/usage_error.h"
@@ -17,6 +18,9 @@ constexpr const char* kUsage = R"(usage: actsearch <command> [options]
 Searches for neural-network activation functions.
 
 commands:
+  local         run a search on this machine: a controller and N workers, then the leaderboard
+  controller    serve a search to workers over gRPC (resumes a search already in the database)
+  worker        train the trials of a controller's search
   space         inspect the search space: count, list, sample, eval, encode, decode, ops
   train         train one child network with a candidate activation, print its result
   leaderboard   the best functionally distinct candidates of a results database
@@ -25,7 +29,7 @@ commands:
 
 Run `actsearch <command> --help` for a command's options.
 Exit codes: 0 success, 1 failure (including an unreadable database), 2 usage error (bad
-flags, expression or configuration).
+flags, expression or configuration); each command's --help lists the others it uses.
 )";
 
 }  // namespace
@@ -48,6 +52,9 @@ int main(int argc, char** argv) {
       std::cout << "actsearch 0.1.0\n";
       return kExitOk;
     }
+    if (command == "local") return RunLocalCommand(rest);
+    if (command == "controller") return RunControllerCommand(rest);
+    if (command == "worker") return RunWorkerCommand(rest);
     if (command == "space") return RunSpaceCommand(rest);
     if (command == "train") return RunTrainCommand(rest);
     if (command == "leaderboard") return RunLeaderboardCommand(rest);

@@ -20,10 +20,6 @@ namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
 
-// Exit codes beyond the common ones: the run finished, but the candidate did not train.
-constexpr int kExitDiverged = 3;
-constexpr int kExitTimedOut = 4;
-
 // One line on a terminal, redrawn in place; plain lines when stderr is a file or pipe.
 class ProgressPrinter {
  public:

@@ -17,6 +17,8 @@ constexpr const char* kInsertSearch =
     "INSERT INTO searches (name, config, seed, started_at, status) "
     "VALUES (?1, ?2, ?3, ?4, 'running')";
 constexpr const char* kFindSearch = "SELECT id FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
+constexpr const char* kMarkSearchRunning =
+    "UPDATE searches SET status = 'running', ended_at = NULL WHERE id = ?1";
 constexpr const char* kFinishSearch =
     "UPDATE searches SET status = ?2, ended_at = ?3 WHERE id = ?1";
 constexpr const char* kInsertCandidate =
@@ -59,10 +61,36 @@ constexpr const char* kLatestCheckpoint =
     "SELECT step, data FROM checkpoints WHERE search_id = ?1 AND kind = ?2 "
     "ORDER BY step DESC, id DESC LIMIT 1";
 constexpr const char* kTrialState = "SELECT state FROM trials WHERE id = ?1";
+constexpr const char* kReleaseLease =
+    "UPDATE trials SET state = 'queued', worker_id = NULL, lease_deadline = NULL, "
+    "attempt = attempt - 1, updated_at = ?3 WHERE id = ?1 AND worker_id = ?2 AND state = 'leased'";
+// Followed by a WHERE condition on ?1; columns as ReadTrialRow reads them.
+constexpr const char* kSelectTrialRows =
+    "SELECT t.id, t.state, t.attempt, t.seed, c.expression, c.fingerprint, "
+    "r.validation_accuracy FROM trials t JOIN candidates c ON c.id = t.candidate_id "
+    "LEFT JOIN results r ON r.trial_id = t.id WHERE ";
+constexpr const char* kFindSearchRow =
+    "SELECT id, config, started_at FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
+constexpr const char* kPruneCheckpoints =
+    "DELETE FROM checkpoints WHERE search_id = ?1 AND kind = ?2 AND id NOT IN "
+    "(SELECT id FROM checkpoints WHERE search_id = ?1 AND kind = ?2 "
+    "ORDER BY step DESC, id DESC LIMIT ?3)";
 
 std::optional<double> Finite(std::optional<double> value) {
   if (value && !std::isfinite(*value)) return std::nullopt;
   return value;
+}
+
+TrialRow ReadTrialRow(const sql::Statement& query) {
+  TrialRow row;
+  row.trial_id = query.Int(0);
+  row.state = TrialStateFromName(query.Text(1)).value_or(TrialState::kFailed);
+  row.attempt = query.Int(2);
+  row.seed = query.Int(3);
+  row.expression = query.Text(4);
+  row.fingerprint = query.Text(5);
+  if (!query.IsNull(6)) row.validation_accuracy = query.Double(6);
+  return row;
 }
 
 }  // namespace
@@ -114,6 +142,10 @@ void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status) {
       .Bind(2, SearchStatusName(status))
       .Bind(3, NowSeconds())
       .Run();
+}
+
+void ResultsStore::MarkSearchRunning(int64_t search_id) {
+  db_.Prepare(kMarkSearchRunning).Bind(1, search_id).Run();
 }
 
 int64_t ResultsStore::AddCandidate(const NewCandidate& c) {
@@ -258,6 +290,41 @@ std::optional<Checkpoint> ResultsStore::LatestCheckpoint(int64_t search_id,
   latest.Bind(1, search_id).Bind(2, kind);
   if (!latest.Step()) return std::nullopt;
   return Checkpoint{latest.Int(0), latest.Blob(1)};
+}
+
+bool ResultsStore::ReleaseLease(int64_t trial_id, int64_t worker_id) {
+  db_.Prepare(kReleaseLease).Bind(1, trial_id).Bind(2, worker_id).Bind(3, NowSeconds()).Run();
+  return db_.Changes() == 1;
+}
+
+std::vector<TrialRow> ResultsStore::TrialsOfSearch(int64_t search_id,
+                                                   std::optional<TrialState> state) {
+  std::string sql = std::string(kSelectTrialRows) + "c.search_id = ?1";
+  if (state) sql += " AND t.state = ?2";
+  sql::Statement query = db_.Prepare(sql + " ORDER BY t.id");
+  query.Bind(1, search_id);
+  if (state) query.Bind(2, TrialStateName(*state));
+  std::vector<TrialRow> rows;
+  while (query.Step()) rows.push_back(ReadTrialRow(query));
+  return rows;
+}
+
+std::optional<TrialRow> ResultsStore::Trial(int64_t trial_id) {
+  sql::Statement query = db_.Prepare(std::string(kSelectTrialRows) + "t.id = ?1");
+  query.Bind(1, trial_id);
+  if (!query.Step()) return std::nullopt;
+  return ReadTrialRow(query);
+}
+
+std::optional<SearchRow> ResultsStore::FindSearch(const std::string& name) {
+  sql::Statement find = db_.Prepare(kFindSearchRow);
+  find.Bind(1, name);
+  if (!find.Step()) return std::nullopt;
+  return SearchRow{find.Int(0), find.Text(1), find.Double(2)};
+}
+
+void ResultsStore::PruneCheckpoints(int64_t search_id, const std::string& kind, int64_t keep) {
+  db_.Prepare(kPruneCheckpoints).Bind(1, search_id).Bind(2, kind).Bind(3, keep).Run();
 }
 
 std::optional<TrialState> ResultsStore::StateOf(int64_t trial_id) {

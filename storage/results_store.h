@@ -42,6 +42,23 @@ struct TrialResult {
   std::string error;
 };
 
+// A trial with what the controller needs to know of it.
+struct TrialRow {
+  int64_t trial_id = 0;
+  TrialState state = TrialState::kQueued;
+  int64_t attempt = 0;
+  int64_t seed = 0;
+  std::string expression;
+  std::string fingerprint;
+  std::optional<double> validation_accuracy;  // from its result, if it has one
+};
+
+struct SearchRow {
+  int64_t id = 0;
+  std::string config;
+  double started_at = 0;
+};
+
 struct Checkpoint {
   int64_t step = 0;
   std::vector<uint8_t> data;
@@ -61,6 +78,8 @@ class ResultsStore {
   // where standalone runs (`actsearch train --db`) are recorded.
   int64_t FindOrCreateSearch(const std::string& name);
   void FinishSearch(int64_t search_id, SearchStatus status);
+  // Running again (a controller resumed it).
+  void MarkSearchRunning(int64_t search_id);
 
   // Returns the candidate's id; an expression already in the search keeps its first row.
   int64_t AddCandidate(const NewCandidate& candidate);
@@ -88,6 +107,18 @@ class ResultsStore {
   std::optional<Checkpoint> LatestCheckpoint(int64_t search_id, const std::string& kind);
 
   std::optional<TrialState> StateOf(int64_t trial_id);
+  std::optional<TrialRow> Trial(int64_t trial_id);
+  // The search's trials in id order, all of them or those in `state`.
+  std::vector<TrialRow> TrialsOfSearch(int64_t search_id,
+                                       std::optional<TrialState> state = std::nullopt);
+  // The oldest search with this name.
+  std::optional<SearchRow> FindSearch(const std::string& name);
+
+  // leased -> queued without using up an attempt: the worker gave the trial back (a graceful
+  // shutdown). False if the lease is not this worker's.
+  bool ReleaseLease(int64_t trial_id, int64_t worker_id);
+  // Keeps the newest `keep` checkpoints of this kind.
+  void PruneCheckpoints(int64_t search_id, const std::string& kind, int64_t keep);
 
  private:
   // Runs a lease statement (?1 trial, ?2 worker, ?3 deadline, ?4 now) and marks the worker seen,

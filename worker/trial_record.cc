@@ -3,11 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "search_space/fingerprint.h"
 #include "search_space/parser.h"
-#include "search_space/printer.h"
-#include "search_space/program.h"
-#include "search_space/screening.h"
+#include "storage/candidate_record.h"
 
 namespace actsearch::worker {
 namespace {
@@ -54,16 +51,8 @@ int64_t RecordStandaloneRun(storage::ResultsStore& store, const std::string& sea
                             const std::string& activation, uint64_t seed,
                             const TrainResult& result) {
   const Expr expr = Parse(activation == "relu" ? "relu(x)" : activation);
-  const Program program(expr);
-  const ScreenResult screen = Screen(program);
-  storage::NewCandidate candidate;
-  candidate.search_id = store.FindOrCreateSearch(search_name);
-  candidate.expression = ToString(expr);
-  candidate.fingerprint = FingerprintToHex(ComputeFingerprint(program));
-  candidate.proposed_by = "manual";
-  candidate.screen = VerdictName(screen.verdict);
-  candidate.screen_reason = screen.reason;
-  for (const std::string& op : OperatorNames(expr)) candidate.operators.push_back(op);
+  const storage::NewCandidate candidate =
+      storage::DescribeCandidate(store.FindOrCreateSearch(search_name), expr, "manual");
   const int64_t trial =
       store.QueueTrial(store.AddCandidate(candidate), static_cast<int64_t>(seed));
   store.RecordResult(trial, ToTrialResult(result));

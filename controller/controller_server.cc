@@ -1,0 +1,180 @@
+#include "controller/controller_server.h"
+
+#include <grpcpp/health_check_service_interface.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace actsearch::controller {
+namespace {
+
+std::string ReadPemFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read the TLS file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::chrono::milliseconds Milliseconds(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+}  // namespace
+
+struct ControllerServer::Impl {
+  enum class Phase { kRunning, kDraining, kEnding };
+
+  Impl(Scheduler& scheduler, storage::ResultsStore& store, ServiceOptions service_options,
+       ServerOptions server_options, ProgressReport progress_report)
+      : strand(boost::asio::make_strand(io)),
+        scheduler(scheduler),
+        store(store),
+        search_id(service_options.search_id),
+        started_at(service_options.search_started_at),
+        options(std::move(server_options)),
+        progress(std::move(progress_report)),
+        service(strand, scheduler, store, std::move(service_options)) {}
+
+  // Each timer re-arms itself; its handler runs on the strand, beside the service's handlers.
+  void Every(boost::asio::steady_timer& timer, double seconds, void (Impl::*tick)()) {
+    timer.expires_after(Milliseconds(seconds));
+    timer.async_wait([this, &timer, seconds, tick](const boost::system::error_code& error) {
+      if (error || phase_is_over) return;
+      (this->*tick)();
+      Every(timer, seconds, tick);
+    });
+  }
+
+  void CheckLeasesAndEnd() {
+    const double now = storage::NowSeconds();
+    scheduler.ExpireLeases(now);
+    if (phase == Phase::kRunning && scheduler.finished(now)) {
+      End(SearchEnd::kFinished, options.linger_seconds);
+    } else if (phase == Phase::kDraining &&
+               (scheduler.status(now).in_flight == 0 || now >= drain_deadline)) {
+      End(SearchEnd::kStopped, options.linger_seconds);
+    }
+  }
+  void Checkpoint() { scheduler.SaveCheckpoint(); }
+  void ReportProgress() {
+    const double now = storage::NowSeconds();
+    if (progress) progress(scheduler.status(now), now - started_at);
+  }
+
+  // On the strand: the first request drains, a second ends at once.
+  void Stop() {
+    if (phase == Phase::kRunning) {
+      phase = Phase::kDraining;
+      drain_deadline = storage::NowSeconds() + options.drain_seconds;
+      scheduler.BeginShutdown();
+    } else if (phase == Phase::kDraining) {
+      End(SearchEnd::kStopped, 0);
+    }
+  }
+
+  void End(SearchEnd how, double linger_seconds) {
+    phase = Phase::kEnding;
+    end = how;
+    scheduler.SaveCheckpoint();
+    store.FinishSearch(search_id, how == SearchEnd::kFinished ? storage::SearchStatus::kFinished
+                                                              : storage::SearchStatus::kStopped);
+    ReportProgress();
+    end_timer.expires_after(Milliseconds(linger_seconds));
+    end_timer.async_wait([this](const boost::system::error_code&) {
+      phase_is_over = true;
+      service.Close();
+      // Shutdown waits for calls in flight, which finish on this strand: not from here.
+      shutdown_thread = std::thread([this] {
+        server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        boost::asio::post(io, [this] { io.stop(); });
+      });
+    });
+  }
+
+  boost::asio::io_context io;
+  Strand strand;
+  Scheduler& scheduler;
+  storage::ResultsStore& store;
+  int64_t search_id;
+  double started_at;
+  ServerOptions options;
+  ProgressReport progress;
+  ControllerService service;
+  std::unique_ptr<grpc::Server> server;
+  boost::asio::steady_timer expire_timer{strand}, checkpoint_timer{strand}, progress_timer{strand},
+      end_timer{strand};
+  boost::asio::signal_set signals{io};
+  Phase phase = Phase::kRunning;
+  bool phase_is_over = false;
+  double drain_deadline = 0;
+  SearchEnd end = SearchEnd::kFinished;
+  std::thread shutdown_thread;
+};
+
+ControllerServer::ControllerServer(Scheduler& scheduler, storage::ResultsStore& store,
+                                   ServiceOptions service, ServerOptions options,
+                                   ProgressReport progress)
+    : impl_(std::make_unique<Impl>(scheduler, store, std::move(service), std::move(options),
+                                   std::move(progress))) {
+  grpc::EnableDefaultHealthCheckService(true);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  const ServerOptions& o = impl_->options;
+  if (!o.tls_certificate_file.empty() || !o.tls_key_file.empty()) {
+    if (o.tls_certificate_file.empty() || o.tls_key_file.empty()) {
+      throw std::runtime_error("TLS needs both a certificate file and a key file");
+    }
+    grpc::SslServerCredentialsOptions tls;
+    tls.pem_key_cert_pairs.push_back(
+        {ReadPemFile(o.tls_key_file), ReadPemFile(o.tls_certificate_file)});
+    credentials = grpc::SslServerCredentials(tls);
+  }
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(o.listen, credentials, &port_);
+  builder.RegisterService(&impl_->service);
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || port_ == 0) {
+    throw std::runtime_error("cannot listen on " + o.listen + " (address in use or invalid?)");
+  }
+}
+
+ControllerServer::~ControllerServer() {
+  if (impl_->shutdown_thread.joinable()) impl_->shutdown_thread.join();
+}
+
+SearchEnd ControllerServer::Run() {
+  Impl& impl = *impl_;
+  if (impl.options.handle_signals) {
+    impl.signals.add(SIGINT);
+    impl.signals.add(SIGTERM);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [this, &impl, &on_signal](const boost::system::error_code& error, int) {
+          if (error) return;
+          RequestStop();
+          impl.signals.async_wait(on_signal);
+        };
+    impl.signals.async_wait(on_signal);
+  }
+  impl.Every(impl.expire_timer, impl.options.expire_check_seconds, &Impl::CheckLeasesAndEnd);
+  impl.Every(impl.checkpoint_timer, impl.options.checkpoint_seconds, &Impl::Checkpoint);
+  if (impl.options.progress_seconds > 0) {
+    impl.Every(impl.progress_timer, impl.options.progress_seconds, &Impl::ReportProgress);
+  }
+  impl.io.run();
+  if (impl.shutdown_thread.joinable()) impl.shutdown_thread.join();
+  impl.signals.clear();
+  return impl.end;
+}
+
+void ControllerServer::RequestStop() {
+  boost::asio::post(impl_->strand, [impl = impl_.get()] { impl->Stop(); });
+}
+
+}  // namespace actsearch::controller

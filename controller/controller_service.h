@@ -1,0 +1,76 @@
+// The controller's gRPC service. Handlers do no work themselves: each posts its request to the
+// strand that owns the Scheduler and finishes the call from there, so the search state needs no
+// locks. Every call must carry the shared token (when there is one) as
+// `authorization: Bearer <token>` metadata.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <functional>
+#include <string>
+
+#include "controller/scheduler.h"
+#include "proto/controller.grpc.pb.h"
+
+namespace actsearch::controller {
+
+struct ServiceOptions {
+  std::string token;  // empty: no authentication (loopback only; the command enforces it)
+  proto::SearchConfig config;
+  std::string search_name;
+  std::string strategy_name;
+  int64_t search_id = 0;
+  double search_started_at = 0;
+  double heartbeat_seconds = 10;
+  double lease_seconds = 120;
+  double retry_after_seconds = 1;  // told to workers when there is nothing to do yet
+};
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+class ControllerService final : public proto::Controller::CallbackService {
+ public:
+  ControllerService(Strand& strand, Scheduler& scheduler, storage::ResultsStore& store,
+                    ServiceOptions options);
+
+  // Calls arriving from now on are refused as unavailable (the server is shutting down).
+  void Close() { closed_ = true; }
+  // Number of distinct workers that registered with this controller.
+  int64_t workers() const { return workers_; }
+
+  grpc::ServerUnaryReactor* RegisterWorker(grpc::CallbackServerContext* context,
+                                           const proto::RegisterWorkerRequest* request,
+                                           proto::RegisterWorkerReply* reply) override;
+  grpc::ServerUnaryReactor* AcquireTrial(grpc::CallbackServerContext* context,
+                                         const proto::AcquireTrialRequest* request,
+                                         proto::AcquireTrialReply* reply) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
+                                      const proto::HeartbeatRequest* request,
+                                      proto::HeartbeatReply* reply) override;
+  grpc::ServerUnaryReactor* ReportResult(grpc::CallbackServerContext* context,
+                                         const proto::ReportResultRequest* request,
+                                         proto::ReportResultReply* reply) override;
+  grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
+                                      const proto::GetStatusRequest* request,
+                                      proto::SearchStatus* reply) override;
+
+ private:
+  // Checks the token, then runs `work` on the strand and finishes the call with its status.
+  grpc::ServerUnaryReactor* OnStrand(grpc::CallbackServerContext* context,
+                                     std::function<grpc::Status()> work);
+
+  Strand& strand_;
+  Scheduler& scheduler_;
+  storage::ResultsStore& store_;
+  ServiceOptions options_;
+  std::atomic<bool> closed_{false};
+  std::atomic<int64_t> workers_{0};
+};
+
+// What a worker's report becomes in the results store.
+storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome);
+
+}  // namespace actsearch::controller

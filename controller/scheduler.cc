@@ -1,0 +1,264 @@
+#include "controller/scheduler.h"
+
+#include "proto/controller.pb.h"
+#include "storage/candidate_record.h"
+
+namespace actsearch::controller {
+namespace {
+
+constexpr const char* kCheckpointKind = "scheduler";
+constexpr int64_t kCheckpointsKept = 3;
+// Proposals one Acquire may go through before answering "wait": it stays responsive while a
+// strategy proposes long runs of known classes.
+constexpr int kProposalsPerAcquire = 1000;
+
+bool HasResult(storage::TrialState state) {
+  return state != storage::TrialState::kQueued && state != storage::TrialState::kLeased;
+}
+
+double RewardOfRow(const storage::TrialRow& row) {
+  if (row.state == storage::TrialState::kDiverged || row.state == storage::TrialState::kFailed ||
+      row.state == storage::TrialState::kScreened) {
+    return 0;
+  }
+  return row.validation_accuracy.value_or(0.0);
+}
+
+}  // namespace
+
+double RewardOf(const storage::TrialResult& result) {
+  if (result.state == storage::TrialState::kDiverged ||
+      result.state == storage::TrialState::kFailed) {
+    return 0;
+  }
+  return result.validation_accuracy.value_or(0.0);
+}
+
+Scheduler::Scheduler(storage::ResultsStore& store, const Space& space, Strategy& strategy,
+                     SchedulerOptions options, double search_started_at)
+    : store_(store),
+      space_(space),
+      strategy_(strategy),
+      options_(std::move(options)),
+      started_at_(search_started_at) {
+  for (const storage::TrialRow& row : store_.TrialsOfSearch(options_.search_id)) {
+    if (row.state == storage::TrialState::kScreened) {
+      class_rewards_[row.fingerprint] = 0;
+    } else if (HasResult(row.state)) {
+      class_rewards_[row.fingerprint] = RewardOfRow(row);
+      ++trained_;
+      if (RewardOfRow(row) > best_reward_ || best_expression_.empty()) {
+        best_reward_ = RewardOfRow(row);
+        best_expression_ = row.expression;
+      }
+    } else {
+      class_trials_[row.fingerprint] = row.trial_id;
+      trial_classes_[row.trial_id] = row.fingerprint;
+      if (row.state == storage::TrialState::kQueued) queued_.insert(row.trial_id);
+    }
+  }
+  RestoreCheckpoint();
+}
+
+void Scheduler::RestoreCheckpoint() {
+  const std::optional<storage::Checkpoint> checkpoint =
+      store_.LatestCheckpoint(options_.search_id, kCheckpointKind);
+  if (!checkpoint) return;
+  proto::SchedulerCheckpoint saved;
+  if (!saved.ParseFromArray(checkpoint->data.data(), static_cast<int>(checkpoint->data.size()))) {
+    throw StrategyStateError("the search's latest checkpoint is corrupt");
+  }
+  strategy_.RestoreState(saved.strategy());
+  proposed_ = saved.proposed();
+  screened_ = saved.screened();
+  repeats_ = saved.repeats();
+  consecutive_repeats_ = saved.consecutive_repeats();
+  exhausted_ = saved.exhausted();
+  for (const auto& waiting : saved.waiting()) {
+    const std::optional<storage::TrialRow> trial = store_.Trial(waiting.trial_id());
+    if (!trial) continue;
+    if (HasResult(trial->state)) {
+      // Finished after the checkpoint: the restored strategy still waits for its reward.
+      for (uint64_t proposal : waiting.proposal_ids()) strategy_.Observe(proposal, RewardOfRow(*trial));
+    } else {
+      waiting_[waiting.trial_id()].assign(waiting.proposal_ids().begin(),
+                                          waiting.proposal_ids().end());
+    }
+  }
+}
+
+void Scheduler::SaveCheckpoint() {
+  proto::SchedulerCheckpoint saved;
+  saved.set_strategy(strategy_.SaveState());
+  for (const auto& [trial, proposals] : waiting_) {
+    auto* waiting = saved.add_waiting();
+    waiting->set_trial_id(trial);
+    for (uint64_t proposal : proposals) waiting->add_proposal_ids(proposal);
+  }
+  saved.set_proposed(proposed_);
+  saved.set_screened(screened_);
+  saved.set_repeats(repeats_);
+  saved.set_consecutive_repeats(consecutive_repeats_);
+  saved.set_exhausted(exhausted_);
+  const std::string bytes = saved.SerializeAsString();
+  store_.SaveCheckpoint(options_.search_id, kCheckpointKind, proposed_,
+                        std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  store_.PruneCheckpoints(options_.search_id, kCheckpointKind, kCheckpointsKept);
+}
+
+bool Scheduler::OutOfTime(double now) const {
+  return options_.max_seconds > 0 && now - started_at_ >= options_.max_seconds;
+}
+
+bool Scheduler::MayStartTraining(double now) const {
+  const int64_t unfinished = static_cast<int64_t>(class_trials_.size());
+  return !exhausted_ && !OutOfTime(now) &&
+         (options_.max_trials == 0 || trained_ + unfinished < options_.max_trials) &&
+         (options_.max_proposals == 0 || proposed_ < options_.max_proposals);
+}
+
+bool Scheduler::finished(double now) const {
+  return class_trials_.empty() && !MayStartTraining(now);
+}
+
+Assignment Scheduler::Acquire(int64_t worker_id, double now) {
+  if (shutting_down_ || finished(now)) return {Assignment::Kind::kFinished, {}};
+  if (std::optional<storage::TrialRow> trial = LeaseQueued(worker_id, now)) {
+    return {Assignment::Kind::kTrial, *trial};
+  }
+  if (std::optional<int64_t> trial_id = ProposeUntilNewClass(now)) {
+    queued_.insert(*trial_id);
+    if (std::optional<storage::TrialRow> trial = LeaseQueued(worker_id, now)) {
+      return {Assignment::Kind::kTrial, *trial};
+    }
+  }
+  return {finished(now) ? Assignment::Kind::kFinished : Assignment::Kind::kWait, {}};
+}
+
+std::optional<storage::TrialRow> Scheduler::LeaseQueued(int64_t worker_id, double now) {
+  while (!queued_.empty()) {
+    const int64_t trial_id = *queued_.begin();
+    queued_.erase(queued_.begin());
+    if (store_.LeaseTrial(trial_id, worker_id, now + options_.lease_seconds)) {
+      return store_.Trial(trial_id);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
+  for (int i = 0; i < kProposalsPerAcquire && MayStartTraining(now); ++i) {
+    const std::optional<Proposal> proposal = strategy_.Propose();
+    if (!proposal) {
+      exhausted_ = true;
+      return std::nullopt;
+    }
+    ++proposed_;
+    const storage::NewCandidate candidate =
+        storage::DescribeCandidate(options_.search_id, space_.Decode(proposal->tokens),
+                                   strategy_.name(), space_.TokensToString(proposal->tokens));
+    const std::string& fingerprint = candidate.fingerprint;
+    if (candidate.screen != "accepted") {
+      ++screened_;
+      if (class_rewards_.emplace(fingerprint, 0.0).second) {
+        store_.RecordScreenedTrial(store_.AddCandidate(candidate));
+      }
+      strategy_.Observe(proposal->id, 0);
+      continue;
+    }
+    const auto known = class_rewards_.find(fingerprint);
+    const auto in_flight = class_trials_.find(fingerprint);
+    if (known != class_rewards_.end() || in_flight != class_trials_.end()) {
+      ++repeats_;
+      if (++consecutive_repeats_ >= options_.max_consecutive_repeats) exhausted_ = true;
+      if (known != class_rewards_.end()) {
+        strategy_.Observe(proposal->id, known->second);
+      } else {
+        waiting_[in_flight->second].push_back(proposal->id);
+      }
+      continue;
+    }
+    consecutive_repeats_ = 0;
+    const int64_t index = trained_ + static_cast<int64_t>(class_trials_.size());
+    const int64_t seed = static_cast<int64_t>((options_.seed * 1000003 + index) & 0x7fffffff);
+    const int64_t trial_id = store_.QueueTrial(store_.AddCandidate(candidate), seed);
+    class_trials_[fingerprint] = trial_id;
+    trial_classes_[trial_id] = fingerprint;
+    waiting_[trial_id].push_back(proposal->id);
+    return trial_id;
+  }
+  return std::nullopt;
+}
+
+HeartbeatAction Scheduler::Heartbeat(int64_t worker_id, int64_t trial_id, double now) {
+  if (shutting_down_) {
+    Release(worker_id, trial_id);
+    return HeartbeatAction::kRelease;
+  }
+  return store_.RenewLease(trial_id, worker_id, now + options_.lease_seconds)
+             ? HeartbeatAction::kContinue
+             : HeartbeatAction::kStop;
+}
+
+void Scheduler::Release(int64_t worker_id, int64_t trial_id) {
+  if (store_.ReleaseLease(trial_id, worker_id)) queued_.insert(trial_id);
+}
+
+bool Scheduler::Report(int64_t trial_id, const storage::TrialResult& result) {
+  if (!store_.RecordResult(trial_id, result)) return false;
+  auto fingerprint = trial_classes_.find(trial_id);
+  if (fingerprint != trial_classes_.end()) {
+    Finish(trial_id, fingerprint->second, RewardOf(result));
+  }
+  return true;
+}
+
+void Scheduler::ExpireLeases(double now) {
+  for (int64_t trial_id : store_.ExpireLeases(now, options_.max_attempts)) {
+    const std::optional<storage::TrialState> state = store_.StateOf(trial_id);
+    if (state == storage::TrialState::kQueued) {
+      queued_.insert(trial_id);
+    } else if (state == storage::TrialState::kFailed) {
+      storage::TrialResult failed;
+      failed.state = storage::TrialState::kFailed;
+      failed.error = "no result after " + std::to_string(options_.max_attempts) +
+                     " leases (workers died or lost the controller)";
+      Report(trial_id, failed);
+    }
+  }
+}
+
+void Scheduler::Finish(int64_t trial_id, const std::string& fingerprint, double reward) {
+  class_rewards_[fingerprint] = reward;
+  class_trials_.erase(fingerprint);
+  queued_.erase(trial_id);
+  ++trained_;
+  if (reward > best_reward_ || best_expression_.empty()) {
+    best_reward_ = reward;
+    if (std::optional<storage::TrialRow> trial = store_.Trial(trial_id)) {
+      best_expression_ = trial->expression;
+    }
+  }
+  const auto waiting = waiting_.find(trial_id);
+  if (waiting != waiting_.end()) {
+    for (uint64_t proposal : waiting->second) strategy_.Observe(proposal, reward);
+    waiting_.erase(waiting);
+  }
+  trial_classes_.erase(trial_id);  // last: `fingerprint` may refer to this entry
+}
+
+SchedulerStatus Scheduler::status(double now) const {
+  SchedulerStatus s;
+  s.proposed = proposed_;
+  s.trained = trained_;
+  s.queued = static_cast<int64_t>(queued_.size());
+  s.in_flight = static_cast<int64_t>(class_trials_.size()) - s.queued;
+  s.screened = screened_;
+  s.repeats = repeats_;
+  s.best_reward = best_reward_;
+  s.best_expression = best_expression_;
+  s.finished = finished(now);
+  return s;
+}
+
+}  // namespace actsearch::controller

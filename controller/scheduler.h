@@ -1,0 +1,109 @@
+// The search's state machine: proposes candidates through the strategy, applies the rules of a
+// search (screened candidates get reward 0 untrained; one training per functional class, and a
+// repeat gets that class's reward), leases trials to workers, takes their results and feeds the
+// rewards back. It is driven from one thread (the controller's strand), so it needs no locks.
+//
+// Every state change is committed to the results store before it is acted on, and the
+// strategy is checkpointed there, so a controller restarted on the same database rebuilds this
+// object: results already committed are kept, no trial is trained twice (a re-proposed class
+// attaches to its existing trial), and the strategy continues from its checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "controller/strategy.h"
+#include "search_space/space.h"
+#include "storage/results_store.h"
+
+namespace actsearch::controller {
+
+struct SchedulerOptions {
+  int64_t search_id = 0;
+  double lease_seconds = 120;
+  int max_attempts = 3;
+  int64_t max_trials = 0;     // trainings; 0: no limit
+  double max_seconds = 0;     // since the search started; 0: no limit
+  int64_t max_proposals = 0;  // 0: no limit
+  uint64_t seed = 0;          // children's seeds derive from it
+  // A strategy that proposes only known classes this many times in a row has exhausted what it
+  // can find (random search on a small space never says so itself).
+  int64_t max_consecutive_repeats = 20000;
+};
+
+struct Assignment {
+  enum class Kind { kTrial, kWait, kFinished } kind = Kind::kWait;
+  storage::TrialRow trial;  // kTrial: the leased trial (attempt already counted)
+};
+
+enum class HeartbeatAction { kContinue, kStop, kRelease };
+
+struct SchedulerStatus {
+  int64_t proposed = 0, trained = 0, in_flight = 0, queued = 0, screened = 0, repeats = 0;
+  double best_reward = 0;
+  std::string best_expression;
+  bool finished = false;
+};
+
+class Scheduler {
+ public:
+  // Rebuilds the state from the store (trials of the search and its latest checkpoint).
+  // `space` and `strategy` must outlive the scheduler. Throws StrategyStateError for a
+  // checkpoint the strategy cannot take.
+  Scheduler(storage::ResultsStore& store, const Space& space, Strategy& strategy,
+            SchedulerOptions options, double search_started_at);
+
+  // A trial for this worker: a queued one first (requeued after an expired lease, or left by a
+  // previous controller), else the next candidate that needs training.
+  Assignment Acquire(int64_t worker_id, double now);
+  HeartbeatAction Heartbeat(int64_t worker_id, int64_t trial_id, double now);
+  // Records a trial's result; false (and nothing changes) if the trial already had one.
+  bool Report(int64_t trial_id, const storage::TrialResult& result);
+  // Leases past their deadline go back to the queue, or fail after max_attempts.
+  void ExpireLeases(double now);
+
+  void SaveCheckpoint();
+  // From now on, acquiring answers finished, and a heartbeat answers release and puts its
+  // trial back on the queue without using up an attempt.
+  void BeginShutdown() { shutting_down_ = true; }
+  void Release(int64_t worker_id, int64_t trial_id);
+
+  bool finished(double now) const;
+  SchedulerStatus status(double now) const;
+
+ private:
+  bool MayStartTraining(double now) const;
+  bool OutOfTime(double now) const;
+  std::optional<storage::TrialRow> LeaseQueued(int64_t worker_id, double now);
+  // Proposes until a candidate needs training; its trial, queued, or nullopt.
+  std::optional<int64_t> ProposeUntilNewClass(double now);
+  void Finish(int64_t trial_id, const std::string& fingerprint, double reward);
+  void RestoreCheckpoint();
+
+  storage::ResultsStore& store_;
+  const Space& space_;
+  Strategy& strategy_;
+  SchedulerOptions options_;
+  double started_at_;
+
+  std::unordered_map<std::string, double> class_rewards_;   // fingerprint -> reward
+  std::unordered_map<std::string, int64_t> class_trials_;   // fingerprint -> unfinished trial
+  std::unordered_map<int64_t, std::string> trial_classes_;  // unfinished trial -> fingerprint
+  std::map<int64_t, std::vector<uint64_t>> waiting_;        // trial -> proposals awaiting it
+  std::set<int64_t> queued_;                                // unfinished trials not leased
+  int64_t proposed_ = 0, trained_ = 0, screened_ = 0, repeats_ = 0, consecutive_repeats_ = 0;
+  bool exhausted_ = false;
+  bool shutting_down_ = false;
+  double best_reward_ = 0;
+  std::string best_expression_;
+};
+
+// The reward of a result: validation accuracy, 0 for diverged and failed trials.
+double RewardOf(const storage::TrialResult& result);
+
+}  // namespace actsearch::controller

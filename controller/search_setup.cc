@@ -1,0 +1,64 @@
+#include "controller/search_setup.h"
+
+#include <google/protobuf/text_format.h>
+
+#include "controller/exhaustive_strategy.h"
+#include "controller/ppo_strategy.h"
+#include "controller/random_strategy.h"
+
+namespace actsearch::controller {
+
+std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Space* space,
+                                       uint64_t seed) {
+  if (config.has_exhaustive()) return std::make_unique<ExhaustiveStrategy>(space);
+  if (config.has_ppo()) {
+    const proto::PpoSettings& s = config.ppo();
+    PpoOptions o;  // zero in the config: keep the default
+    if (s.learning_rate() > 0) o.learning_rate = s.learning_rate();
+    if (s.entropy_weight() > 0) o.entropy_weight = s.entropy_weight();
+    if (s.baseline_decay() > 0) o.baseline_decay = s.baseline_decay();
+    if (s.clip() > 0) o.clip = s.clip();
+    if (s.batch_size() > 0) o.batch_size = s.batch_size();
+    if (s.epochs() > 0) o.epochs = s.epochs();
+    if (s.hidden_size() > 0) o.policy.hidden = s.hidden_size();
+    o.seed = seed;
+    return std::make_unique<PpoStrategy>(space, o);
+  }
+  return std::make_unique<RandomStrategy>(space, seed);
+}
+
+SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
+                         const std::string& db_path)
+    : store_(db_path),
+      space_(std::move(space)),
+      strategy_(MakeStrategy(config.strategy(), &space_, config.seed())),
+      name_(config.name().empty() ? "search" : config.name()) {
+  std::string config_text;
+  google::protobuf::TextFormat::PrintToString(config, &config_text);
+  if (const std::optional<storage::SearchRow> existing = store_.FindSearch(name_)) {
+    if (existing->config != config_text) {
+      throw ConfigError(db_path + " already holds a search named '" + name_ +
+                        "' with another config; resume it with the same config, or give this "
+                        "one another name");
+    }
+    search_id_ = existing->id;
+    started_at_ = existing->started_at;
+    resumed_ = true;
+    store_.MarkSearchRunning(search_id_);
+  } else {
+    search_id_ = store_.CreateSearch(name_, config_text, static_cast<int64_t>(config.seed()));
+    started_at_ = storage::NowSeconds();
+  }
+  SchedulerOptions o;
+  o.search_id = search_id_;
+  const proto::Dispatch& dispatch = config.dispatch();
+  if (dispatch.lease_seconds() > 0) o.lease_seconds = dispatch.lease_seconds();
+  if (dispatch.max_attempts() > 0) o.max_attempts = dispatch.max_attempts();
+  o.max_trials = config.budget().max_trials();
+  o.max_seconds = config.budget().max_seconds();
+  o.max_proposals = config.budget().max_proposals();
+  o.seed = config.seed();
+  scheduler_ = std::make_unique<Scheduler>(store_, space_, *strategy_, o, started_at_);
+}
+
+}  // namespace actsearch::controller

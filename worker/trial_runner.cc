@@ -1,0 +1,120 @@
+#include "worker/trial_runner.h"
+
+#include <limits>
+#include <map>
+#include <memory>
+
+#include "worker/data_source.h"
+#include "worker/proxy_task.h"
+#include "worker/training_profile.h"
+
+namespace actsearch::worker {
+namespace {
+
+proto::Progress ToProto(const Progress& p) {
+  proto::Progress out;
+  out.set_step(p.step);
+  out.set_total_steps(p.total_steps);
+  out.set_loss(p.loss);
+  out.set_validation_accuracy(p.validation_accuracy.value_or(-1));
+  return out;
+}
+
+class Runner {
+ public:
+  explicit Runner(TrialRunnerOptions options) : options_(std::move(options)) {}
+
+  proto::TrialOutcome operator()(const proto::Trial& trial,
+                                 const std::function<bool(const proto::Progress&)>& keep_going) {
+    const ProgressCallback progress = [&](const Progress& p) { return keep_going(ToProto(p)); };
+    try {
+      if (trial.child().has_proxy()) return ToTrialOutcome(TrainOnProxy(trial, progress));
+      return ToTrialOutcome(TrainOnImages(trial, progress));
+    } catch (const std::exception& error) {
+      proto::TrialOutcome failed;
+      failed.set_status(proto::TrialOutcome::FAILED);
+      failed.set_device(options_.device);
+      failed.set_error(error.what());
+      return failed;
+    }
+  }
+
+ private:
+  TrainResult TrainOnProxy(const proto::Trial& trial, const ProgressCallback& progress) {
+    const proto::ProxyChild& child = trial.child().proxy();
+    ProxyOptions o;
+    if (child.steps() > 0) o.steps = child.steps();
+    if (child.hidden() > 0) o.hidden = child.hidden();
+    o.seed = trial.seed();
+    o.time_limit_seconds = trial.time_limit_seconds();
+    return TrainProxy(trial.expression(), o, progress);
+  }
+
+  TrainResult TrainOnImages(const proto::Trial& trial, const ProgressCallback& progress) {
+    const proto::ResNetChild& child = trial.child().resnet();
+    TrainOptions o;
+    o.activation = trial.expression();
+    if (!child.model().empty()) o.model = child.model();
+    o.profile = ProfileByName(child.profile().empty() ? "quick" : child.profile());
+    if (child.steps() > 0) o.profile.steps = child.steps();
+    o.device = options_.device;
+    o.threads = options_.threads;
+    o.seed = trial.seed();
+    o.time_limit_seconds = trial.time_limit_seconds();
+    const std::string dataset = child.dataset().empty() ? "fashion-mnist" : child.dataset();
+    const int64_t validation = child.validation() > 0 ? child.validation() : -1;
+    return TrainChild(Dataset(dataset, validation), o, progress);
+  }
+
+  const DatasetSplits& Dataset(const std::string& spec, int64_t validation) {
+    const std::string key = spec + "#" + std::to_string(validation);
+    auto found = datasets_.find(key);
+    if (found == datasets_.end()) {
+      found = datasets_.emplace(key, std::make_shared<DatasetSplits>(LoadDataset(spec, validation)))
+                  .first;
+    }
+    return *found->second;
+  }
+
+  TrialRunnerOptions options_;
+  std::map<std::string, std::shared_ptr<DatasetSplits>> datasets_;
+};
+
+}  // namespace
+
+proto::TrialOutcome ToTrialOutcome(const TrainResult& r) {
+  proto::TrialOutcome out;
+  switch (r.status) {
+    case TrainStatus::kDone: out.set_status(proto::TrialOutcome::DONE); break;
+    case TrainStatus::kDiverged: out.set_status(proto::TrialOutcome::DIVERGED); break;
+    case TrainStatus::kTimedOut: out.set_status(proto::TrialOutcome::TIMED_OUT); break;
+    case TrainStatus::kStopped: out.set_status(proto::TrialOutcome::FAILED); break;
+  }
+  out.set_validation_accuracy(r.validation_accuracy);
+  if (r.test_accuracy) {
+    out.set_has_test_accuracy(true);
+    out.set_test_accuracy(*r.test_accuracy);
+  }
+  out.set_final_loss(r.final_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
+  out.set_steps(r.steps);
+  out.set_wall_seconds(r.wall_seconds);
+  out.set_device(r.device);
+  out.set_error(r.error);
+  for (const CurvePoint& p : r.curve) {
+    proto::CurvePoint* point = out.add_curve();
+    point->set_step(p.step);
+    point->set_loss(p.loss);
+    point->set_validation_accuracy(p.validation_accuracy.value_or(-1));
+  }
+  return out;
+}
+
+TrialRunner MakeTrialRunner(const TrialRunnerOptions& options) {
+  auto runner = std::make_shared<Runner>(options);
+  return [runner](const proto::Trial& trial,
+                  const std::function<bool(const proto::Progress&)>& keep_going) {
+    return (*runner)(trial, keep_going);
+  };
+}
+
+}  // namespace actsearch::worker

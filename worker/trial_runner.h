@@ -1,0 +1,21 @@
+// Trains the trials a controller hands out: a ResNet (or another registered model) on an image
+// dataset, or the cheap proxy task, as the search's config says. Datasets are loaded once per
+// worker and kept. Anything that keeps a trial from training (data files missing here, an
+// expression this build cannot parse) becomes a failed outcome with its reason, not a crash.
+#pragma once
+
+#include "worker/trainer.h"
+#include "worker/worker_loop.h"
+
+namespace actsearch::worker {
+
+struct TrialRunnerOptions {
+  std::string device = "cpu";  // cpu, cuda, cuda:N
+  int threads = 0;             // CPU threads; 0: all cores
+};
+
+TrialRunner MakeTrialRunner(const TrialRunnerOptions& options);
+
+proto::TrialOutcome ToTrialOutcome(const TrainResult& result);
+
+}  // namespace actsearch::worker

@@ -1,0 +1,234 @@
+#include "worker/worker_loop.h"
+
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "proto/controller.grpc.pb.h"
+
+namespace actsearch::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kCallTimeoutSeconds = 10;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read the TLS CA file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string DefaultName(const std::string& device) {
+  char host[256] = "host";
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + device + ":" + std::to_string(getpid());
+}
+
+bool Fatal(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+         status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+         status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+}
+
+// Sleeps up to `seconds`, waking early when `stop` is set.
+void SleepUnlessStopped(double seconds, const std::atomic<bool>& stop) {
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+class ControllerClient {
+ public:
+  explicit ControllerClient(const WorkerLoopOptions& options) : options_(options) {
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!options.tls_ca_file.empty()) {
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = ReadFile(options.tls_ca_file);
+      credentials = grpc::SslCredentials(tls);
+    }
+    stub_ = proto::Controller::NewStub(grpc::CreateChannel(options.controller, credentials));
+  }
+
+  template <typename Request, typename Reply>
+  using Method = grpc::Status (proto::Controller::Stub::*)(grpc::ClientContext*, const Request&,
+                                                           Reply*);
+
+  template <typename Request, typename Reply>
+  grpc::Status Call(Method<Request, Reply> method, const Request& request, Reply* reply) {
+    grpc::ClientContext context;
+    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(static_cast<int64_t>(1000 * kCallTimeoutSeconds)));
+    return (stub_.get()->*method)(&context, request, reply);
+  }
+
+  // Retries what can pass (the controller restarting, a network fault) with backoff, for up to
+  // give_up_seconds; returns at once for what cannot (a wrong token, a bad request).
+  template <typename Request, typename Reply>
+  grpc::Status CallWithRetry(Method<Request, Reply> method, const Request& request, Reply* reply,
+                             const std::atomic<bool>& stop) {
+    const auto start = Clock::now();
+    double backoff = 0.1;
+    while (true) {
+      const grpc::Status status = Call(method, request, reply);
+      if (status.ok() || Fatal(status) || stop) return status;
+      const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+      if (waited >= options_.give_up_seconds) return status;
+      if (!options_.quiet && backoff >= 1.6) {
+        std::fprintf(stderr, "worker: controller %s: %s; retrying\n", options_.controller.c_str(),
+                     status.error_message().c_str());
+      }
+      SleepUnlessStopped(backoff, stop);
+      backoff = std::min(backoff * 2, 2.0);
+    }
+  }
+
+ private:
+  const WorkerLoopOptions& options_;
+  std::unique_ptr<proto::Controller::Stub> stub_;
+};
+
+// Heartbeats a trial every `interval` seconds from its own thread, with the latest progress.
+class Heartbeater {
+ public:
+  Heartbeater(ControllerClient& client, int64_t worker_id, int64_t trial_id, double interval)
+      : thread_([this, &client, worker_id, trial_id, interval] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          while (!done_) {
+            if (wake_.wait_for(lock, std::chrono::duration<double>(interval),
+                               [this] { return done_; })) {
+              break;
+            }
+            proto::HeartbeatRequest request;
+            request.set_worker_id(worker_id);
+            request.set_trial_id(trial_id);
+            *request.mutable_progress() = progress_;
+            lock.unlock();
+            proto::HeartbeatReply reply;
+            const grpc::Status status = client.Call(&proto::Controller::Stub::Heartbeat, request,
+                                                    &reply);
+            // A failed heartbeat is not fatal: the lease may survive it, and if it does not,
+            // the controller says stop at the next one.
+            if (status.ok() && reply.action() != proto::HeartbeatReply::CONTINUE) {
+              told_to_stop_ = true;
+            }
+            lock.lock();
+          }
+        }) {}
+
+  ~Heartbeater() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void Update(const proto::Progress& progress) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    progress_ = progress;
+  }
+  bool told_to_stop() const { return told_to_stop_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  proto::Progress progress_;
+  bool done_ = false;
+  std::atomic<bool> told_to_stop_{false};
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+const char* OutcomeName(proto::TrialOutcome::Status status) {
+  switch (status) {
+    case proto::TrialOutcome::DONE: return "done";
+    case proto::TrialOutcome::DIVERGED: return "diverged";
+    case proto::TrialOutcome::TIMED_OUT: return "timed out";
+    default: return "failed";
+  }
+}
+
+}  // namespace
+
+const char* WorkerExitName(WorkerExit exit) {
+  switch (exit) {
+    case WorkerExit::kSearchFinished: return "search finished";
+    case WorkerExit::kUnreachable: return "controller unreachable";
+    case WorkerExit::kRefused: return "refused by the controller";
+    case WorkerExit::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& runner,
+                         const std::atomic<bool>& stop) {
+  ControllerClient client(options);
+  auto failure = [&](const grpc::Status& status, const char* call) {
+    if (!options.quiet) {
+      std::fprintf(stderr, "worker: %s at %s failed: %s\n", call, options.controller.c_str(),
+                   status.error_message().c_str());
+    }
+    if (stop) return WorkerExit::kStopped;
+    return Fatal(status) ? WorkerExit::kRefused : WorkerExit::kUnreachable;
+  };
+
+  proto::RegisterWorkerRequest hello;
+  hello.set_name(options.name.empty() ? DefaultName(options.device) : options.name);
+  hello.set_device(options.device);
+  proto::RegisterWorkerReply registered;
+  grpc::Status status =
+      client.CallWithRetry(&proto::Controller::Stub::RegisterWorker, hello, &registered, stop);
+  if (!status.ok()) return failure(status, "registering");
+  const int64_t worker_id = registered.worker_id();
+
+  while (!stop) {
+    proto::AcquireTrialRequest ask;
+    ask.set_worker_id(worker_id);
+    proto::AcquireTrialReply offer;
+    status = client.CallWithRetry(&proto::Controller::Stub::AcquireTrial, ask, &offer, stop);
+    if (!status.ok()) return failure(status, "asking for a trial");
+    if (offer.status() == proto::AcquireTrialReply::FINISHED) return WorkerExit::kSearchFinished;
+    if (offer.status() == proto::AcquireTrialReply::WAIT) {
+      SleepUnlessStopped(offer.retry_after_seconds(), stop);
+      continue;
+    }
+    const proto::Trial& trial = offer.trial();
+    proto::TrialOutcome outcome;
+    bool told_to_stop = false;
+    {
+      Heartbeater heartbeater(client, worker_id, trial.trial_id(), registered.heartbeat_seconds());
+      outcome = runner(trial, [&](const proto::Progress& progress) {
+        heartbeater.Update(progress);
+        return !stop && !heartbeater.told_to_stop();
+      });
+      told_to_stop = heartbeater.told_to_stop();
+    }
+    if (told_to_stop || stop) continue;  // the trial is no longer ours to report
+    if (!options.quiet) {
+      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s, validation %.4f, %.1f s\n",
+                   static_cast<long long>(trial.trial_id()), trial.attempt(),
+                   trial.expression().c_str(), OutcomeName(outcome.status()),
+                   outcome.validation_accuracy(), outcome.wall_seconds());
+    }
+    proto::ReportResultRequest report;
+    report.set_worker_id(worker_id);
+    report.set_trial_id(trial.trial_id());
+    *report.mutable_outcome() = outcome;
+    proto::ReportResultReply receipt;
+    status = client.CallWithRetry(&proto::Controller::Stub::ReportResult, report, &receipt, stop);
+    if (!status.ok()) return failure(status, "reporting a result");
+  }
+  return WorkerExit::kStopped;
+}
+
+}  // namespace actsearch::worker
