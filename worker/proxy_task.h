@@ -30,9 +30,12 @@ struct ProxyOptions {
 // point with the validation accuracy every progress_every steps and at the end), steps, wall
 // time, device "cpu".
 //
-// The same seed gives bit-identical results for the same LibTorch thread count; the thread
-// count is left to the caller (the worker sets it). Torch's global state is not touched: the
-// data and weights come from a generator of this call's own.
+// The same seed gives bit-identical results for the same LibTorch thread count. Torch's global
+// state is left alone (the data and weights come from a generator of this call's own), the
+// thread count included: callers should run the proxy under torch::set_num_threads(1), since
+// its operations are too small to share and two threads made it 10-20 times slower on a busy
+// two-core machine. To use more cores, call it from several threads at once: concurrent calls
+// give exactly the serial results.
 //
 // Throws ParseError for a malformed activation and std::invalid_argument for bad options.
 TrainResult TrainProxy(const std::string& activation, const ProxyOptions& options,
