@@ -2,17 +2,27 @@
 // candidates are known: the reward is a candidate's closeness to a target function, and the
 // whole space is enumerated first to find the top classes.
 //
-//   build/cpu/bench/search_bench [--seeds 5] [--budget 2000] [--top 10] [--lr 0.005]
-//                                [--entropy 1e-5]
+//   build/cpu/bench/search_bench [--seeds 10] [--first-seed 1] [--budget 5000] [--top 10]
+//       [--strategies random,ppo-paper,ppo-search] [--stall 2000]
+//       [--lr X] [--entropy X] [--batch N] [--epochs N] [--top-fraction X] [--normalize 0|1]
 //
 // For each seed, each strategy runs until it evaluates one of the top classes or spends the
 // budget (evaluations: distinct, unscreened candidates; repeats and screened candidates are
-// free, as in a real search). Reported: evaluations to reach the top, per seed and median.
+// free, as in a real search, and the strategy still observes their known reward). A run also
+// ends when `--stall` proposals in a row brought no new evaluation: the strategy has converged
+// on classes it knows and would never reach the top. Reported: evaluations to reach the top,
+// per seed and median (a run that did not reach it counts as budget + 1).
+//
+// ppo-paper is PpoOptions' defaults (the paper's settings); ppo-search is what
+// docs/controller-strategies.md recommends for finding the best candidates: learn from the
+// best quarter of each batch, normalised advantages, a stronger entropy bonus and a higher
+// learning rate. The --lr ... --normalize flags change ppo-search.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,37 +40,100 @@ namespace {
 using namespace actsearch;
 using namespace actsearch::controller;
 
+// The settings docs/controller-strategies.md recommends for a search for the best candidates.
+PpoOptions SearchSettings() {
+  PpoOptions options;
+  options.learning_rate = 0.001;
+  options.entropy_weight = 0.01;
+  options.top_fraction = 0.25;
+  options.normalize_advantages = true;
+  return options;
+}
+
+std::string Describe(const PpoOptions& o) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "learning rate %g, batch %lld, %lld epochs, clip %g, entropy weight %g, %s, "
+                "advantages %s",
+                o.learning_rate, static_cast<long long>(o.batch_size),
+                static_cast<long long>(o.epochs), o.clip, o.entropy_weight,
+                o.top_fraction < 1
+                    ? ("best " + std::to_string(static_cast<int>(o.top_fraction * 100 + 0.5)) +
+                       "% of each batch against its quantile")
+                          .c_str()
+                    : "every sample against an EMA baseline (0.95)",
+                o.normalize_advantages ? "normalised per batch" : "as they are");
+  return text;
+}
+
 int64_t Median(std::vector<int64_t> values) {
   std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::vector<std::string> Split(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) items.push_back(item);
+  return items;
+}
+
+int Usage(const char* program) {
+  std::fprintf(stderr,
+               "usage: %s [--seeds N] [--first-seed N] [--budget N] [--top N] [--stall N]\n"
+               "          [--strategies random,ppo-paper,ppo-search]\n"
+               "          [--lr X] [--entropy X] [--batch N] [--epochs N] [--top-fraction X]"
+               " [--normalize 0|1]\n",
+               program);
+  return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as each run ends
-  int seeds = 5, top = 10;
-  int64_t budget = 2000;
-  double lr = 0.005, entropy = 1e-5;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "usage: %s [--seeds N] [--budget N] [--top N] [--lr X] [--entropy X]\n",
-                   argv[0]);
-      return 2;
+  int seeds = 10, first_seed = 1, top = 10;
+  int64_t budget = 5000, stall = 2000;
+  std::vector<std::string> names = {"random", "ppo-paper", "ppo-search"};
+  PpoOptions search = SearchSettings();
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string flag = argv[i];
+      if (i + 1 >= argc) return Usage(argv[0]);
+      const std::string value = argv[++i];
+      if (flag == "--seeds")
+        seeds = std::stoi(value);
+      else if (flag == "--first-seed")
+        first_seed = std::stoi(value);
+      else if (flag == "--budget")
+        budget = std::stoll(value);
+      else if (flag == "--top")
+        top = std::stoi(value);
+      else if (flag == "--stall")
+        stall = std::stoll(value);
+      else if (flag == "--strategies")
+        names = Split(value);
+      else if (flag == "--lr")
+        search.learning_rate = std::stod(value);
+      else if (flag == "--entropy")
+        search.entropy_weight = std::stod(value);
+      else if (flag == "--batch")
+        search.batch_size = std::stoll(value);
+      else if (flag == "--epochs")
+        search.epochs = std::stoll(value);
+      else if (flag == "--top-fraction")
+        search.top_fraction = std::stod(value);
+      else if (flag == "--normalize")
+        search.normalize_advantages = std::stoi(value) != 0;
+      else
+        return Usage(argv[0]);
     }
-    if (flag == "--seeds")
-      seeds = std::stoi(argv[++i]);
-    else if (flag == "--budget")
-      budget = std::stoll(argv[++i]);
-    else if (flag == "--top")
-      top = std::stoi(argv[++i]);
-    else if (flag == "--lr")
-      lr = std::stod(argv[++i]);
-    else if (flag == "--entropy")
-      entropy = std::stod(argv[++i]);
-    else
-      return 2;
+  } catch (const std::exception&) {
+    return Usage(argv[0]);
+  }
+  for (const std::string& name : names) {
+    if (name != "random" && name != "ppo-paper" && name != "ppo-search") return Usage(argv[0]);
   }
   const Space space(SpaceSpec{2, ParseUnaryList("identity,neg,square,tanh,sigmoid,sin,relu"),
                               ParseBinaryList("add,sub,mul,max,min")});
@@ -85,41 +158,46 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(*space.size()), classes.size());
   std::printf("reward: closeness to %s; top %d classes have reward >= %.4f\n",
               ToString(target).c_str(), top, threshold);
-  std::printf(
-      "budget: %lld evaluations; PPO: learning rate %g, batch 20, 4 epochs, clip 0.2, "
-      "entropy weight %g, baseline EMA 0.95\n\n",
-      static_cast<long long>(budget), lr, entropy);
-  std::printf("%-6s %-8s %14s %12s %10s\n", "seed", "strategy", "evals to top", "best", "seconds");
+  std::printf("budget: %lld evaluations; a run also ends after %lld proposals in a row without "
+              "a new evaluation\n",
+              static_cast<long long>(budget), static_cast<long long>(stall));
+  std::printf("ppo-paper:  %s\n", Describe(PpoOptions()).c_str());
+  std::printf("ppo-search: %s\n\n", Describe(search).c_str());
+  std::printf("%-6s %-11s %14s %10s %10s %8s\n", "seed", "strategy", "evals to top", "proposals",
+              "best", "seconds");
 
   std::map<std::string, std::vector<int64_t>> to_top;
-  for (int seed = 1; seed <= seeds; ++seed) {
-    for (const std::string name : {"random", "ppo"}) {
+  std::map<std::string, int> reached_count;
+  for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
+    for (const std::string& name : names) {
       std::unique_ptr<Strategy> strategy;
       if (name == "random") {
         strategy = std::make_unique<RandomStrategy>(&space, seed);
       } else {
-        PpoOptions options;
-        options.learning_rate = lr;
-        options.entropy_weight = entropy;
+        PpoOptions options = name == "ppo-paper" ? PpoOptions() : search;
         options.seed = seed;
         strategy = std::make_unique<PpoStrategy>(&space, options);
       }
       const auto start = std::chrono::steady_clock::now();
-      const LocalSearchResult r = RunLocalSearch(*strategy, space, reward, budget, 20 * budget,
-                                                 [&](double x) { return x >= threshold; });
+      const LocalSearchResult r =
+          RunLocalSearch(*strategy, space, reward, budget, 20 * budget,
+                         [&](double x) { return x >= threshold; }, stall);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const bool reached = r.best_reward >= threshold;
-      // Not reaching the top within the budget counts as budget + 1 for the median.
       to_top[name].push_back(reached ? r.evaluations : budget + 1);
-      std::printf("%-6d %-8s %14s %12.4f %10.1f\n", seed, name.c_str(),
-                  reached ? std::to_string(r.evaluations).c_str() : "not reached", r.best_reward,
-                  seconds);
+      reached_count[name] += reached;
+      const std::string outcome = reached     ? std::to_string(r.evaluations)
+                                  : r.stalled ? "stalled at " + std::to_string(r.evaluations)
+                                              : "not reached";
+      std::printf("%-6d %-11s %14s %10zu %10.4f %8.1f\n", seed, name.c_str(), outcome.c_str(),
+                  r.steps.size(), r.best_reward, seconds);
     }
   }
   std::printf("\nmedian evaluations to reach the top %d (budget + 1 = not reached):\n", top);
-  for (const auto& [name, values] : to_top) {
-    std::printf("  %-8s %lld\n", name.c_str(), static_cast<long long>(Median(values)));
+  for (const std::string& name : names) {
+    std::printf("  %-11s %6lld   (reached in %d of %d seeds)\n", name.c_str(),
+                static_cast<long long>(Median(to_top[name])), reached_count[name], seeds);
   }
   return 0;
 }

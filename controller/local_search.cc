@@ -11,9 +11,11 @@ namespace actsearch::controller {
 
 LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
                                  const RewardFunction& reward, int64_t max_evaluations,
-                                 int64_t max_proposals, const std::function<bool(double)>& stop) {
+                                 int64_t max_proposals, const std::function<bool(double)>& stop,
+                                 int64_t stall_after) {
   LocalSearchResult result;
   std::unordered_map<Fingerprint, double> known;
+  int64_t since_last_evaluation = 0;
   while (result.evaluations < max_evaluations &&
          static_cast<int64_t>(result.steps.size()) < max_proposals) {
     const std::optional<Proposal> proposal = strategy.Propose();
@@ -45,9 +47,15 @@ LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
       }
     }
     strategy.Observe(proposal->id, step.reward);
-    const bool done = step.kind == SearchStep::Kind::kEvaluated && stop && stop(step.reward);
+    const bool evaluated = step.kind == SearchStep::Kind::kEvaluated;
+    const bool done = evaluated && stop && stop(step.reward);
     result.steps.push_back(std::move(step));
     if (done) break;
+    since_last_evaluation = evaluated ? 0 : since_last_evaluation + 1;
+    if (stall_after > 0 && since_last_evaluation >= stall_after) {
+      result.stalled = true;
+      break;
+    }
   }
   return result;
 }

@@ -30,14 +30,18 @@ struct LocalSearchResult {
   double best_reward = 0;
   std::string best_expression;
   bool exhausted = false;  // the strategy had nothing left to propose
+  bool stalled = false;    // `stall_after` proposals in a row brought nothing new
 };
 
 // Stops after `max_evaluations` computed rewards or `max_proposals` proposals, or when
-// `stop(reward)` returns true for an evaluated candidate (optional).
+// `stop(reward)` returns true for an evaluated candidate (optional), or when `stall_after`
+// proposals in a row were repeats or screened (0: never; a strategy that has converged on
+// classes it knows would otherwise spin through the proposal budget).
 LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
                                  const RewardFunction& reward, int64_t max_evaluations,
                                  int64_t max_proposals,
-                                 const std::function<bool(double)>& stop = nullptr);
+                                 const std::function<bool(double)>& stop = nullptr,
+                                 int64_t stall_after = 0);
 
 // A cheap reward with known winners: 1 / (1 + mean squared difference) between the candidate
 // and `target` on 161 points of [-4, 4], at initial betas. 1 exactly for the target's class.

@@ -1,5 +1,7 @@
 #include "controller/ppo_strategy.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "controller/strategy_state.h"
@@ -50,11 +52,24 @@ std::string ParameterKey(const std::string& name) {
 
 }  // namespace
 
+torch::Tensor ClippedSurrogateLoss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
+                                   const torch::Tensor& advantage, double clip) {
+  const torch::Tensor ratio = (log_prob - old_log_prob).exp();
+  const torch::Tensor clipped = ratio.clamp(1 - clip, 1 + clip);
+  return -torch::min(ratio * advantage, clipped * advantage).mean();
+}
+
 PpoStrategy::PpoStrategy(const Space* space, PpoOptions options)
     : space_(space),
       options_(options),
       policy_(nullptr),
       generator_(at::detail::createCPUGenerator(options.seed)) {
+  if (options_.batch_size < 1 || options_.epochs < 1) {
+    throw std::invalid_argument("ppo needs a batch size and epochs of at least 1");
+  }
+  if (!(options_.top_fraction > 0 && options_.top_fraction <= 1)) {
+    throw std::invalid_argument("ppo's top fraction must be in (0, 1]");
+  }
   torch::manual_seed(options.seed);  // the policy's initial weights
   policy_ = Policy(space_, options_.policy);
   optimizer_ = NewOptimizer();
@@ -86,29 +101,53 @@ void PpoStrategy::Observe(uint64_t proposal_id, double reward) {
     baseline_ = reward;
     baseline_set_ = true;
   }
-  batch_.push_back({std::move(it->second.tokens), it->second.log_prob, reward - baseline_});
+  batch_.push_back(
+      {std::move(it->second.tokens), it->second.log_prob, reward, reward - baseline_});
   pending_.erase(it);
   baseline_ = options_.baseline_decay * baseline_ + (1 - options_.baseline_decay) * reward;
   if (static_cast<int64_t>(batch_.size()) >= options_.batch_size) Update();
 }
 
+std::vector<double> PpoStrategy::BatchAdvantages() const {
+  std::vector<double> advantages;
+  if (options_.top_fraction < 1) {
+    std::vector<double> rewards;
+    for (const Observed& o : batch_) rewards.push_back(o.reward);
+    std::sort(rewards.begin(), rewards.end());
+    const size_t at = static_cast<size_t>(std::floor((1 - options_.top_fraction) * rewards.size()));
+    const double quantile = rewards[std::min(at, rewards.size() - 1)];
+    for (const Observed& o : batch_) advantages.push_back(std::max(0.0, o.reward - quantile));
+  } else {
+    for (const Observed& o : batch_) advantages.push_back(o.advantage);
+  }
+  if (options_.normalize_advantages && advantages.size() > 1) {
+    double mean = 0, squares = 0;
+    for (const double a : advantages) mean += a / advantages.size();
+    for (const double a : advantages) squares += (a - mean) * (a - mean);
+    const double deviation = std::sqrt(squares / (advantages.size() - 1));
+    // Equal advantages have no spread to normalise; they are left as they are.
+    if (deviation > 1e-8) {
+      for (double& a : advantages) a /= deviation;
+    }
+  }
+  return advantages;
+}
+
 void PpoStrategy::Update() {
   std::vector<std::vector<int>> rows;
-  std::vector<double> old_log_probs, advantages;
+  std::vector<double> old_log_probs;
   for (const Observed& o : batch_) {
     rows.push_back(o.tokens);
     old_log_probs.push_back(o.old_log_prob);
-    advantages.push_back(o.advantage);
   }
   const torch::Tensor tokens = TokenRows(rows, space_->num_steps());
   const torch::Tensor old_log_prob = Doubles(old_log_probs).to(torch::kFloat);
-  const torch::Tensor advantage = Doubles(advantages).to(torch::kFloat);
+  const torch::Tensor advantage = Doubles(BatchAdvantages()).to(torch::kFloat);
   for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
     const auto [log_prob, entropy] = policy_->Evaluate(tokens);
-    const torch::Tensor ratio = (log_prob - old_log_prob).exp();
-    const torch::Tensor clipped = ratio.clamp(1 - options_.clip, 1 + options_.clip);
-    const torch::Tensor objective = torch::min(ratio * advantage, clipped * advantage).mean();
-    const torch::Tensor loss = -objective - options_.entropy_weight * entropy.mean();
+    const torch::Tensor loss =
+        ClippedSurrogateLoss(log_prob, old_log_prob, advantage, options_.clip) -
+        options_.entropy_weight * entropy.mean();
     optimizer_->zero_grad();
     loss.backward();
     optimizer_->step();
@@ -154,13 +193,16 @@ std::string PpoStrategy::SaveState() const {
   writer.WriteTensor("drawn_log_probs", Doubles(log_probs));
   rows.clear();
   log_probs.clear();
+  std::vector<double> rewards;
   for (const Observed& o : batch_) {
     rows.push_back(o.tokens);
     log_probs.push_back(o.old_log_prob);
+    rewards.push_back(o.reward);
     advantages.push_back(o.advantage);
   }
   writer.WriteTensor("batch_tokens", TokenRows(rows, steps));
   writer.WriteTensor("batch_old_log_probs", Doubles(log_probs));
+  writer.WriteTensor("batch_rewards", Doubles(rewards));
   writer.WriteTensor("batch_advantages", Doubles(advantages));
   return writer.Bytes();
 }
@@ -242,10 +284,11 @@ void PpoStrategy::RestoreState(const std::string& bytes) {
   std::vector<PolicyImpl::Sample> drawn = samples_of(std::move(rows), drawn_log_probs);
   rows = read_rows("batch_tokens");
   const std::vector<double> old_log_probs = read_doubles("batch_old_log_probs", rows.size());
+  const std::vector<double> rewards = read_doubles("batch_rewards", rows.size());
   const std::vector<double> advantages = read_doubles("batch_advantages", rows.size());
   std::vector<Observed> batch;
   for (size_t i = 0; i < rows.size(); ++i) {
-    batch.push_back({std::move(rows[i]), old_log_probs[i], advantages[i]});
+    batch.push_back({std::move(rows[i]), old_log_probs[i], rewards[i], advantages[i]});
   }
   const double baseline = reader.ReadDouble("baseline");
   const bool baseline_set = reader.ReadInt("baseline_set") != 0;

@@ -12,7 +12,8 @@
 
 namespace actsearch::controller {
 
-// Defaults: NASNet's controller settings (../shared/REFERENCE.md section 1) and PPO's usual clip.
+// Defaults: NASNet's controller settings (../shared/REFERENCE.md section 1) and PPO's usual clip,
+// every sample against the EMA baseline. docs/controller-strategies.md says when to change them.
 struct PpoOptions {
   PolicyOptions policy;
   double learning_rate = 0.00035;  // Adam
@@ -21,12 +22,26 @@ struct PpoOptions {
   double clip = 0.2;
   int64_t batch_size = 20;  // rewards per policy update
   int64_t epochs = 4;       // passes over each batch
+  // Below 1: only the samples of a batch at or above its (1 - top_fraction) quantile of rewards
+  // teach the policy, with that quantile as their baseline (the risk-seeking policy gradient of
+  // Petersen et al. 2021, "Deep symbolic regression"): the policy chases the best candidates
+  // instead of a good average, which is what a search for the best function wants.
+  double top_fraction = 1;
+  // Scales each batch's advantages to unit standard deviation, so that the entropy bonus keeps
+  // the same weight against them whether the batch's rewards are spread or close together.
+  bool normalize_advantages = false;
   uint64_t seed = 0;
 };
 
+// PPO's clipped surrogate, to be minimised: the mean over samples of
+// -min(ratio * advantage, clamp(ratio, 1 - clip, 1 + clip) * advantage), where ratio compares
+// the current policy's log-probability with the one the sample was drawn with.
+torch::Tensor ClippedSurrogateLoss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
+                                   const torch::Tensor& advantage, double clip);
+
 class PpoStrategy : public Strategy {
  public:
-  // `space` must outlive the strategy.
+  // `space` must outlive the strategy. Throws std::invalid_argument for options out of range.
   PpoStrategy(const Space* space, PpoOptions options = {});
 
   std::string name() const override { return "ppo"; }
@@ -45,9 +60,11 @@ class PpoStrategy : public Strategy {
   struct Observed {
     std::vector<int> tokens;
     double old_log_prob;
-    double advantage;
+    double reward;
+    double advantage;  // against the EMA baseline as it was when the reward came
   };
   void Update();
+  std::vector<double> BatchAdvantages() const;
   std::unique_ptr<torch::optim::Adam> NewOptimizer() const;
 
   const Space* space_;

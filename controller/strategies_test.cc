@@ -98,6 +98,21 @@ TEST(LocalSearch, ExhaustiveSearchEndsCleanlyWhenTheSpaceIsDone) {
   EXPECT_EQ(r.evaluations, static_cast<int64_t>(r.steps.size()));
 }
 
+TEST(LocalSearch, StopsWhenTheStrategyOnlyRepeatsWhatItKnows) {
+  // 75 sequences: random search soon knows every class and then only repeats them.
+  const Space space = SmallSpace();
+  RandomStrategy random(&space, 3);
+  const LocalSearchResult r = RunLocalSearch(
+      random, space, [](const Expr&) { return 0.5; }, 1000, 100000, nullptr, /*stall_after=*/200);
+  EXPECT_TRUE(r.stalled);
+  EXPECT_LT(r.steps.size(), 100000u);
+  ASSERT_GE(r.steps.size(), 200u);
+  for (size_t i = r.steps.size() - 200; i < r.steps.size(); ++i) {
+    EXPECT_NE(r.steps[i].kind, SearchStep::Kind::kEvaluated);
+  }
+  EXPECT_LE(static_cast<uint64_t>(r.evaluations), SummarizeSpace(space, 75).distinct);
+}
+
 TEST(ClosenessTo, ScoresTheTargetsClassOneAndOthersLess) {
   const RewardFunction reward = ClosenessTo(Parse("x * sigmoid(x)"));
   EXPECT_DOUBLE_EQ(reward(Parse("sigmoid(x) * x")), 1.0);

@@ -29,8 +29,15 @@ double FakeReward(const Proposal& p) {
   return r / 40.0;
 }
 
-PpoOptions SmallBatches(uint64_t seed) {
+// `search_settings`: the bench's way of learning (best of each batch, normalised advantages),
+// whose open batch needs its rewards restored too.
+PpoOptions SmallBatches(uint64_t seed, bool search_settings = false) {
   PpoOptions options;
+  if (search_settings) {
+    options.top_fraction = 0.25;
+    options.normalize_advantages = true;
+    options.entropy_weight = 0.01;
+  }
   options.batch_size = 8;
   options.learning_rate = 0.01;  // large steps, so that a lost optimizer state would show
   options.seed = seed;
@@ -61,9 +68,11 @@ void ProposeAndObserveBoth(Strategy& original, Strategy& restored, int count) {
   }
 }
 
-TEST(PpoCheckpoint, RestoredMidBatchProposesAndLearnsExactlyLikeTheOriginal) {
+class PpoCheckpoint : public testing::TestWithParam<bool> {};
+
+TEST_P(PpoCheckpoint, RestoredMidBatchProposesAndLearnsExactlyLikeTheOriginal) {
   const Space space = TwoUnits();
-  PpoStrategy original(&space, SmallBatches(1));
+  PpoStrategy original(&space, SmallBatches(1, GetParam()));
   // 13 proposals: two draws of 8, three drawn but not proposed yet. 10 observed: one update,
   // two in the open batch, three pending.
   std::vector<Proposal> proposals;
@@ -74,7 +83,7 @@ TEST(PpoCheckpoint, RestoredMidBatchProposesAndLearnsExactlyLikeTheOriginal) {
   ASSERT_EQ(original.updates(), 1);
 
   const std::string bytes = original.SaveState();
-  PpoStrategy restored(&space, SmallBatches(99));
+  PpoStrategy restored(&space, SmallBatches(99, GetParam()));
   restored.RestoreState(bytes);
   ExpectSameParameters(original, restored);
   EXPECT_EQ(restored.updates(), 1);
@@ -94,8 +103,10 @@ TEST(PpoCheckpoint, RestoredMidBatchProposesAndLearnsExactlyLikeTheOriginal) {
       << "observed twice across the restore";
 }
 
-TEST(PpoCheckpoint, RestoredStateDiffersFromAFreshStrategy) {
-  // Guards the test above: two seeds really do give different proposals and weights.
+INSTANTIATE_TEST_SUITE_P(PaperAndSearchSettings, PpoCheckpoint, testing::Bool());
+
+TEST(PpoCheckpointGuard, TwoSeedsReallyDiffer) {
+  // Guards the checkpoint tests: two seeds give different proposals and weights.
   const Space space = TwoUnits();
   PpoStrategy a(&space, SmallBatches(1)), b(&space, SmallBatches(99));
   std::vector<std::vector<int>> from_a, from_b;
