@@ -2,7 +2,7 @@
 // expressions, SUGAR (ReLU with a surrogate gradient) and PWLU.
 //
 //   build/cpu/bench/activation_bench [--shape 128,16,32,32] [--rounds 40] [--channels-last]
-//                                    [--device cpu|cuda|cuda:N]
+//                                    [--device cpu|cuda|cuda:N] [--threads N]
 //
 // Variants run interleaved, one iteration each per round, so that drift in the machine's
 // speed touches them all alike; the table reports each one's median and its ratio to ReLU's.
@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   int rounds = 40;
   bool channels_last = false;
   std::string device_name = "cpu";
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--shape") && i + 1 < argc) {
       shape = ParseShape(argv[++i]);
@@ -108,16 +109,18 @@ int main(int argc, char** argv) {
       channels_last = true;
     } else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) {
       device_name = argv[++i];
+    } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
+      threads = std::stoi(argv[++i]);
     } else {
       std::fprintf(stderr,
                    "usage: %s [--shape N,C,H,W] [--rounds R] [--channels-last] "
-                   "[--device cpu|cuda|cuda:N]\n",
+                   "[--device cpu|cuda|cuda:N] [--threads N]\n",
                    argv[0]);
       return 2;
     }
   }
-  // Every core, for the reference and the candidates alike.
-  torch::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
+  // Every core unless told otherwise, for the reference and the candidates alike.
+  torch::set_num_threads(threads);
   torch::manual_seed(0);
   const torch::Device device(device_name);
   if (device.is_cuda() && !torch::cuda::is_available()) {
