@@ -61,6 +61,9 @@ class HostTables {
              last_.data(),
              y};
   }
+  // The view points into this object's own arrays.
+  HostTables(const HostTables&) = delete;
+  HostTables& operator=(const HostTables&) = delete;
   const pwlu::UnitTables<T>& view() const { return view_; }
 
  private:
