@@ -251,7 +251,8 @@ int RunLocalCommand(const std::vector<std::string>& args) {
                                        "--device", worker_device,
                                        "--threads", std::to_string(threads),
                                        "--name", "local-" + std::to_string(i + 1),
-                                       "--give-up-seconds", "15"};
+                                       "--give-up-seconds", "15",
+                                       "--quiet"};  // the controller's progress lines say it all
       std::vector<char*> c_argv;
       for (std::string& a : argv) c_argv.push_back(a.data());
       c_argv.push_back(nullptr);

@@ -179,8 +179,9 @@ std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
       continue;
     }
     consecutive_repeats_ = 0;
-    const int64_t index = trained_ + static_cast<int64_t>(class_trials_.size());
-    const int64_t seed = static_cast<int64_t>((options_.seed * 1000003 + index) & 0x7fffffff);
+    // Every child of a search gets the same seed (initialisation, data order): common random
+    // numbers, so that rewards differ by the activation and not by luck of the draw.
+    const int64_t seed = static_cast<int64_t>(options_.seed & 0x7fffffff);
     const int64_t trial_id = store_.QueueTrial(store_.AddCandidate(candidate), seed);
     class_trials_[fingerprint] = trial_id;
     trial_classes_[trial_id] = fingerprint;

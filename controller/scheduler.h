@@ -30,7 +30,7 @@ struct SchedulerOptions {
   int64_t max_trials = 0;     // trainings; 0: no limit
   double max_seconds = 0;     // since the search started; 0: no limit
   int64_t max_proposals = 0;  // 0: no limit
-  uint64_t seed = 0;          // children's seeds derive from it
+  uint64_t seed = 0;          // every child's seed
   // A strategy that proposes only known classes this many times in a row has exhausted what it
   // can find (random search on a small space never says so itself).
   int64_t max_consecutive_repeats = 20000;

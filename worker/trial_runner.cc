@@ -47,6 +47,8 @@ class Runner {
     if (child.hidden() > 0) o.hidden = child.hidden();
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
+    // A proxy child is far too small to share among threads: more only adds overhead.
+    torch::set_num_threads(1);
     return TrainProxy(trial.expression(), o, progress);
   }
 
