@@ -43,7 +43,7 @@ using namespace actsearch::controller;
 // The settings docs/controller-strategies.md recommends for a search for the best candidates.
 PpoOptions SearchSettings() {
   PpoOptions options;
-  options.learning_rate = 0.001;
+  options.learning_rate = 0.002;
   options.entropy_weight = 0.01;
   options.top_fraction = 0.25;
   options.normalize_advantages = true;
