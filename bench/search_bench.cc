@@ -51,17 +51,16 @@ PpoOptions SearchSettings() {
 }
 
 std::string Describe(const PpoOptions& o) {
+  const std::string learning_from =
+      o.top_fraction < 1 ? "best " + std::to_string(static_cast<int>(o.top_fraction * 100 + 0.5)) +
+                               "% of each batch against its quantile"
+                         : "every sample against an EMA baseline (0.95)";
   char text[256];
   std::snprintf(text, sizeof text,
                 "learning rate %g, batch %lld, %lld epochs, clip %g, entropy weight %g, %s, "
                 "advantages %s",
                 o.learning_rate, static_cast<long long>(o.batch_size),
-                static_cast<long long>(o.epochs), o.clip, o.entropy_weight,
-                o.top_fraction < 1
-                    ? ("best " + std::to_string(static_cast<int>(o.top_fraction * 100 + 0.5)) +
-                       "% of each batch against its quantile")
-                          .c_str()
-                    : "every sample against an EMA baseline (0.95)",
+                static_cast<long long>(o.epochs), o.clip, o.entropy_weight, learning_from.c_str(),
                 o.normalize_advantages ? "normalised per batch" : "as they are");
   return text;
 }
@@ -158,9 +157,10 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(*space.size()), classes.size());
   std::printf("reward: closeness to %s; top %d classes have reward >= %.4f\n",
               ToString(target).c_str(), top, threshold);
-  std::printf("budget: %lld evaluations; a run also ends after %lld proposals in a row without "
-              "a new evaluation\n",
-              static_cast<long long>(budget), static_cast<long long>(stall));
+  std::printf(
+      "budget: %lld evaluations; a run also ends after %lld proposals in a row without "
+      "a new evaluation\n",
+      static_cast<long long>(budget), static_cast<long long>(stall));
   std::printf("ppo-paper:  %s\n", Describe(PpoOptions()).c_str());
   std::printf("ppo-search: %s\n\n", Describe(search).c_str());
   std::printf("%-6s %-11s %14s %10s %10s %8s\n", "seed", "strategy", "evals to top", "proposals",
@@ -179,9 +179,9 @@ int main(int argc, char** argv) {
         strategy = std::make_unique<PpoStrategy>(&space, options);
       }
       const auto start = std::chrono::steady_clock::now();
-      const LocalSearchResult r =
-          RunLocalSearch(*strategy, space, reward, budget, 20 * budget,
-                         [&](double x) { return x >= threshold; }, stall);
+      const LocalSearchResult r = RunLocalSearch(
+          *strategy, space, reward, budget, 20 * budget, [&](double x) { return x >= threshold; },
+          stall);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const bool reached = r.best_reward >= threshold;

@@ -32,8 +32,8 @@ std::vector<std::vector<int>> RowsOf(const torch::Tensor& tensor) {
 }
 
 torch::Tensor Doubles(const std::vector<double>& values) {
-  return torch::from_blob(const_cast<double*>(values.data()),
-                          {static_cast<int64_t>(values.size())}, torch::kDouble)
+  return torch::from_blob(const_cast<double*>(values.data()), {static_cast<int64_t>(values.size())},
+                          torch::kDouble)
       .clone();
 }
 
@@ -101,8 +101,7 @@ void PpoStrategy::Observe(uint64_t proposal_id, double reward) {
     baseline_ = reward;
     baseline_set_ = true;
   }
-  batch_.push_back(
-      {std::move(it->second.tokens), it->second.log_prob, reward, reward - baseline_});
+  batch_.push_back({std::move(it->second.tokens), it->second.log_prob, reward, reward - baseline_});
   pending_.erase(it);
   baseline_ = options_.baseline_decay * baseline_ + (1 - options_.baseline_decay) * reward;
   if (static_cast<int64_t>(batch_.size()) >= options_.batch_size) Update();

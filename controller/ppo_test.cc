@@ -18,7 +18,6 @@ Space TwoUnits() {
                          ParseBinaryList("add,sub,mul,max,min")});
 }
 
-
 // Proposes one batch of `ppo` and observes it, the i-th proposal with reward(i).
 std::vector<Proposal> ObserveOneBatch(PpoStrategy& ppo, int64_t size,
                                       const std::function<double(int)>& reward) {
@@ -32,8 +31,8 @@ std::vector<Proposal> ObserveOneBatch(PpoStrategy& ppo, int64_t size,
 std::pair<torch::Tensor, torch::Tensor> Score(PpoStrategy& ppo, const std::vector<Proposal>& ps,
                                               const Space& space) {
   torch::NoGradGuard no_grad;
-  torch::Tensor tokens = torch::empty({static_cast<int64_t>(ps.size()), space.num_steps()},
-                                      torch::kLong);
+  torch::Tensor tokens =
+      torch::empty({static_cast<int64_t>(ps.size()), space.num_steps()}, torch::kLong);
   for (size_t i = 0; i < ps.size(); ++i) {
     for (int s = 0; s < space.num_steps(); ++s) tokens[i][s] = ps[i].tokens[s];
   }
@@ -103,8 +102,8 @@ TEST(ClippedSurrogateLoss, StopsPushingASampleOnceItsRatioLeavesTheClipRange) {
   // unchanged (ratio 1). A positive advantage stops pulling at ratio 2; a negative one keeps
   // pushing down, since PPO's pessimistic bound takes the unclipped term there.
   const torch::Tensor log_prob = torch::full({4}, -3.0, torch::requires_grad());
-  const torch::Tensor old_log_prob = torch::tensor({-3.0 - std::log(2.0), -3.0 - std::log(2.0),
-                                                    -3.0 - std::log(2.0), -3.0});
+  const torch::Tensor old_log_prob =
+      torch::tensor({-3.0 - std::log(2.0), -3.0 - std::log(2.0), -3.0 - std::log(2.0), -3.0});
   const torch::Tensor advantage = torch::tensor({1.0, -1.0, 0.0, 1.0});
   const torch::Tensor loss = ClippedSurrogateLoss(log_prob, old_log_prob, advantage, 0.2);
   // -(min(2, 1.2) * 1 + min(-2, -1.2) + 0 + 1) / 4
