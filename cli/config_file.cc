@@ -65,6 +65,8 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
   require(ppo.batch_size() >= 0, "strategy.ppo.batch_size", "must not be negative");
   require(ppo.epochs() >= 0, "strategy.ppo.epochs", "must not be negative");
   require(ppo.hidden_size() >= 0, "strategy.ppo.hidden_size", "must not be negative");
+  require(ppo.top_fraction() >= 0 && ppo.top_fraction() <= 1, "strategy.ppo.top_fraction",
+          "must be in (0, 1]");
   if (c.child().has_resnet()) {
     const proto::ResNetChild& r = c.child().resnet();
     const std::string profile = r.profile();

@@ -21,6 +21,8 @@ std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Spac
     if (s.batch_size() > 0) o.batch_size = s.batch_size();
     if (s.epochs() > 0) o.epochs = s.epochs();
     if (s.hidden_size() > 0) o.policy.hidden = s.hidden_size();
+    if (s.top_fraction() > 0) o.top_fraction = s.top_fraction();
+    o.normalize_advantages = s.normalize_advantages();
     o.seed = seed;
     return std::make_unique<PpoStrategy>(space, o);
   }
