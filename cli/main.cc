@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/reevaluate_command.h"
 #include "cli/results_commands.h"
 #include "cli/search_commands.h"
 #include "cli/space_command.h"
@@ -23,6 +24,7 @@ commands:
   worker        train the trials of a controller's search
   space         inspect the search space: count, list, sample, eval, encode, decode, ops
   train         train one child network with a candidate activation, print its result
+  reevaluate    train a leaderboard's winners again (plain, SUGAR, PWLU) beside baselines
   leaderboard   the best functionally distinct candidates of a results database
   searches      the searches in a results database and their progress
   db            create or migrate (init) or check a results database
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     if (command == "worker") return RunWorkerCommand(rest);
     if (command == "space") return RunSpaceCommand(rest);
     if (command == "train") return RunTrainCommand(rest);
+    if (command == "reevaluate") return RunReevaluateCommand(rest);
     if (command == "leaderboard") return RunLeaderboardCommand(rest);
     if (command == "searches") return RunSearchesCommand(rest);
     if (command == "db") return RunDbCommand(rest);

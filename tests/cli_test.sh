@@ -116,5 +116,60 @@ expect "bad format" 2 "--format must be table, csv or json" -- "$bin" leaderboar
 expect "bad state" 1 "unknown trial state 'finished'" -- "$bin" leaderboard --db "$db" --states finished
 [ "$(sha256sum "$db")" = "$before" ] || { echo "FAIL the database was modified by readers"; failed=$((failed + 1)); }
 
+# Re-evaluation: a tiny database of `train --db` runs (synthetic images, a 4-step ResNet-8), then
+# its three classes in every mode beside the baselines; one run, its output checked line by line.
+# matches NAME PATTERN FILE: like expect, on the saved output of a command that already ran.
+matches() {
+  if grep -Eq -- "$2" "$3"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s: no line matches %s in:\n%s\n' "$1" "$2" "$(cat "$3")"
+  fi
+}
+rdb="$tmp/reevaluate.db"
+# One thread: on a small shared machine a second one costs more than it gives to a tiny model.
+tiny=(--dataset synthetic --profile test --steps 4 --model resnet8 --threads 1)
+for activation in relu 'x * sigmoid(beta * x)' 'x * tanh(softplus(x))'; do
+  "$bin" train --db "$rdb" "${tiny[@]}" --quiet --expr "$activation" >/dev/null ||
+    { echo "FAIL train --db $activation"; failed=$((failed + 1)); }
+done
+"$bin" reevaluate --db "$rdb" --top 3 --modes plain,sugar,pwlu --seeds 2 "${tiny[@]}" \
+  >"$tmp/reevaluate.out" 2>"$tmp/reevaluate.err"
+rc=$?
+[ "$rc" -eq 0 ] || { echo "FAIL reevaluate: exit $rc"; cat "$tmp/reevaluate.err"; failed=$((failed + 1)); }
+number='[0-9]+\.[0-9]{2}'
+stats="$number +$number +$number +$number +2 +0"
+matches "reevaluate header" '^rank +activation +mode +val% +\+- +test% +\+- +runs +diverged +spec$' \
+  "$tmp/reevaluate.out"
+matches "reevaluate baseline relu" "^ +relu +baseline +$stats +relu$" "$tmp/reevaluate.out"
+matches "reevaluate baseline swish" "^ +swish +baseline +$stats +x \* sigmoid\(beta \* x\)$" \
+  "$tmp/reevaluate.out"
+matches "reevaluate plain" "x \* tanh\(softplus\(x\)\) +plain +$stats +x \* tanh\(softplus\(x\)\)$" \
+  "$tmp/reevaluate.out"
+matches "reevaluate sugar" "x \* sigmoid\(beta \* x\) +sugar +$stats +sugar:expr=x \* sigmoid\(beta \* x\)$" \
+  "$tmp/reevaluate.out"
+matches "reevaluate pwlu" "x \* tanh\(softplus\(x\)\) +pwlu +$stats +pwlu:init=x \* tanh\(softplus\(x\)\)$" \
+  "$tmp/reevaluate.out"
+matches "reevaluate pwlu of relu" "relu\(x\) +pwlu +$stats +pwlu$" "$tmp/reevaluate.out"
+[ "$(grep -c . "$tmp/reevaluate.out")" -eq 9 ] ||
+  { echo "FAIL reevaluate: wanted a header and 8 rows"; cat "$tmp/reevaluate.out"; failed=$((failed + 1)); }
+matches "reevaluate skips sugar of relu" "skipping sugar relu\(x\): its derivative is ReLU's step" \
+  "$tmp/reevaluate.err"
+matches "reevaluate skips a baseline again" \
+  'skipping plain x \* sigmoid\(beta \* x\): the same activation as baseline swish' "$tmp/reevaluate.err"
+matches "reevaluate progress" '^\[16/16\] pwlu relu\(x\) seed 1: done  val ' "$tmp/reevaluate.err"
+expect "reevaluate recorded" 0 '^ +[0-9]+ .* 2 .* sugar:expr=x \* tanh\(softplus\(x\)\) ' -- \
+  "$bin" leaderboard --db "$rdb" --search 2 --operators sugar
+expect "reevaluate search" 0 '^ +2 +reevaluate resnet8 synthetic test 4 steps +finished .* 8 +0 +0 +16 +0 ' -- \
+  "$bin" searches --db "$rdb"
+expect "reevaluate bad mode" 2 "unknown mode 'fast' in --modes \(plain, sugar, pwlu\)" -- \
+  "$bin" reevaluate --db "$rdb" --modes plain,fast
+expect "reevaluate bad baseline" 2 "--baselines: column 7: expected a surrogate" -- \
+  "$bin" reevaluate --db "$rdb" --baselines relu,sugar:fast
+"$bin" db init --db "$tmp/empty.db" >/dev/null
+expect "reevaluate empty leaderboard" 2 'empty.db: the leaderboard has no finished expressions' -- \
+  "$bin" reevaluate --db "$tmp/empty.db"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
