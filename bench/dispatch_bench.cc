@@ -19,6 +19,7 @@
 // Exit status: 0; 1 if a client saw a failed call; 2 for bad flags.
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <sched.h>
 #include <stdlib.h>  // mkdtemp
 #include <unistd.h>
 
@@ -434,6 +435,15 @@ std::vector<double> FsyncLatencies(const std::string& path, int count) {
   return ms;
 }
 
+// The CPUs this process may run on. With OMP_PROC_BIND=true, libgomp binds the initial thread
+// to one place when it loads, and every thread started later inherits that: the controller,
+// gRPC and all the clients then share one CPU.
+int UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -445,8 +455,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const TempDir dir;
+  const int cpus = UsableCpus();
   std::printf("dispatch: %d workers, %lld trials, random search over %d units; databases in %s\n",
               o.workers, static_cast<long long>(o.trials), o.units, dir.path().c_str());
+  std::printf("this process may run on %d of %u CPUs%s\n", cpus,
+              std::thread::hardware_concurrency(),
+              cpus == 1 ? " (pinned: OMP_PROC_BIND set?)" : "");
   std::printf(
       "(WAL, synchronous = FULL unless \"sync off\"; one unloaded client runs %lld trials)\n\n",
       static_cast<long long>(std::min(o.trials, kSingleClientTrials)));
@@ -514,8 +528,8 @@ int main(int argc, char** argv) {
 
   std::printf(
       "\n{\"bench\": \"dispatch\", \"workers\": %d, \"trials\": %lld, \"units\": %d, "
-      "\"fsync\": %s, \"variants\": [",
-      o.workers, static_cast<long long>(o.trials), o.units, JsonCall(fsync_ms).c_str());
+      "\"cpus\": %d, \"fsync\": %s, \"variants\": [",
+      o.workers, static_cast<long long>(o.trials), o.units, cpus, JsonCall(fsync_ms).c_str());
   for (size_t i = 0; i < results.size(); ++i) {
     const Result& r = results[i];
     std::printf(
