@@ -12,7 +12,6 @@ actsearch=build/cpu/cli/actsearch
 db="${ACTSEARCH_DB:-results/main-job.db}"
 config="${ACTSEARCH_CONFIG:-docs/configs/fashion-mnist-random.textproto}"
 mkdir -p "$(dirname "$db")"
-export OMP_PROC_BIND="${OMP_PROC_BIND:-true}"  # keep each worker's OpenMP threads on their cores
 
 echo "== the 1-unit search space, screened and deduplicated"
 "$actsearch" space count --units 1 --distinct
