@@ -1,5 +1,6 @@
 // Activation forward+backward time, side by side in one run, as ratios to ReLU: searched
-// expressions, SUGAR (ReLU with a surrogate gradient) and PWLU.
+// expressions, SUGAR (ReLU with a surrogate gradient), PWLU, and the BatchNorm (+ residual) +
+// ReLU that precedes each of them in a ResNet, as LibTorch operators and fused.
 //
 //   build/cpu/bench/activation_bench [--shape 128,16,32,32] [--rounds 40] [--channels-last]
 //                                    [--device cpu|cuda|cuda:N] [--threads N]
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "activation/batch_norm_relu.h"
 #include "activation/expression_activation.h"
 #include "activation/pwlu.h"
 #include "activation/sugar.h"
@@ -60,6 +62,31 @@ Variant PiecewiseLinearUnit(const std::string& label, int64_t channels, bool per
                              : module->forward(x);
           },
           module->parameters(),
+          {}};
+}
+
+// Training-mode BatchNorm, an optional residual sum, then ReLU: LibTorch's operators as the
+// models call them (ReLU in place), or the fused CPU operation.
+Variant BatchNormThenRelu(const std::string& label, const torch::Tensor& like, bool residual,
+                          bool fused) {
+  const int64_t channels = like.size(1);
+  const auto options = like.options().requires_grad(false);
+  const torch::Tensor weight = torch::ones({channels}, options).requires_grad_(true);
+  const torch::Tensor bias = torch::zeros({channels}, options).requires_grad_(true);
+  const torch::Tensor mean = torch::zeros({channels}, options), var = torch::ones({channels}, options);
+  const torch::Tensor shortcut =
+      residual ? torch::randn_like(like).requires_grad_(true) : torch::Tensor();
+  std::vector<torch::Tensor> parameters = {weight, bias};
+  if (residual) parameters.push_back(shortcut);
+  return {label,
+          [=](const torch::Tensor& x) {
+            if (fused) return actsearch::BatchNormRelu(x, weight, bias, shortcut, mean, var, 0.1, 1e-5);
+            torch::Tensor y = torch::batch_norm(x, weight, bias, mean, var, /*training=*/true, 0.1,
+                                                1e-5, /*cudnn_enabled=*/true);
+            if (residual) y = y + shortcut;
+            return torch::relu_(y);
+          },
+          parameters,
           {}};
 }
 
@@ -158,6 +185,13 @@ int main(int argc, char** argv) {
   variants.push_back(PiecewiseLinearUnit("pwlu per channel", channels, true, false, device));
   variants.push_back(PiecewiseLinearUnit("pwlu per layer", channels, false, false, device));
   variants.push_back(PiecewiseLinearUnit("pwlu per channel, ops", channels, true, true, device));
+
+  variants.push_back(BatchNormThenRelu("batchnorm, relu (ops)", x, false, false));
+  variants.push_back(BatchNormThenRelu("batchnorm, add, relu (ops)", x, true, false));
+  if (actsearch::CanFuseBatchNormRelu(x, x)) {
+    variants.push_back(BatchNormThenRelu("batchnorm+relu fused", x, false, true));
+    variants.push_back(BatchNormThenRelu("batchnorm+add+relu fused", x, true, true));
+  }
 
   for (Variant& v : variants) {  // warm-up: allocator caches, thread pool, page faults
     for (int i = 0; i < 3; ++i) TimeOnce(v, x, grad);

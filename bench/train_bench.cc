@@ -3,21 +3,29 @@
 //
 //   build/cpu/bench/train_bench [--activation relu|swish|EXPR] [--steps 30] [--warmup 5]
 //                               [--channels-last] [--depth 20] [--threads N]
-//                               [--device cpu|cuda|cuda:N] [--bf16]
+//                               [--device cpu|cuda|cuda:N] [--bf16] [--unfused-batch-norm]
+//                               [--profile TRACE.json]
 //
 // The timed step is what the PyTorch script times: forward, cross-entropy, backward and an SGD
 // (Nesterov, weight decay 5e-4 on every parameter) step on a fixed random batch of 128 images.
 // --bf16 runs forward under CUDA autocast to bfloat16, as the worker does on a GPU; on CUDA each
-// step ends with a synchronisation, so the time is the GPU's.
+// step ends with a synchronisation, so the time is the GPU's. --unfused-batch-norm runs BatchNorm
+// and ReLU as separate LibTorch operators, as PyTorch does, instead of the worker's fused CPU
+// operation (activation/batch_norm_relu.h). --profile writes LibTorch's operator trace of the
+// timed steps (Chrome trace format: chrome://tracing or Perfetto), to see where a step goes.
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "activation/torch_compat.h"
+#include "worker/model_layers.h"
 #include "worker/nesterov_sgd.h"
 #include "worker/resnet.h"
 
@@ -36,8 +44,8 @@ int main(int argc, char** argv) {
   std::string activation = "relu";
   int steps = 30, warmup = 5, threads = static_cast<int>(std::thread::hardware_concurrency());
   int64_t depth = 20;
-  bool channels_last = false, bf16 = false;
-  std::string device_name = "cpu";
+  bool channels_last = false, bf16 = false, fused_batch_norm = true;
+  std::string device_name = "cpu", profile_path;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     auto value = [&]() -> std::string {
@@ -60,11 +68,15 @@ int main(int argc, char** argv) {
       device_name = value();
     } else if (flag == "--bf16") {
       bf16 = true;
+    } else if (flag == "--profile") {
+      profile_path = value();
+    } else if (flag == "--unfused-batch-norm") {
+      fused_batch_norm = false;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--activation relu|swish|EXPR] [--steps N] [--warmup N] "
                    "[--channels-last] [--depth D] [--threads N] [--device cpu|cuda|cuda:N] "
-                   "[--bf16]\n",
+                   "[--bf16] [--unfused-batch-norm] [--profile TRACE.json]\n",
                    argv[0]);
       return 2;
     }
@@ -72,6 +84,7 @@ int main(int argc, char** argv) {
   const std::string expression = activation == "swish" ? "x * sigmoid(beta * x)" : activation;
   torch::set_num_threads(threads);
   torch::manual_seed(0);
+  worker::SetBatchNormReluFusion(fused_batch_norm);
   const torch::Device device(device_name);
   if (device.is_cuda()) {
     if (!torch::cuda::is_available()) {
@@ -96,7 +109,11 @@ int main(int argc, char** argv) {
   const torch::Tensor labels = torch::randint(10, {128}, torch::dtype(torch::kLong).device(device));
 
   std::vector<double> ms;
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
   for (int step = 0; step < warmup + steps; ++step) {
+    if (step == warmup && !profile_path.empty()) {
+      profile = std::make_unique<torch::autograd::profiler::RecordProfile>(profile_path);
+    }
     const auto start = std::chrono::steady_clock::now();
     optimizer.ZeroGradToNone();
     if (bf16) compat::SetCudaAutocast(true);
@@ -109,14 +126,16 @@ int main(int argc, char** argv) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (step >= warmup) ms.push_back(elapsed);
   }
+  profile.reset();  // writes the trace
   const double median = Median(ms);
   std::printf(
       "{\"impl\": \"actsearch C++ (LibTorch %s)\", \"torch\": \"%s\", \"activation\": \"%s\", "
       "\"depth\": %lld, \"batch\": 128, \"channels_last\": %s, \"threads\": %d, "
-      "\"device\": \"%s\", \"bf16\": %s, "
+      "\"device\": \"%s\", \"bf16\": %s, \"fused_batch_norm\": %s, "
       "\"median_step_ms\": %.2f, \"images_per_second\": %.1f, \"steps\": %d}\n",
       compat::TorchVersion().c_str(), compat::TorchVersion().c_str(), activation.c_str(),
       static_cast<long long>(depth), channels_last ? "true" : "false", torch::get_num_threads(),
-      device_name.c_str(), bf16 ? "true" : "false", median, 128000.0 / median, steps);
+      device_name.c_str(), bf16 ? "true" : "false", fused_batch_norm ? "true" : "false", median,
+      128000.0 / median, steps);
   return 0;
 }

@@ -44,9 +44,9 @@ ProjectionBasicBlockImpl::ProjectionBasicBlockImpl(int64_t in_channels, int64_t 
 }
 
 torch::Tensor ProjectionBasicBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = act1_.forward(bn1_->forward(conv1_->forward(x)));
-  out = bn2_->forward(conv2_->forward(out));
-  return act2_.forward(out + (projection_ ? projection_->forward(x) : x));
+  const torch::Tensor out = NormalizeAndActivate(bn1_, act1_, conv1_->forward(x));
+  return NormalizeAndActivate(bn2_, act2_, conv2_->forward(out),
+                              projection_ ? projection_->forward(x) : x);
 }
 
 ImageNetStyleResNetImpl::ImageNetStyleResNetImpl(const ImageNetStyleResNetOptions& options,
@@ -71,7 +71,7 @@ ImageNetStyleResNetImpl::ImageNetStyleResNetImpl(const ImageNetStyleResNetOption
 }
 
 torch::Tensor ImageNetStyleResNetImpl::forward(torch::Tensor x) {
-  x = stem_act_.forward(stem_bn_->forward(stem_->forward(x)));
+  x = NormalizeAndActivate(stem_bn_, stem_act_, stem_->forward(x));
   x = stages_->forward(x);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return head_->forward(x);

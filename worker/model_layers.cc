@@ -1,6 +1,15 @@
 #include "worker/model_layers.h"
 
+#include <atomic>
+
+#include "activation/batch_norm_relu.h"
+
 namespace actsearch::worker {
+namespace {
+
+std::atomic<bool> batch_norm_relu_fusion{true};
+
+}  // namespace
 
 torch::nn::Conv2d Conv3x3(int64_t in_channels, int64_t out_channels, int64_t stride) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, /*kernel_size=*/3)
@@ -21,6 +30,27 @@ torch::nn::AnyModule AddActivation(torch::nn::Module& owner, const std::string& 
   owner.register_module(name, module.ptr());
   return module;
 }
+
+torch::Tensor NormalizeAndActivate(torch::nn::BatchNorm2d& bn, torch::nn::AnyModule& activation,
+                                   const torch::Tensor& x, const torch::Tensor& residual) {
+  const auto& options = bn->options;
+  const bool fusable = batch_norm_relu_fusion && bn->is_training() && options.affine() &&
+                       options.track_running_stats() && options.momentum().has_value() &&
+                       activation.ptr()->as<torch::nn::ReLU>() != nullptr &&
+                       CanFuseBatchNormRelu(x, residual);
+  if (!fusable) {
+    const torch::Tensor normalized = bn->forward(x);
+    return activation.forward(residual.defined() ? normalized + residual : normalized);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    bn->num_batches_tracked += 1;  // as BatchNorm2d's own forward counts them
+  }
+  return BatchNormRelu(x, bn->weight, bn->bias, residual, bn->running_mean, bn->running_var,
+                       *options.momentum(), options.eps());
+}
+
+void SetBatchNormReluFusion(bool enabled) { batch_norm_relu_fusion = enabled; }
 
 void InitializeConvAndBatchNorm(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;

@@ -63,9 +63,9 @@ PreActBasicBlockImpl::PreActBasicBlockImpl(int64_t in_channels, int64_t out_chan
 }
 
 torch::Tensor PreActBasicBlockImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor pre = act1_.forward(bn1_->forward(x));
+  const torch::Tensor pre = NormalizeAndActivate(bn1_, act1_, x);
   const torch::Tensor shortcut = projection_ ? projection_->forward(pre) : x;
-  torch::Tensor out = act2_.forward(bn2_->forward(conv1_->forward(pre)));
+  torch::Tensor out = NormalizeAndActivate(bn2_, act2_, conv1_->forward(pre));
   if (dropout_ > 0) out = torch::dropout(out, dropout_, is_training());
   return conv2_->forward(out) + shortcut;
 }
@@ -88,10 +88,10 @@ PreActBottleneckImpl::PreActBottleneckImpl(int64_t in_channels, int64_t out_chan
 }
 
 torch::Tensor PreActBottleneckImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor pre = act1_.forward(bn1_->forward(x));
+  const torch::Tensor pre = NormalizeAndActivate(bn1_, act1_, x);
   const torch::Tensor shortcut = projection_ ? projection_->forward(pre) : x;
-  torch::Tensor out = act2_.forward(bn2_->forward(conv1_->forward(pre)));
-  out = act3_.forward(bn3_->forward(conv2_->forward(out)));
+  torch::Tensor out = NormalizeAndActivate(bn2_, act2_, conv1_->forward(pre));
+  out = NormalizeAndActivate(bn3_, act3_, conv2_->forward(out));
   return conv3_->forward(out) + shortcut;
 }
 
@@ -124,7 +124,7 @@ PreActResNetImpl::PreActResNetImpl(const PreActResNetOptions& options,
 
 torch::Tensor PreActResNetImpl::forward(torch::Tensor x) {
   x = stages_->forward(stem_->forward(x));
-  x = final_act_.forward(final_bn_->forward(x));
+  x = NormalizeAndActivate(final_bn_, final_act_, x);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return head_->forward(x);
 }

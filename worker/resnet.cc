@@ -1,27 +1,57 @@
 #include "worker/resnet.h"
 
 #include "activation/activation_spec.h"
+#include "worker/model_layers.h"
 
 namespace actsearch::worker {
 namespace {
 
-torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
-}
-
-void InitializeWeights(torch::nn::Module& module) {
-  for (auto& child : module.modules(/*include_self=*/false)) {
-    if (auto* conv = child->as<torch::nn::Conv2d>()) {
-      torch::nn::init::kaiming_normal_(conv->weight, /*a=*/0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = child->as<torch::nn::BatchNorm2d>()) {
-      torch::nn::init::ones_(bn->weight);
-      torch::nn::init::zeros_(bn->bias);
-    }
+// Written by hand so that forward and backward keep x's memory format: through slice and pad,
+// LibTorch 1.13 returns contiguous NCHW gradients to a channels-last network, and the layer
+// below pays for the conversion.
+class OptionAShortcutFunction : public torch::autograd::Function<OptionAShortcutFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               int64_t stride, int64_t pad_channels) {
+    ctx->saved_data["sizes"] = x.sizes();
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["pad"] = pad_channels;
+    ctx->saved_data["format"] = static_cast<int64_t>(x.suggest_memory_format());
+    const torch::Tensor subsampled = Subsample(x, stride);
+    auto sizes = subsampled.sizes().vec();
+    sizes[1] += 2 * pad_channels;
+    torch::Tensor out = Zeros(sizes, x.options(), x.suggest_memory_format());
+    out.narrow(1, pad_channels, x.size(1)).copy_(subsampled);
+    return out;
   }
-}
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto sizes = ctx->saved_data["sizes"].toIntVector();
+    const int64_t stride = ctx->saved_data["stride"].toInt();
+    const int64_t pad = ctx->saved_data["pad"].toInt();
+    const auto format = static_cast<torch::MemoryFormat>(ctx->saved_data["format"].toInt());
+    torch::Tensor grad_x = Zeros(sizes, grad_outputs[0].options(), format);
+    Subsample(grad_x, stride).copy_(grad_outputs[0].narrow(1, pad, sizes[1]));
+    return {grad_x, torch::Tensor(), torch::Tensor()};
+  }
+
+ private:
+  // torch::zeros drops a memory format given in its options.
+  static torch::Tensor Zeros(at::IntArrayRef sizes, const torch::TensorOptions& options,
+                             torch::MemoryFormat format) {
+    return torch::empty(sizes, options.memory_format(format)).zero_();
+  }
+  static torch::Tensor Subsample(const torch::Tensor& t, int64_t stride) {
+    return t.slice(2, 0, c10::nullopt, stride).slice(3, 0, c10::nullopt, stride);
+  }
+};
 
 }  // namespace
+
+torch::Tensor OptionAShortcut(const torch::Tensor& x, int64_t stride, int64_t pad_channels) {
+  return OptionAShortcutFunction::apply(x, stride, pad_channels);
+}
 
 ActivationFactory MakeActivationFactory(const std::string& activation) {
   const ActivationSpec spec = ParseActivationSpec(activation);
@@ -47,15 +77,11 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = act1_.forward(bn1_->forward(conv1_->forward(x)));
-  out = bn2_->forward(conv2_->forward(out));
-  torch::Tensor shortcut = x;
-  if (stride_ != 1 || pad_channels_ != 0) {
-    // Option A: subsample, then zero-pad the new channels. No parameters.
-    shortcut = x.slice(2, 0, c10::nullopt, stride_).slice(3, 0, c10::nullopt, stride_);
-    shortcut = torch::constant_pad_nd(shortcut, {0, 0, 0, 0, pad_channels_, pad_channels_}, 0);
-  }
-  return act2_.forward(out + shortcut);
+  const torch::Tensor out = NormalizeAndActivate(bn1_, act1_, conv1_->forward(x));
+  const torch::Tensor shortcut = (stride_ != 1 || pad_channels_ != 0)
+                                     ? OptionAShortcut(x, stride_, pad_channels_)
+                                     : x;
+  return NormalizeAndActivate(bn2_, act2_, conv2_->forward(out), shortcut);
 }
 
 CifarResNetImpl::CifarResNetImpl(const ResNetOptions& options, const ActivationFactory& activation)
@@ -77,11 +103,11 @@ CifarResNetImpl::CifarResNetImpl(const ResNetOptions& options, const ActivationF
     }
   }
   register_module("stages", stages_);
-  InitializeWeights(*this);
+  InitializeConvAndBatchNorm(*this);
 }
 
 torch::Tensor CifarResNetImpl::forward(torch::Tensor x) {
-  x = stem_act_.forward(stem_bn_->forward(stem_->forward(x)));
+  x = NormalizeAndActivate(stem_bn_, stem_act_, stem_->forward(x));
   x = stages_->forward(x);
   x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   return head_->forward(x);

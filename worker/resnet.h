@@ -18,6 +18,10 @@ using ActivationFactory = std::function<torch::nn::AnyModule(int64_t channels)>;
 // same function. Throws ParseError for a malformed spec or expression.
 ActivationFactory MakeActivationFactory(const std::string& activation);
 
+// He et al.'s parameter-free "option A" shortcut: every stride-th pixel of x, with
+// pad_channels zero channels added on each side. Output and gradient keep x's memory format.
+torch::Tensor OptionAShortcut(const torch::Tensor& x, int64_t stride, int64_t pad_channels);
+
 struct ResNetOptions {
   int64_t depth = 20;  // 6n + 2: 20, 32, 44, 56, 110
   int64_t num_classes = 10;

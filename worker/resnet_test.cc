@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "search_space/parser.h"
+#include "activation/torch_compat.h"
+#include "worker/model_layers.h"
 
 namespace actsearch::worker {
 namespace {
@@ -59,6 +61,62 @@ TEST(ResNet, EveryActivationInstanceHasItsOwnBetas) {
 
 TEST(ResNet, AMalformedActivationIsAParseError) {
   EXPECT_THROW(MakeActivationFactory("x * sigmoid(beta x)"), ParseError);
+}
+
+TEST(ResNet, OptionAShortcutIsSubsampleAndPadInEitherMemoryFormat) {
+  for (const bool channels_last : {false, true}) {
+    torch::Tensor x0 = torch::randn({3, 4, 6, 6});
+    if (channels_last) x0 = x0.contiguous(torch::MemoryFormat::ChannelsLast);
+    const torch::Tensor x = x0.clone().requires_grad_(true);
+    const torch::Tensor reference_x = x0.clone().requires_grad_(true);
+    const torch::Tensor y = OptionAShortcut(x, 2, 2);
+    const torch::Tensor reference = torch::constant_pad_nd(
+        reference_x.slice(2, 0, c10::nullopt, 2).slice(3, 0, c10::nullopt, 2), {0, 0, 0, 0, 2, 2});
+    ASSERT_EQ(y.sizes(), torch::IntArrayRef({3, 8, 3, 3}));
+    EXPECT_TRUE(torch::equal(y, reference));
+    const torch::Tensor g = torch::randn({3, 8, 3, 3});
+    y.backward(g);
+    reference.backward(g);
+    EXPECT_TRUE(torch::equal(x.grad(), reference_x.grad()));
+    EXPECT_EQ(x.grad().is_contiguous(torch::MemoryFormat::ChannelsLast) && channels_last,
+              channels_last)
+        << "the gradient keeps x's memory format";
+  }
+}
+
+// The fused BatchNorm + ReLU the models use on a CPU must train exactly like LibTorch's
+// separate operators: same loss, gradients and running statistics, up to float rounding.
+TEST(ResNet, FusedBatchNormReluTrainsLikeSeparateOperators) {
+  for (const bool channels_last : {false, true}) {
+    SCOPED_TRACE(channels_last ? "channels-last" : "NCHW");
+    std::vector<std::vector<torch::Tensor>> runs;
+    for (const bool fused : {false, true}) {
+      SetBatchNormReluFusion(fused);
+      torch::manual_seed(3);
+      ResNetOptions options;
+      options.width = 4;
+      CifarResNet model(options, MakeActivationFactory("relu"));
+      torch::Tensor images = torch::randn({6, 3, 16, 16});
+      if (channels_last) {
+        compat::ToChannelsLast(*model);
+        images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+      }
+      const torch::Tensor loss =
+          torch::cross_entropy_loss(model->forward(images), torch::arange(6) % 10);
+      loss.backward();
+      std::vector<torch::Tensor> run = {loss.detach()};
+      for (const auto& p : model->parameters()) run.push_back(p.grad());
+      for (const auto& b : model->buffers()) run.push_back(b.clone());
+      runs.push_back(run);
+    }
+    SetBatchNormReluFusion(true);
+    ASSERT_EQ(runs[0].size(), runs[1].size());
+    for (size_t i = 0; i < runs[0].size(); ++i) {
+      EXPECT_TRUE(torch::allclose(runs[0][i].to(torch::kDouble), runs[1][i].to(torch::kDouble),
+                                  1e-4, 1e-5))
+          << "tensor " << i << " (0: loss, then gradients, then buffers)";
+    }
+  }
 }
 
 }  // namespace
