@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "activation/torch_compat.h"
+#include "worker/allocator_settings.h"
 #include "worker/model_layers.h"
 #include "worker/nesterov_sgd.h"
 #include "worker/resnet.h"
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   torch::set_num_threads(threads);
   torch::manual_seed(0);
   worker::SetBatchNormReluFusion(fused_batch_norm);
+  worker::KeepFreedMemoryForReuse();  // as the worker's trainer does
   const torch::Device device(device_name);
   if (device.is_cuda()) {
     if (!torch::cuda::is_available()) {

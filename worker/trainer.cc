@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "activation/torch_compat.h"
+#include "worker/allocator_settings.h"
 #include "worker/batches.h"
 #include "worker/model_registry.h"
 #include "worker/nesterov_sgd.h"
@@ -95,6 +96,7 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
   }
   const torch::Device device(options.device);
   const bool cuda = device.is_cuda();
+  KeepFreedMemoryForReuse();
   torch::set_num_threads(options.threads > 0
                              ? options.threads
                              : static_cast<int>(std::thread::hardware_concurrency()));
