@@ -23,7 +23,7 @@ bool CanFuseBatchNormRelu(const torch::Tensor& x, const torch::Tensor& residual)
 // bias and the running statistics as contiguous float32 CPU vectors (BatchNorm2d's own).
 torch::Tensor BatchNormRelu(const torch::Tensor& x, const torch::Tensor& weight,
                             const torch::Tensor& bias, const torch::Tensor& residual,
-                            torch::Tensor running_mean, torch::Tensor running_var,
-                            double momentum, double eps);
+                            torch::Tensor running_mean, torch::Tensor running_var, double momentum,
+                            double eps);
 
 }  // namespace actsearch

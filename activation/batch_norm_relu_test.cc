@@ -46,11 +46,10 @@ TEST_P(BatchNormReluTest, MatchesBatchNormThenReluInDouble) {
   torch::manual_seed(5);
   const int64_t channels = c.shape[1];
   // An offset per channel: the variance must survive a mean far from zero.
-  const torch::Tensor x0 =
-      InFormat(torch::randn(c.shape) * 2 + torch::arange(channels).view({1, -1, 1, 1}) * 3,
-               c.channels_last);
-  const torch::Tensor r0 = c.residual ? InFormat(torch::randn(c.shape), c.channels_last)
-                                      : torch::Tensor();
+  const torch::Tensor x0 = InFormat(
+      torch::randn(c.shape) * 2 + torch::arange(channels).view({1, -1, 1, 1}) * 3, c.channels_last);
+  const torch::Tensor r0 =
+      c.residual ? InFormat(torch::randn(c.shape), c.channels_last) : torch::Tensor();
   const torch::Tensor w0 = torch::rand({channels}) + 0.5, b0 = torch::randn({channels});
   const torch::Tensor g0 = InFormat(torch::randn(c.shape), c.channels_last);
   const double momentum = 0.1, eps = 1e-5;
@@ -71,8 +70,8 @@ TEST_P(BatchNormReluTest, MatchesBatchNormThenReluInDouble) {
                       bd = leaf(b0, torch::kDouble), rd = leaf(r0, torch::kDouble);
   torch::Tensor mean_d = torch::full({channels}, 0.5, torch::kDouble),
                 var_d = torch::full({channels}, 2.0, torch::kDouble);
-  torch::Tensor yd = torch::batch_norm(xd, wd, bd, mean_d, var_d, /*training=*/true, momentum,
-                                       eps, /*cudnn_enabled=*/false);
+  torch::Tensor yd = torch::batch_norm(xd, wd, bd, mean_d, var_d, /*training=*/true, momentum, eps,
+                                       /*cudnn_enabled=*/false);
   if (c.residual) yd = yd + rd;
   yd = torch::relu(yd);
   yd.backward(g0.to(torch::kDouble));

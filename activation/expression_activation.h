@@ -28,6 +28,7 @@ class ExpressionActivationImpl : public torch::nn::Module {
   const ExpressionActivationOptions& options() const { return options_; }
   // [K, C]: row k is the k-th beta of the expression (post-order), one value per channel.
   const torch::Tensor& betas() const { return betas_; }
+  const c10::intrusive_ptr<CompiledExpression>& compiled() const { return compiled_; }
 
  private:
   ExpressionActivationOptions options_;

@@ -10,8 +10,8 @@
 // (Nesterov, weight decay 5e-4 on every parameter) step on a fixed random batch of 128 images.
 // --bf16 runs forward under CUDA autocast to bfloat16, as the worker does on a GPU; on CUDA each
 // step ends with a synchronisation, so the time is the GPU's. --unfused-batch-norm runs BatchNorm
-// and ReLU as separate LibTorch operators, as PyTorch does, instead of the worker's fused CPU
-// operation (activation/batch_norm_relu.h). --profile writes LibTorch's operator trace of the
+// and the activation as separate operators, as PyTorch does, instead of the worker's fused CPU
+// operations (activation/batch_norm_relu.h, activation/batch_norm_expression.h). --profile writes LibTorch's operator trace of the
 // timed steps (Chrome trace format: chrome://tracing or Perfetto), to see where a step goes.
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   const std::string expression = activation == "swish" ? "x * sigmoid(beta * x)" : activation;
   torch::set_num_threads(threads);
   torch::manual_seed(0);
-  worker::SetBatchNormReluFusion(fused_batch_norm);
+  worker::SetBatchNormFusion(fused_batch_norm);
   worker::KeepFreedMemoryForReuse();  // as the worker's trainer does
   const torch::Device device(device_name);
   if (device.is_cuda()) {

@@ -2,12 +2,14 @@
 
 #include <atomic>
 
+#include "activation/batch_norm_expression.h"
 #include "activation/batch_norm_relu.h"
+#include "activation/expression_activation.h"
 
 namespace actsearch::worker {
 namespace {
 
-std::atomic<bool> batch_norm_relu_fusion{true};
+std::atomic<bool> batch_norm_fusion{true};
 
 }  // namespace
 
@@ -34,11 +36,12 @@ torch::nn::AnyModule AddActivation(torch::nn::Module& owner, const std::string& 
 torch::Tensor NormalizeAndActivate(torch::nn::BatchNorm2d& bn, torch::nn::AnyModule& activation,
                                    const torch::Tensor& x, const torch::Tensor& residual) {
   const auto& options = bn->options;
-  const bool fusable = batch_norm_relu_fusion && bn->is_training() && options.affine() &&
+  const bool fusable = batch_norm_fusion && bn->is_training() && options.affine() &&
                        options.track_running_stats() && options.momentum().has_value() &&
-                       activation.ptr()->as<torch::nn::ReLU>() != nullptr &&
                        CanFuseBatchNormRelu(x, residual);
-  if (!fusable) {
+  const bool relu = fusable && activation.ptr()->as<torch::nn::ReLU>() != nullptr;
+  auto* expression = fusable ? activation.ptr()->as<ExpressionActivation>() : nullptr;
+  if (!relu && !(expression && expression->options().fused())) {
     const torch::Tensor normalized = bn->forward(x);
     return activation.forward(residual.defined() ? normalized + residual : normalized);
   }
@@ -46,11 +49,16 @@ torch::Tensor NormalizeAndActivate(torch::nn::BatchNorm2d& bn, torch::nn::AnyMod
     torch::NoGradGuard no_grad;
     bn->num_batches_tracked += 1;  // as BatchNorm2d's own forward counts them
   }
-  return BatchNormRelu(x, bn->weight, bn->bias, residual, bn->running_mean, bn->running_var,
-                       *options.momentum(), options.eps());
+  if (relu) {
+    return BatchNormRelu(x, bn->weight, bn->bias, residual, bn->running_mean, bn->running_var,
+                         *options.momentum(), options.eps());
+  }
+  return BatchNormExpression(expression->compiled(), expression->betas(), x, bn->weight, bn->bias,
+                             residual, bn->running_mean, bn->running_var, *options.momentum(),
+                             options.eps());
 }
 
-void SetBatchNormReluFusion(bool enabled) { batch_norm_relu_fusion = enabled; }
+void SetBatchNormFusion(bool enabled) { batch_norm_fusion = enabled; }
 
 void InitializeConvAndBatchNorm(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;

@@ -20,15 +20,16 @@ torch::nn::Conv2d Conv1x1(int64_t in_channels, int64_t out_channels, int64_t str
 torch::nn::AnyModule AddActivation(torch::nn::Module& owner, const std::string& name,
                                    const ActivationFactory& activation, int64_t channels);
 
-// activation(bn(x) + residual); residual may be undefined. When the activation is LibTorch's
-// ReLU and the layer trains on a CPU, one fused operation does it all
-// (activation/batch_norm_relu.h): the same result in fewer passes over memory.
+// activation(bn(x) + residual); residual may be undefined. When the layer trains on a CPU and
+// the activation is LibTorch's ReLU or a (fused) expression, one fused operation does it all
+// (activation/batch_norm_relu.h, activation/batch_norm_expression.h): the same result in fewer
+// passes over memory. SUGAR and PWLU run as BatchNorm, then their own module.
 torch::Tensor NormalizeAndActivate(torch::nn::BatchNorm2d& bn, torch::nn::AnyModule& activation,
                                    const torch::Tensor& x, const torch::Tensor& residual = {});
 
 // Turns that fusion off or on for the whole process (on by default): for benchmarks and tests
 // that compare the two paths.
-void SetBatchNormReluFusion(bool enabled);
+void SetBatchNormFusion(bool enabled);
 
 // He et al. (2015) initialisation as the ResNet, Wide-ResNet and torchvision VGG code use it:
 // convolution weights Kaiming-normal with fan_out and the ReLU gain, convolution biases 0,

@@ -57,9 +57,8 @@ ActivationFactory MakeActivationFactory(const std::string& activation) {
   const ActivationSpec spec = ParseActivationSpec(activation);
   // ReLU in place: it follows BatchNorm or the residual sum, whose backward never reads its
   // output.
-  return [spec](int64_t channels) {
-    return MakeActivation(spec, channels, /*relu_in_place=*/true);
-  };
+  return
+      [spec](int64_t channels) { return MakeActivation(spec, channels, /*relu_in_place=*/true); };
 }
 
 BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride,
@@ -78,9 +77,8 @@ BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   const torch::Tensor out = NormalizeAndActivate(bn1_, act1_, conv1_->forward(x));
-  const torch::Tensor shortcut = (stride_ != 1 || pad_channels_ != 0)
-                                     ? OptionAShortcut(x, stride_, pad_channels_)
-                                     : x;
+  const torch::Tensor shortcut =
+      (stride_ != 1 || pad_channels_ != 0) ? OptionAShortcut(x, stride_, pad_channels_) : x;
   return NormalizeAndActivate(bn2_, act2_, conv2_->forward(out), shortcut);
 }
 

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "search_space/parser.h"
 #include "activation/torch_compat.h"
+#include "search_space/parser.h"
 #include "worker/model_layers.h"
 
 namespace actsearch::worker {
@@ -84,37 +84,39 @@ TEST(ResNet, OptionAShortcutIsSubsampleAndPadInEitherMemoryFormat) {
   }
 }
 
-// The fused BatchNorm + ReLU the models use on a CPU must train exactly like LibTorch's
+// The fused BatchNorm + activation the models use on a CPU must train exactly like LibTorch's
 // separate operators: same loss, gradients and running statistics, up to float rounding.
-TEST(ResNet, FusedBatchNormReluTrainsLikeSeparateOperators) {
-  for (const bool channels_last : {false, true}) {
-    SCOPED_TRACE(channels_last ? "channels-last" : "NCHW");
-    std::vector<std::vector<torch::Tensor>> runs;
-    for (const bool fused : {false, true}) {
-      SetBatchNormReluFusion(fused);
-      torch::manual_seed(3);
-      ResNetOptions options;
-      options.width = 4;
-      CifarResNet model(options, MakeActivationFactory("relu"));
-      torch::Tensor images = torch::randn({6, 3, 16, 16});
-      if (channels_last) {
-        compat::ToChannelsLast(*model);
-        images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+TEST(ResNet, FusedBatchNormTrainsLikeSeparateOperators) {
+  for (const std::string activation : {"relu", "x * sigmoid(beta * x)"}) {
+    for (const bool channels_last : {false, true}) {
+      SCOPED_TRACE(activation + (channels_last ? " channels-last" : " NCHW"));
+      std::vector<std::vector<torch::Tensor>> runs;
+      for (const bool fused : {false, true}) {
+        SetBatchNormFusion(fused);
+        torch::manual_seed(3);
+        ResNetOptions options;
+        options.width = 4;
+        CifarResNet model(options, MakeActivationFactory(activation));
+        torch::Tensor images = torch::randn({6, 3, 16, 16});
+        if (channels_last) {
+          compat::ToChannelsLast(*model);
+          images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+        }
+        const torch::Tensor loss =
+            torch::cross_entropy_loss(model->forward(images), torch::arange(6) % 10);
+        loss.backward();
+        std::vector<torch::Tensor> run = {loss.detach()};
+        for (const auto& p : model->parameters()) run.push_back(p.grad());
+        for (const auto& b : model->buffers()) run.push_back(b.clone());
+        runs.push_back(run);
       }
-      const torch::Tensor loss =
-          torch::cross_entropy_loss(model->forward(images), torch::arange(6) % 10);
-      loss.backward();
-      std::vector<torch::Tensor> run = {loss.detach()};
-      for (const auto& p : model->parameters()) run.push_back(p.grad());
-      for (const auto& b : model->buffers()) run.push_back(b.clone());
-      runs.push_back(run);
-    }
-    SetBatchNormReluFusion(true);
-    ASSERT_EQ(runs[0].size(), runs[1].size());
-    for (size_t i = 0; i < runs[0].size(); ++i) {
-      EXPECT_TRUE(torch::allclose(runs[0][i].to(torch::kDouble), runs[1][i].to(torch::kDouble),
-                                  1e-4, 1e-5))
-          << "tensor " << i << " (0: loss, then gradients, then buffers)";
+      SetBatchNormFusion(true);
+      ASSERT_EQ(runs[0].size(), runs[1].size());
+      for (size_t i = 0; i < runs[0].size(); ++i) {
+        EXPECT_TRUE(torch::allclose(runs[0][i].to(torch::kDouble), runs[1][i].to(torch::kDouble),
+                                    1e-4, 1e-5))
+            << "tensor " << i << " (0: loss, then gradients, then buffers)";
+      }
     }
   }
 }

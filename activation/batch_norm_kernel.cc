@@ -1,4 +1,4 @@
-#include "activation/batch_norm_relu_kernel.h"
+#include "activation/batch_norm_kernel.h"
 
 #include <algorithm>
 #include <vector>
@@ -8,7 +8,7 @@
 // Everything below inlines into the cloned entry points, so that each build vectorises it.
 #define BN_INLINE inline __attribute__((always_inline))
 
-namespace actsearch::batch_norm_relu {
+namespace actsearch::batch_norm {
 namespace {
 
 // Independent partial sums for a plane's reductions: one AVX-512 vector of floats. Without
@@ -71,40 +71,46 @@ class Tiles {
   int64_t channels_, size_, begin_, end_;
 };
 
-// m, the gradient past ReLU at element i, from the output y or from x and the channel's scale
-// and shift.
-template <bool kFromOutput>
+// Where the gradient past the activation comes from: g masked by ReLU's output y, g masked by
+// ReLU of x * scale + shift, or g itself (already past another activation).
+enum class Source { kReluOutput, kReluInput, kGiven };
+
+// m, the gradient past the activation at element i.
+template <Source kSource>
 struct Mask {
   BN_INLINE float Apply(const float* y, int64_t i, float x, float scale, float shift,
                         float g) const {
-    if constexpr (kFromOutput) {
+    if constexpr (kSource == Source::kReluOutput) {
       return PastRelu(y[i], g);
-    } else {
+    } else if constexpr (kSource == Source::kReluInput) {
       return PastRelu(x * scale + shift, g);
+    } else {
+      return g;
     }
   }
 };
 
-template <bool kFromOutput>
+template <Source kSource>
 BN_INLINE void GradientSums(const Layout& layout, const float* x, const ReluMask& mask,
                             const float* g, const float* mean, int64_t begin, int64_t end,
                             double* sum_g, double* sum_gx) {
-  const Mask<kFromOutput> pass;
+  const Mask<kSource> pass;
   const int64_t channels = layout.channels;
   for (int64_t c = 0; c < channels; ++c) sum_g[c] = sum_gx[c] = 0;
   if (layout.kind == Layout::kInterleaved) {
     const Tiles tiles(layout, begin, end);
     const std::vector<float> mu = tiles.Spread(mean);
     std::vector<float> scale, shift;
-    if (!kFromOutput) {
+    if (kSource == Source::kReluInput) {
       scale = tiles.Spread(mask.scale);
       shift = tiles.Spread(mask.shift);
     }
     std::vector<float> sg(tiles.size(), 0.0f), sgx(tiles.size(), 0.0f);
     tiles.ForEach([&](int64_t o, int64_t n) {
       for (int64_t k = 0; k < n; ++k) {
-        const float m = pass.Apply(mask.y, o + k, x[o + k], kFromOutput ? 0 : scale[k],
-                                   kFromOutput ? 0 : shift[k], g[o + k]);
+        const float m =
+            pass.Apply(mask.y, o + k, x[o + k], kSource == Source::kReluInput ? scale[k] : 0,
+                       kSource == Source::kReluInput ? shift[k] : 0, g[o + k]);
         sg[k] += m;
         sgx[k] += m * (x[o + k] - mu[k]);
       }
@@ -117,35 +123,35 @@ BN_INLINE void GradientSums(const Layout& layout, const float* x, const ReluMask
   for (int64_t r = begin; r < end; ++r) {
     const int64_t c = r % channels, o = r * n;
     const float mu = mean[c];
-    const float scale = kFromOutput ? 0 : mask.scale[c], shift = kFromOutput ? 0 : mask.shift[c];
-    auto m = [&](int64_t i) {
-      return pass.Apply(mask.y, o + i, x[o + i], scale, shift, g[o + i]);
-    };
+    const bool from_input = kSource == Source::kReluInput;
+    const float scale = from_input ? mask.scale[c] : 0, shift = from_input ? mask.shift[c] : 0;
+    auto m = [&](int64_t i) { return pass.Apply(mask.y, o + i, x[o + i], scale, shift, g[o + i]); };
     sum_g[c] += LaneSum(n, m);
     sum_gx[c] += LaneSum(n, [&](int64_t i) { return m(i) * (x[o + i] - mu); });
   }
 }
 
-template <bool kFromOutput>
+template <Source kSource>
 BN_INLINE void BackwardRows(const Layout& layout, const float* x, const ReluMask& mask,
                             const float* g, const float* mean, const float* a, const float* b,
                             const float* d, float* grad_x, float* grad_residual, int64_t begin,
                             int64_t end) {
-  const Mask<kFromOutput> pass;
+  const Mask<kSource> pass;
   const int64_t channels = layout.channels;
   if (layout.kind == Layout::kInterleaved) {
     const Tiles tiles(layout, begin, end);
     const std::vector<float> mu = tiles.Spread(mean), at = tiles.Spread(a), bt = tiles.Spread(b),
                              dt = tiles.Spread(d);
     std::vector<float> scale, shift;
-    if (!kFromOutput) {
+    if (kSource == Source::kReluInput) {
       scale = tiles.Spread(mask.scale);
       shift = tiles.Spread(mask.shift);
     }
     tiles.ForEach([&](int64_t o, int64_t n) {
       for (int64_t k = 0; k < n; ++k) {
-        const float m = pass.Apply(mask.y, o + k, x[o + k], kFromOutput ? 0 : scale[k],
-                                   kFromOutput ? 0 : shift[k], g[o + k]);
+        const float m =
+            pass.Apply(mask.y, o + k, x[o + k], kSource == Source::kReluInput ? scale[k] : 0,
+                       kSource == Source::kReluInput ? shift[k] : 0, g[o + k]);
         grad_x[o + k] = at[k] * m + bt[k] * (x[o + k] - mu[k]) + dt[k];
         if (grad_residual) grad_residual[o + k] = m;
       }
@@ -156,7 +162,8 @@ BN_INLINE void BackwardRows(const Layout& layout, const float* x, const ReluMask
   for (int64_t r = begin; r < end; ++r) {
     const int64_t c = r % channels, o = r * n;
     const float ac = a[c], bc = b[c], dc = d[c], mu = mean[c];
-    const float scale = kFromOutput ? 0 : mask.scale[c], shift = kFromOutput ? 0 : mask.shift[c];
+    const bool from_input = kSource == Source::kReluInput;
+    const float scale = from_input ? mask.scale[c] : 0, shift = from_input ? mask.shift[c] : 0;
     for (int64_t i = o; i < o + n; ++i) {
       const float m = pass.Apply(mask.y, i, x[i], scale, shift, g[i]);
       grad_x[i] = ac * m + bc * (x[i] - mu) + dc;
@@ -206,20 +213,22 @@ void BlockMoments(const Layout& layout, const float* x, int64_t begin, int64_t e
   }
 }
 
-ACTSEARCH_VECTOR_CLONES
-void Forward(const Layout& layout, const float* x, const float* residual, const float* scale,
-             const float* shift, float* y, int64_t begin, int64_t end) {
+// y = x * scale + shift + residual, then ReLU when kRelu; y[0] is element `offset`'s.
+template <bool kRelu>
+BN_INLINE void NormalizeRows(const Layout& layout, const float* x, const float* residual,
+                             const float* scale, const float* shift, float* y, int64_t offset,
+                             int64_t begin, int64_t end) {
+  auto out = [](float v) { return kRelu ? Relu(v) : v; };
   const int64_t channels = layout.channels;
   if (layout.kind == Layout::kInterleaved) {
     const Tiles tiles(layout, begin, end);
     const std::vector<float> st = tiles.Spread(scale), ht = tiles.Spread(shift);
     tiles.ForEach([&](int64_t o, int64_t n) {
+      float* to = y + (o - offset);
       if (residual) {
-        for (int64_t k = 0; k < n; ++k) {
-          y[o + k] = Relu(x[o + k] * st[k] + ht[k] + residual[o + k]);
-        }
+        for (int64_t k = 0; k < n; ++k) to[k] = out(x[o + k] * st[k] + ht[k] + residual[o + k]);
       } else {
-        for (int64_t k = 0; k < n; ++k) y[o + k] = Relu(x[o + k] * st[k] + ht[k]);
+        for (int64_t k = 0; k < n; ++k) to[k] = out(x[o + k] * st[k] + ht[k]);
       }
     });
     return;
@@ -228,12 +237,59 @@ void Forward(const Layout& layout, const float* x, const float* residual, const 
   for (int64_t r = begin; r < end; ++r) {
     const float a = scale[r % channels], b = shift[r % channels];
     const int64_t o = r * n;
+    float* to = y + (o - offset);
     if (residual) {
-      for (int64_t i = o; i < o + n; ++i) y[i] = Relu(x[i] * a + b + residual[i]);
+      for (int64_t i = 0; i < n; ++i) to[i] = out(x[o + i] * a + b + residual[o + i]);
     } else {
-      for (int64_t i = o; i < o + n; ++i) y[i] = Relu(x[i] * a + b);
+      for (int64_t i = 0; i < n; ++i) to[i] = out(x[o + i] * a + b);
     }
   }
+}
+
+ACTSEARCH_VECTOR_CLONES
+void Forward(const Layout& layout, const float* x, const float* residual, const float* scale,
+             const float* shift, float* y, int64_t begin, int64_t end) {
+  NormalizeRows<true>(layout, x, residual, scale, shift, y, 0, begin, end);
+}
+
+ACTSEARCH_VECTOR_CLONES
+void Normalize(const Layout& layout, const float* x, const float* residual, const float* scale,
+               const float* shift, float* u, int64_t begin, int64_t end) {
+  NormalizeRows<false>(layout, x, residual, scale, shift, u, begin * layout.row, begin, end);
+}
+
+ACTSEARCH_VECTOR_CLONES
+void AddPerChannel(const Layout& layout, const float* values, int64_t begin, int64_t end,
+                   double* sums) {
+  if (layout.kind == Layout::kInterleaved) {
+    const Tiles tiles(layout, begin, end);
+    const int64_t offset = begin * layout.channels;
+    std::vector<float> lanes(tiles.size(), 0.0f);
+    tiles.ForEach([&](int64_t o, int64_t n) {
+      const float* v = values + (o - offset);
+      for (int64_t k = 0; k < n; ++k) lanes[k] += v[k];
+    });
+    tiles.Fold(lanes, sums);
+    return;
+  }
+  const int64_t n = layout.row;
+  for (int64_t r = begin; r < end; ++r) {
+    const float* v = values + (r - begin) * n;
+    sums[r % layout.channels] += LaneSum(n, [&](int64_t i) { return v[i]; });
+  }
+}
+
+ACTSEARCH_VECTOR_CLONES
+void BlockNormalizationSums(const Layout& layout, const float* x, const float* m, const float* mean,
+                            int64_t begin, int64_t end, double* sum_m, double* sum_mx) {
+  GradientSums<Source::kGiven>(layout, x, {}, m, mean, begin, end, sum_m, sum_mx);
+}
+
+ACTSEARCH_VECTOR_CLONES
+void NormalizationBackward(const Layout& layout, const float* x, const float* m, const float* mean,
+                           const float* a, const float* b, const float* d, float* grad_x,
+                           int64_t begin, int64_t end) {
+  BackwardRows<Source::kGiven>(layout, x, {}, m, mean, a, b, d, grad_x, nullptr, begin, end);
 }
 
 ACTSEARCH_VECTOR_CLONES
@@ -241,9 +297,9 @@ void BlockGradientSums(const Layout& layout, const float* x, const ReluMask& mas
                        const float* mean, int64_t begin, int64_t end, double* sum_g,
                        double* sum_gx) {
   if (mask.y) {
-    GradientSums<true>(layout, x, mask, g, mean, begin, end, sum_g, sum_gx);
+    GradientSums<Source::kReluOutput>(layout, x, mask, g, mean, begin, end, sum_g, sum_gx);
   } else {
-    GradientSums<false>(layout, x, mask, g, mean, begin, end, sum_g, sum_gx);
+    GradientSums<Source::kReluInput>(layout, x, mask, g, mean, begin, end, sum_g, sum_gx);
   }
 }
 
@@ -252,10 +308,12 @@ void Backward(const Layout& layout, const float* x, const ReluMask& mask, const 
               const float* mean, const float* a, const float* b, const float* d, float* grad_x,
               float* grad_residual, int64_t begin, int64_t end) {
   if (mask.y) {
-    BackwardRows<true>(layout, x, mask, g, mean, a, b, d, grad_x, grad_residual, begin, end);
+    BackwardRows<Source::kReluOutput>(layout, x, mask, g, mean, a, b, d, grad_x, grad_residual,
+                                      begin, end);
   } else {
-    BackwardRows<false>(layout, x, mask, g, mean, a, b, d, grad_x, grad_residual, begin, end);
+    BackwardRows<Source::kReluInput>(layout, x, mask, g, mean, a, b, d, grad_x, grad_residual,
+                                     begin, end);
   }
 }
 
-}  // namespace actsearch::batch_norm_relu
+}  // namespace actsearch::batch_norm

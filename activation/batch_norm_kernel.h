@@ -1,11 +1,13 @@
-// The CPU loops of the fused training-mode BatchNorm + ReLU over plain float arrays. No
-// LibTorch here: the file is built with vectorising flags and its loops are cloned for AVX2 and
-// AVX-512. batch_norm_relu.cc splits the work into blocks and wraps it as an autograd function.
+// The CPU loops of the fused training-mode BatchNorm + activation over plain float arrays: the
+// statistics, the normalisation, and BatchNorm's backward, with ReLU folded in or with the
+// gradient past any other activation given. No LibTorch here: the file is built with
+// vectorising flags and its loops are cloned for AVX2 and AVX-512. batch_norm_relu.cc and
+// batch_norm_expression.cc split the work into blocks and wrap it as autograd functions.
 #pragma once
 
 #include <cstdint>
 
-namespace actsearch::batch_norm_relu {
+namespace actsearch::batch_norm {
 
 // How x's elements map to channels, in rows; a block of rows is the unit of parallel work.
 // kPlanar: contiguous NCHW; a row is one (n, c) plane, all of channel (row % channels).
@@ -48,6 +50,26 @@ void BlockMoments(const Layout& layout, const float* x, int64_t begin, int64_t e
 void Forward(const Layout& layout, const float* x, const float* residual, const float* scale,
              const float* shift, float* y, int64_t begin, int64_t end);
 
+// u = x * scale[c] + shift[c] + residual over rows [begin, end), written from u[0] (u is a
+// buffer for those rows alone); residual may be null.
+void Normalize(const Layout& layout, const float* x, const float* residual, const float* scale,
+               const float* shift, float* u, int64_t begin, int64_t end);
+
+// Over rows [begin, end), per channel, written to sum_m[0..C) and sum_mx[0..C): the sums of m
+// (the gradient past the activation, indexed like x) and of m (x - mean[c]).
+void BlockNormalizationSums(const Layout& layout, const float* x, const float* m, const float* mean,
+                            int64_t begin, int64_t end, double* sum_m, double* sum_mx);
+
+// grad_x = a[c] m + b[c] (x - mean[c]) + d[c] over rows [begin, end); grad_x must not overlap m.
+void NormalizationBackward(const Layout& layout, const float* x, const float* m, const float* mean,
+                           const float* a, const float* b, const float* d, float* grad_x,
+                           int64_t begin, int64_t end);
+
+// sums[c] += the sum over rows [begin, end) of the values of channel c, values indexed from the
+// first element of row `begin` (a buffer for those rows alone).
+void AddPerChannel(const Layout& layout, const float* values, int64_t begin, int64_t end,
+                   double* sums);
+
 // Where ReLU's gradient passes: y > 0. The output itself, or, when no residual was added, x
 // again (y > 0 exactly where x * scale + shift > 0), which saves reading y.
 struct ReluMask {
@@ -68,4 +90,4 @@ void Backward(const Layout& layout, const float* x, const ReluMask& mask, const 
               const float* mean, const float* a, const float* b, const float* d, float* grad_x,
               float* grad_residual, int64_t begin, int64_t end);
 
-}  // namespace actsearch::batch_norm_relu
+}  // namespace actsearch::batch_norm
