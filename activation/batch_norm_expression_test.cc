@@ -9,10 +9,14 @@
 #include <string>
 
 #include "activation/expression_activation.h"
+#include "activation/test_tensors.h"
 #include "search_space/parser.h"
 
 namespace actsearch {
 namespace {
+
+using test_tensors::InFormat;
+using test_tensors::RelativeError;
 
 struct Case {
   std::string expression;
@@ -20,17 +24,6 @@ struct Case {
   bool channels_last;
   bool residual;
 };
-
-torch::Tensor InFormat(torch::Tensor t, bool channels_last) {
-  return t.contiguous(channels_last ? torch::MemoryFormat::ChannelsLast
-                                    : torch::MemoryFormat::Contiguous);
-}
-
-double RelativeError(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor bd = b.to(torch::kDouble);
-  const double scale = std::max(1.0, bd.abs().max().item<double>());
-  return (a.to(torch::kDouble) - bd).abs().max().item<double>() / scale;
-}
 
 class BatchNormExpressionTest : public ::testing::TestWithParam<Case> {};
 

@@ -10,8 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "activation/test_tensors.h"
+
 namespace actsearch {
 namespace {
+
+using test_tensors::InFormat;
+using test_tensors::RelativeError;
 
 struct Case {
   std::vector<int64_t> shape;
@@ -24,18 +29,6 @@ std::string Describe(const Case& c) {
   for (size_t i = 0; i < c.shape.size(); ++i) s += (i ? "," : "") + std::to_string(c.shape[i]);
   return s + "]" + (c.channels_last ? " channels-last" : " NCHW") +
          (c.residual ? " with residual" : "");
-}
-
-torch::Tensor InFormat(torch::Tensor t, bool channels_last) {
-  return t.contiguous(channels_last ? torch::MemoryFormat::ChannelsLast
-                                    : torch::MemoryFormat::Contiguous);
-}
-
-// Largest |a - b| relative to the scale of b (at least 1).
-double RelativeError(const torch::Tensor& a, const torch::Tensor& b) {
-  const torch::Tensor bd = b.to(torch::kDouble);
-  const double scale = std::max(1.0, bd.abs().max().item<double>());
-  return (a.to(torch::kDouble) - bd).abs().max().item<double>() / scale;
 }
 
 class BatchNormReluTest : public ::testing::TestWithParam<Case> {};

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "activation/batch_norm_expression.h"
 #include "activation/batch_norm_relu.h"
 #include "activation/expression_activation.h"
 #include "activation/pwlu.h"
@@ -65,26 +66,38 @@ Variant PiecewiseLinearUnit(const std::string& label, int64_t channels, bool per
           {}};
 }
 
-// Training-mode BatchNorm, an optional residual sum, then ReLU: LibTorch's operators as the
-// models call them (ReLU in place), or the fused CPU operation.
-Variant BatchNormThenRelu(const std::string& label, const torch::Tensor& like, bool residual,
-                          bool fused) {
+// Training-mode BatchNorm, an optional residual sum, then ReLU or Swish: LibTorch's operators
+// and the fused expression as the models called them before fusion (ReLU in place), or the
+// fused CPU operations that they call now.
+Variant BatchNormThen(const std::string& label, const torch::Tensor& like, bool swish,
+                      bool residual, bool fused) {
   const int64_t channels = like.size(1);
   const auto options = like.options().requires_grad(false);
   const torch::Tensor weight = torch::ones({channels}, options).requires_grad_(true);
   const torch::Tensor bias = torch::zeros({channels}, options).requires_grad_(true);
-  const torch::Tensor mean = torch::zeros({channels}, options), var = torch::ones({channels}, options);
+  const torch::Tensor mean = torch::zeros({channels}, options);
+  const torch::Tensor var = torch::ones({channels}, options);
   const torch::Tensor shortcut =
       residual ? torch::randn_like(like).requires_grad_(true) : torch::Tensor();
+  ExpressionActivation activation(
+      ExpressionActivationOptions(actsearch::Parse("x * sigmoid(beta * x)"), channels));
   std::vector<torch::Tensor> parameters = {weight, bias};
+  if (swish) parameters.push_back(activation->betas());
   if (residual) parameters.push_back(shortcut);
   return {label,
-          [=](const torch::Tensor& x) {
-            if (fused) return actsearch::BatchNormRelu(x, weight, bias, shortcut, mean, var, 0.1, 1e-5);
-            torch::Tensor y = torch::batch_norm(x, weight, bias, mean, var, /*training=*/true, 0.1,
-                                                1e-5, /*cudnn_enabled=*/true);
+          [=](const torch::Tensor& x) mutable {
+            if (fused && swish) {
+              return actsearch::BatchNormExpression(activation->compiled(), activation->betas(),
+                                                    x, weight, bias, shortcut, mean, var, 0.1,
+                                                    1e-5);
+            }
+            if (fused) {
+              return actsearch::BatchNormRelu(x, weight, bias, shortcut, mean, var, 0.1, 1e-5);
+            }
+            torch::Tensor y = torch::batch_norm(x, weight, bias, mean, var, /*training=*/true,
+                                                0.1, 1e-5, /*cudnn_enabled=*/true);
             if (residual) y = y + shortcut;
-            return torch::relu_(y);
+            return swish ? activation->forward(y) : torch::relu_(y);
           },
           parameters,
           {}};
@@ -186,11 +199,16 @@ int main(int argc, char** argv) {
   variants.push_back(PiecewiseLinearUnit("pwlu per layer", channels, false, false, device));
   variants.push_back(PiecewiseLinearUnit("pwlu per channel, ops", channels, true, true, device));
 
-  variants.push_back(BatchNormThenRelu("batchnorm, relu (ops)", x, false, false));
-  variants.push_back(BatchNormThenRelu("batchnorm, add, relu (ops)", x, true, false));
-  if (actsearch::CanFuseBatchNormRelu(x, x)) {
-    variants.push_back(BatchNormThenRelu("batchnorm+relu fused", x, false, true));
-    variants.push_back(BatchNormThenRelu("batchnorm+add+relu fused", x, true, true));
+  for (const bool swish : {false, true}) {
+    const std::string name = swish ? "swish" : "relu";
+    variants.push_back(BatchNormThen("batchnorm, " + name + " (ops)", x, swish, false, false));
+    variants.push_back(
+        BatchNormThen("batchnorm, add, " + name + " (ops)", x, swish, true, false));
+    if (actsearch::CanFuseBatchNormRelu(x, x)) {
+      variants.push_back(BatchNormThen("batchnorm+" + name + " fused", x, swish, false, true));
+      variants.push_back(
+          BatchNormThen("batchnorm+add+" + name + " fused", x, swish, true, true));
+    }
   }
 
   for (Variant& v : variants) {  // warm-up: allocator caches, thread pool, page faults
@@ -209,10 +227,10 @@ int main(int argc, char** argv) {
               actsearch::Program::FloatInstructionSet());
   std::printf("2-unit candidate: %s\n\n", two_units.c_str());
   const double reference = Median(variants[0].milliseconds);
-  std::printf("%-26s %12s %12s\n", "variant", "median ms", "vs relu");
+  std::printf("%-30s %12s %12s\n", "variant", "median ms", "vs relu");
   for (const Variant& v : variants) {
     const double median = Median(v.milliseconds);
-    std::printf("%-26s %12.3f %11.2fx\n", v.name.c_str(), median, median / reference);
+    std::printf("%-30s %12.3f %11.2fx\n", v.name.c_str(), median, median / reference);
   }
   return 0;
 }
