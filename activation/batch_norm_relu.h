@@ -1,10 +1,10 @@
 // Training-mode BatchNorm followed by ReLU, with an optional residual added in between, as one
 // operation on the CPU: relu(batch_norm(x) + residual).
 //
-// Separately, LibTorch reads and writes the whole activation tensor in five passes forward
-// (statistics, normalise, add, ReLU) and six backward (threshold_backward, then BatchNorm's
-// two); this does two forward (statistics, then everything else) and two backward (the
-// per-channel sums, then the gradients). The ReLU baseline of every search, and every child
+// As separate operators, LibTorch goes over the whole activation tensor four times forward
+// (statistics, normalise, add, ReLU) and three times backward (threshold_backward, then
+// BatchNorm's two); this goes over it twice each way: the statistics, then everything else
+// forward; the per-channel sums, then the gradients backward. The ReLU baseline of every search, and every child
 // whose activation is ReLU, trains through it (worker/model_layers.h picks it).
 #pragma once
 

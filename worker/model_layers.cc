@@ -38,7 +38,7 @@ torch::Tensor NormalizeAndActivate(torch::nn::BatchNorm2d& bn, torch::nn::AnyMod
   const auto& options = bn->options;
   const bool fusable = batch_norm_fusion && bn->is_training() && options.affine() &&
                        options.track_running_stats() && options.momentum().has_value() &&
-                       CanFuseBatchNormRelu(x, residual);
+                       CanFuseBatchNormRelu(x, residual);  // as CanFuseBatchNormExpression
   const bool relu = fusable && activation.ptr()->as<torch::nn::ReLU>() != nullptr;
   auto* expression = fusable ? activation.ptr()->as<ExpressionActivation>() : nullptr;
   if (!relu && !(expression && expression->options().fused())) {
