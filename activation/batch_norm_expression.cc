@@ -60,12 +60,14 @@ struct Scratch {
   std::vector<std::vector<float>> beta_grad, plane_betas;
   std::vector<float*> beta_grad_pointers;
   std::vector<const float*> plane_beta_pointers;
+  // Grows the buffers to a block of `elements` with `betas` betas; never shrinks them, so that
+  // a thread's forward and backward calls reuse one allocation.
   void Reserve(int64_t elements, int64_t betas) {
-    normalized.resize(elements);
-    beta_grad.resize(betas);
+    if (static_cast<int64_t>(normalized.size()) < elements) normalized.resize(elements);
+    if (static_cast<int64_t>(beta_grad.size()) < betas) beta_grad.resize(betas);
     beta_grad_pointers.resize(betas);
     for (int64_t k = 0; k < betas; ++k) {
-      beta_grad[k].resize(elements);
+      if (static_cast<int64_t>(beta_grad[k].size()) < elements) beta_grad[k].resize(elements);
       beta_grad_pointers[k] = beta_grad[k].data();
     }
   }
