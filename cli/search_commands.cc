@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +137,14 @@ int ServeSearch(const ControllerFlags& f, const std::string& token,
 std::atomic<bool> g_worker_stop{false};
 extern "C" void StopWorkerOnSignal(int) { g_worker_stop = true; }
 
+// SIGTERM (a graceful stop) when the parent process ends. `actsearch local` starts its workers
+// so: killed outright, it would otherwise leave them training on for a controller that is gone.
+void StopWhenParentExits() {
+  const pid_t parent = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) raise(SIGTERM);  // the parent ended before prctl took effect
+}
+
 }  // namespace
 
 int RunControllerCommand(const std::vector<std::string>& args) {
@@ -171,6 +180,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   worker::WorkerLoopOptions options;
   worker::TrialRunnerOptions runner;
   std::string token_file;
+  bool exit_with_parent = false;
   po::options_description flags("worker options");
   // clang-format off
   flags.add_options()
@@ -183,7 +193,9 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
       ("name", po::value(&options.name), "worker name, stable across restarts (default host:device:pid)")
       ("give-up-seconds", po::value(&options.give_up_seconds)->default_value(120),
        "exit when the controller has been unreachable this long")
-      ("quiet", po::bool_switch(&options.quiet), "no log lines on stderr");
+      ("quiet", po::bool_switch(&options.quiet), "no log lines on stderr")
+      ("exit-with-parent", po::bool_switch(&exit_with_parent),
+       "stop as on SIGTERM when the process that started this one ends");
   // clang-format on
   if (!ParseOptions(args, flags, {},
                     "actsearch worker --controller HOST:PORT [options]\n\n"
@@ -197,6 +209,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   options.device = runner.device;
   signal(SIGINT, StopWorkerOnSignal);
   signal(SIGTERM, StopWorkerOnSignal);
+  if (exit_with_parent) StopWhenParentExits();
   const worker::WorkerExit exit =
       worker::RunWorkerLoop(options, worker::MakeTrialRunner(runner), g_worker_stop);
   if (!options.quiet) std::fprintf(stderr, "worker: %s\n", worker::WorkerExitName(exit));
@@ -252,6 +265,7 @@ int RunLocalCommand(const std::vector<std::string>& args) {
                                        "--threads", std::to_string(threads),
                                        "--name", "local-" + std::to_string(i + 1),
                                        "--give-up-seconds", "15",
+                                       "--exit-with-parent",
                                        "--quiet"};  // the controller's progress lines say it all
       std::vector<char*> c_argv;
       for (std::string& a : argv) c_argv.push_back(a.data());

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of a search as users run it: `actsearch local`, `controller` and `worker`
 # as separate processes, a controller killed with SIGKILL mid-search and restarted on the same
-# database, a worker with a wrong token, and malformed configs. Children are the proxy task, so
+# database, the workers of a killed `local` stopping with it, a worker with a wrong token, and
+# malformed configs. Children are the proxy task, so
 # the whole script takes about a minute.
 set -u
 bin="${ACTSEARCH:?set ACTSEARCH to the actsearch binary}"
@@ -63,6 +64,34 @@ expect "local search" 0 'rank +val%' -- \
   --progress-seconds 0
 [ "$(sql "$tmp/local.db" "SELECT COUNT(*) FROM results r JOIN trials t ON t.id = r.trial_id
                            WHERE t.state = 'done'")" = 24 ] && pass || fail "local: 24 trainings"
+
+# `local` killed with SIGKILL mid-trial: its workers stop with it instead of training on.
+sed 's/steps: 60/steps: 50000000/' "$tmp/proxy.textproto" >"$tmp/long.textproto"
+"$bin" local --config "$tmp/long.textproto" --db "$tmp/orphan.db" --workers 2 \
+  --progress-seconds 0 >"$tmp/orphan.log" 2>&1 &
+local_pid=$!
+pids+=("$local_pid")
+for _ in $(seq 300); do  # until both workers are up
+  [ "$(pgrep -c -P "$local_pid")" -ge 2 ] && break
+  sleep 0.1
+done
+workers="$(pgrep -P "$local_pid" | tr '\n' ' ')"
+pids+=($workers)
+sleep 3  # training their trials
+kill -9 "$local_pid"
+wait "$local_pid" 2>/dev/null
+running() {  # any of the given processes alive (an unreaped zombie does not count)
+  local p
+  for p in "$@"; do
+    case "$(ps -o stat= -p "$p" 2>/dev/null)" in "" | Z*) ;; *) return 0 ;; esac
+  done
+  return 1
+}
+for _ in $(seq 100); do  # 10 s at most
+  running $workers || break
+  sleep 0.1
+done
+[ -n "$workers" ] && ! running $workers && pass || fail "the workers of a killed local run on"
 
 # The controller killed with SIGKILL mid-search, then restarted on the same database: the
 # worker rides it out, and the search finishes with nothing lost or trained twice.
