@@ -93,6 +93,17 @@ torch::Tensor BatchStatistics(const torch::Tensor& x, const Layout& layout, cons
   return saved;
 }
 
+BatchNormForward::BatchNormForward(const torch::Tensor& x, const torch::Tensor& weight,
+                                   const torch::Tensor& bias, const torch::Tensor& residual,
+                                   torch::Tensor& running_mean, torch::Tensor& running_var,
+                                   double momentum, double eps)
+    : layout(LayoutOf(x)),
+      blocks(layout),
+      per_channel(BatchStatistics(x, layout, blocks, weight, bias, running_mean, running_var,
+                                  momentum, eps)),
+      format(FormatOf(x)),
+      residual(residual.defined() ? residual.contiguous(format) : residual) {}
+
 NormalizationGradients::NormalizationGradients(const torch::Tensor& per_channel,
                                                const std::vector<double>& sum_m,
                                                const std::vector<double>& sum_mx, int64_t blocks,

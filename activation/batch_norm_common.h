@@ -48,6 +48,22 @@ torch::Tensor BatchStatistics(const torch::Tensor& x, const Layout& layout, cons
                               torch::Tensor& running_mean, torch::Tensor& running_var,
                               double momentum, double eps);
 
+// What both fused functions' forward starts from: x's layout and blocks, its batch statistics
+// (running statistics updated, as BatchStatistics) and the residual, if any, in x's memory
+// format.
+struct BatchNormForward {
+  BatchNormForward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                   const torch::Tensor& residual, torch::Tensor& running_mean,
+                   torch::Tensor& running_var, double momentum, double eps);
+  // Row r of the per-channel values.
+  const float* Row(SavedRow r) const { return per_channel.data_ptr<float>() + r * layout.channels; }
+  Layout layout;
+  Blocks blocks;
+  torch::Tensor per_channel;  // [kRows, C]
+  torch::MemoryFormat format;
+  torch::Tensor residual;  // undefined without one
+};
+
 // BatchNorm's backward from the per-block sums of m (the gradient past the activation) and of
 // m (x - mean): grad_x = a m + b (x - mean) + d per channel, and the parameters' gradients.
 struct NormalizationGradients {

@@ -54,7 +54,7 @@ class BlockBetas {
 };
 
 // The per-thread buffers of one block: the normalised input, and the betas' per-element
-// gradients.
+// gradients. One per thread, shared by forward and backward (ThreadScratch).
 struct Scratch {
   std::vector<float> normalized;
   std::vector<std::vector<float>> beta_grad, plane_betas;
@@ -68,10 +68,21 @@ struct Scratch {
     beta_grad_pointers.resize(betas);
     for (int64_t k = 0; k < betas; ++k) {
       if (static_cast<int64_t>(beta_grad[k].size()) < elements) beta_grad[k].resize(elements);
-      beta_grad_pointers[k] = beta_grad[k].data();
     }
   }
+  // The betas' gradient arrays from element `offset` of the block on.
+  float* const* BetaGradsFrom(int64_t offset) {
+    for (size_t k = 0; k < beta_grad_pointers.size(); ++k) {
+      beta_grad_pointers[k] = beta_grad[k].data() + offset;
+    }
+    return beta_grad_pointers.data();
+  }
 };
+
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
 
 struct Fused {
   static torch::Tensor Forward(torch::autograd::AutogradContext* ctx,
@@ -80,27 +91,24 @@ struct Fused {
                                const torch::Tensor& weight, const torch::Tensor& bias,
                                const torch::Tensor& residual, torch::Tensor running_mean,
                                torch::Tensor running_var, double momentum, double eps) {
-    const Layout layout = LayoutOf(x);
-    const Blocks blocks(layout);
-    const torch::Tensor per_channel =
-        BatchStatistics(x, layout, blocks, weight, bias, running_mean, running_var, momentum, eps);
-    const float* row = per_channel.data_ptr<float>();
+    const BatchNormForward n(x, weight, bias, residual, running_mean, running_var, momentum, eps);
+    const Layout& layout = n.layout;
+    const Blocks& blocks = n.blocks;
     const int64_t channels = layout.channels;
-    const torch::MemoryFormat format = FormatOf(x);
-    const torch::Tensor r = residual.defined() ? residual.contiguous(format) : residual;
+    const torch::Tensor& r = n.residual;
     const torch::Tensor b = betas.to(torch::kFloat).contiguous();
     const BlockBetas block_betas(b, layout, blocks);
     const Program& program = compiled->program;
 
-    torch::Tensor y = torch::empty_like(x, format);
+    torch::Tensor y = torch::empty_like(x, n.format);
     const float* xp = x.data_ptr<float>();
     const float* rp = r.defined() ? r.data_ptr<float>() : nullptr;
     float* yp = y.data_ptr<float>();
     blocks.ForEach([&](int64_t, int64_t begin, int64_t end) {
-      thread_local Scratch scratch;
+      Scratch& scratch = ThreadScratch();
       scratch.Reserve(blocks.elements(begin, end), 0);
       float* u = scratch.normalized.data();
-      Normalize(layout, xp, rp, row + kScale * channels, row + kShift * channels, u, begin, end);
+      Normalize(layout, xp, rp, n.Row(kScale), n.Row(kShift), u, begin, end);
       if (layout.kind == Layout::kInterleaved) {
         program.Forward<float>(blocks.elements(begin, end), u, block_betas.Interleaved(),
                                yp + begin * layout.row);
@@ -116,7 +124,7 @@ struct Fused {
 
     ctx->save_for_backward(r.defined() ? torch::autograd::variable_list{x, b, r}
                                        : torch::autograd::variable_list{x, b});
-    ctx->saved_data["per_channel"] = per_channel;
+    ctx->saved_data["per_channel"] = n.per_channel;
     ctx->saved_data["compiled"] = c10::IValue::make_capsule(compiled);
     return y;
   }
@@ -150,24 +158,22 @@ struct Fused {
     std::vector<double> sum_m(blocks.count * channels), sum_mx(blocks.count * channels);
     std::vector<double> beta_sums(blocks.count * num_betas * channels, 0.0);
     blocks.ForEach([&](int64_t block, int64_t begin, int64_t end) {
-      thread_local Scratch scratch;
+      Scratch& scratch = ThreadScratch();
       scratch.Reserve(blocks.elements(begin, end), num_betas);
       float* u = scratch.normalized.data();
       Normalize(layout, xp, rp, row + kScale * channels, row + kShift * channels, u, begin, end);
       const int64_t first = begin * layout.row;
       if (layout.kind == Layout::kInterleaved) {
         program.Backward<float>(blocks.elements(begin, end), u, block_betas.Interleaved(),
-                                gp + first, mp + first, scratch.beta_grad_pointers.data());
+                                gp + first, mp + first, scratch.BetaGradsFrom(0));
       } else {
         for (int64_t plane = begin; plane < end; ++plane) {
           const int64_t offset = (plane - begin) * layout.row;
-          std::vector<float*> grads(num_betas);
-          for (int64_t k = 0; k < num_betas; ++k) grads[k] = scratch.beta_grad[k].data() + offset;
           program.Backward<float>(
               layout.row, u + offset,
               block_betas.Plane(plane % channels, layout.row, scratch.plane_betas,
                                 scratch.plane_beta_pointers),
-              gp + first + offset, mp + first + offset, grads.data());
+              gp + first + offset, mp + first + offset, scratch.BetaGradsFrom(offset));
         }
       }
       for (int64_t k = 0; k < num_betas; ++k) {

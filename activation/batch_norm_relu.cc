@@ -18,28 +18,20 @@ struct Fused {
                                const torch::Tensor& weight, const torch::Tensor& bias,
                                const torch::Tensor& residual, torch::Tensor running_mean,
                                torch::Tensor running_var, double momentum, double eps) {
-    const Layout layout = LayoutOf(x);
-    const Blocks blocks(layout);
-    const torch::Tensor per_channel =
-        BatchStatistics(x, layout, blocks, weight, bias, running_mean, running_var, momentum, eps);
-    const float* row = per_channel.data_ptr<float>();
-    const int64_t channels = layout.channels;
-
-    const torch::MemoryFormat format = FormatOf(x);
-    const torch::Tensor r = residual.defined() ? residual.contiguous(format) : residual;
-    torch::Tensor y = torch::empty_like(x, format);
+    const BatchNormForward n(x, weight, bias, residual, running_mean, running_var, momentum, eps);
+    const torch::Tensor& r = n.residual;
+    torch::Tensor y = torch::empty_like(x, n.format);
     const float* xp = x.data_ptr<float>();
     const float* rp = r.defined() ? r.data_ptr<float>() : nullptr;
     float* yp = y.data_ptr<float>();
-    blocks.ForEach([&](int64_t, int64_t begin, int64_t end) {
-      batch_norm::Forward(layout, xp, rp, row + kScale * channels, row + kShift * channels, yp,
-                          begin, end);
+    n.blocks.ForEach([&](int64_t, int64_t begin, int64_t end) {
+      batch_norm::Forward(n.layout, xp, rp, n.Row(kScale), n.Row(kShift), yp, begin, end);
     });
 
     // Without a residual, backward finds ReLU's mask from x, scale and shift instead of y.
     ctx->save_for_backward(r.defined() ? torch::autograd::variable_list{x, y}
                                        : torch::autograd::variable_list{x});
-    ctx->saved_data["per_channel"] = per_channel;
+    ctx->saved_data["per_channel"] = n.per_channel;
     ctx->saved_data["has_residual"] = r.defined();
     return y;
   }

@@ -16,11 +16,12 @@ class OptionAShortcutFunction : public torch::autograd::Function<OptionAShortcut
     ctx->saved_data["sizes"] = x.sizes();
     ctx->saved_data["stride"] = stride;
     ctx->saved_data["pad"] = pad_channels;
-    ctx->saved_data["format"] = static_cast<int64_t>(x.suggest_memory_format());
+    const torch::MemoryFormat format = x.suggest_memory_format();
+    ctx->saved_data["format"] = static_cast<int64_t>(format);
     const torch::Tensor subsampled = Subsample(x, stride);
     auto sizes = subsampled.sizes().vec();
     sizes[1] += 2 * pad_channels;
-    torch::Tensor out = Zeros(sizes, x.options(), x.suggest_memory_format());
+    torch::Tensor out = Zeros(sizes, x.options(), format);
     out.narrow(1, pad_channels, x.size(1)).copy_(subsampled);
     return out;
   }
