@@ -50,11 +50,16 @@ class SpecParser {
     const Segment whole = Trim(text_, 0);
     if (whole.text.empty()) {
       Fail(whole.position,
-           "expected an activation: relu, an expression, sugar:<surrogate> or pwlu");
+           "expected an activation: relu, swish, an expression, sugar:<surrogate> or pwlu");
     }
     ActivationSpec spec;
     if (whole.text.find(':') == std::string_view::npos) {
       if (whole.text == "relu") return spec;
+      if (whole.text == "swish") {
+        spec.expression = actsearch::Parse(kSwishExpression);
+        spec.kind = ActivationSpec::Kind::kExpression;
+        return spec;
+      }
       if (whole.text == "pwlu") {
         spec.kind = ActivationSpec::Kind::kPwlu;
         return spec;

@@ -1,6 +1,7 @@
 // The one textual form of an activation that every model layer is built from:
 //
 //   relu                                 LibTorch's ReLU
+//   swish                                x * sigmoid(beta * x), the paper's winner
 //   x * sigmoid(beta * x)                any expression of the grammar (docs/search-space.md)
 //   sugar:bsilu                          ReLU forward, surrogate gradient (docs/reevaluation.md)
 //   sugar:nelu:alpha=0.05:neg            ... options after further colons
@@ -25,6 +26,8 @@
 #include "search_space/expr.h"
 
 namespace actsearch {
+
+inline constexpr const char* kSwishExpression = "x * sigmoid(beta * x)";
 
 struct ActivationSpec {
   enum class Kind { kRelu, kExpression, kSugar, kPwlu };

@@ -208,7 +208,7 @@ Result RunInProcess(const Options& o, const std::string& db, bool durable) {
       continue;
     }
     r.acquire_ms.push_back(Milliseconds(t1 - t0));
-    scheduler.Report(assignment.trial.trial_id,
+    scheduler.Report(worker_id, assignment.trial.trial_id,
                      controller::ToTrialResult(InstantOutcome(assignment.trial.expression)));
     r.report_ms.push_back(Milliseconds(Clock::now() - t1));
   }

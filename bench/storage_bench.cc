@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "storage/leaderboard.h"
+#include "storage/search_queries.h"
 #include "storage/results_store.h"
 #include "storage/schema.h"
 

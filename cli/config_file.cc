@@ -110,4 +110,19 @@ SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space) {
   return spec;
 }
 
+std::optional<proto::SearchConfig> ParseStoredConfig(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  proto::SearchConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  parser.AllowUnknownField(true);  // written by a newer actsearch: read what this one knows
+  if (!parser.ParseFromString(text, &config)) return std::nullopt;
+  return config;
+}
+
+std::string StrategyName(const proto::Strategy& strategy) {
+  if (strategy.has_ppo()) return "ppo";
+  if (strategy.has_exhaustive()) return "exhaustive";
+  return "random";
+}
+
 }  // namespace actsearch::cli

@@ -1,6 +1,7 @@
 // Reading the text-format protobuf search configuration.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "proto/search_config.pb.h"
@@ -16,5 +17,12 @@ void ValidateSearchConfig(const proto::SearchConfig& config);
 
 // Throws UsageError naming the field of an invalid space.
 SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space);
+
+// A config as the results database stores it (text protobuf); nullopt when it does not parse
+// (a search of another kind stores none).
+std::optional<proto::SearchConfig> ParseStoredConfig(const std::string& text);
+
+// ppo, exhaustive or random (the default).
+std::string StrategyName(const proto::Strategy& strategy);
 
 }  // namespace actsearch::cli

@@ -1,6 +1,8 @@
 // The actsearch binary: one entry point, one subcommand per job.
 #include <exception>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,7 +12,9 @@
 #include "cli/search_commands.h"
 #include "cli/space_command.h"
 #include "cli/train_command.h"
+#include "cli/trial_commands.h"
 #include "cli/usage_error.h"
+#include "search_space/suggest.h"
 
 namespace {
 
@@ -18,21 +22,45 @@ constexpr const char* kUsage = R"(usage: actsearch <command> [options]
 
 Searches for neural-network activation functions.
 
-commands:
+running a search:
   local         run a search on this machine: a controller and N workers, then the leaderboard
   controller    serve a search to workers over gRPC (resumes a search already in the database)
   worker        train the trials of a controller's search
+  stop          ask a running search's controller to stop (its trials are released)
+
+reading results:
+  searches      the searches in a results database: status, budget, progress
+  trials        a search's trials, filtered: state, reward, worker, error
+  trial         one trial whole: its learning curve, error and config
+  leaderboard   the best functionally distinct candidates of a search
+  export        every trial of a search as JSON lines, JSON or CSV, for data tools
+
+the functions:
   space         inspect the search space: count, list, sample, eval, encode, decode, ops
-  train         train one child network with a candidate activation, print its result
+  train         train one child network with an activation, print its result
   reevaluate    train a leaderboard's winners again (plain, SUGAR, PWLU) beside baselines
-  leaderboard   the best functionally distinct candidates of a results database
-  searches      the searches in a results database and their progress
   db            create or migrate (init) or check a results database
 
-Run `actsearch <command> --help` for a command's options.
+Run `actsearch <command> --help` for a command's options and examples; docs/walkthrough.md
+takes a search from its config to its leaderboard.
 Exit codes: 0 success, 1 failure (including an unreadable database), 2 usage error (bad
 flags, expression or configuration); each command's --help lists the others it uses.
 )";
+
+using Command = std::function<int(const std::vector<std::string>&)>;
+
+const std::map<std::string, Command>& Commands() {
+  using namespace actsearch::cli;
+  static const std::map<std::string, Command> commands = {
+      {"local", RunLocalCommand},       {"controller", RunControllerCommand},
+      {"worker", RunWorkerCommand},     {"stop", RunStopCommand},
+      {"searches", RunSearchesCommand}, {"trials", RunTrialsCommand},
+      {"trial", RunTrialCommand},       {"leaderboard", RunLeaderboardCommand},
+      {"export", RunExportCommand},     {"space", RunSpaceCommand},
+      {"train", RunTrainCommand},       {"reevaluate", RunReevaluateCommand},
+      {"db", RunDbCommand}};
+  return commands;
+}
 
 }  // namespace
 
@@ -51,19 +79,17 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (command == "--version") {
-      std::cout << "actsearch 0.1.0\n";
+      std::cout << "actsearch 0.2.0\n";
       return kExitOk;
     }
-    if (command == "local") return RunLocalCommand(rest);
-    if (command == "controller") return RunControllerCommand(rest);
-    if (command == "worker") return RunWorkerCommand(rest);
-    if (command == "space") return RunSpaceCommand(rest);
-    if (command == "train") return RunTrainCommand(rest);
-    if (command == "reevaluate") return RunReevaluateCommand(rest);
-    if (command == "leaderboard") return RunLeaderboardCommand(rest);
-    if (command == "searches") return RunSearchesCommand(rest);
-    if (command == "db") return RunDbCommand(rest);
-    throw UsageError("unknown command '" + command + "'; see `actsearch --help`");
+    const auto found = Commands().find(command);
+    if (found == Commands().end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, run] : Commands()) names.push_back(name);
+      throw UsageError("unknown command '" + command + "'" +
+                       actsearch::DidYouMean(command, names) + "; see `actsearch --help`");
+    }
+    return found->second(rest);
   } catch (const UsageError& e) {
     std::cerr << "actsearch: " << e.what() << "\n";
     return kExitUsage;

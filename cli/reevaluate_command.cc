@@ -17,6 +17,8 @@
 #include "activation/activation_spec.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
+#include "cli/results_commands.h"
+#include "cli/search_choice.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
 #include "search_space/parser.h"
@@ -32,8 +34,6 @@
 namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
-
-constexpr const char* kSwish = "x * sigmoid(beta * x)";
 
 // One row of the result: an activation trained on every seed.
 struct Entry {
@@ -63,7 +63,7 @@ std::vector<worker::ReevaluationMode> ParseModes(const std::string& list) {
 std::vector<Entry> ParseBaselines(const std::string& list) {
   std::vector<Entry> baselines;
   for (const std::string& item : SplitList(list)) {
-    const std::string spec = item == "swish" ? kSwish : item;
+    const std::string spec = item == "swish" ? kSwishExpression : item;
     try {
       ParseActivationSpec(spec);
     } catch (const ParseError& e) {
@@ -74,13 +74,10 @@ std::vector<Entry> ParseBaselines(const std::string& list) {
   return baselines;
 }
 
-// The top `top` classes of the leaderboard that are grammar expressions. Rows holding sugar
-// or pwlu specs (earlier re-evaluations) are passed over: they are not expressions to
-// re-evaluate.
-std::vector<Winner> ReadWinners(const std::string& path, std::optional<int64_t> search,
-                                int64_t top) {
-  sql::Database db(path, sql::OpenMode::kReadOnly);
-  storage::CheckReadable(db);
+// The top `top` classes of the leaderboard of `search` (all searches when unset) that are
+// grammar expressions. Rows holding sugar or pwlu specs (earlier re-evaluations) are passed
+// over: they are not expressions to re-evaluate.
+std::vector<Winner> ReadWinners(sql::Database& db, std::optional<int64_t> search, int64_t top) {
   storage::LeaderboardFilter filter;
   filter.search_id = search;
   filter.top = std::numeric_limits<int64_t>::max();
@@ -197,60 +194,68 @@ Table ResultTable(const std::vector<Entry>& entries, bool percent) {
 
 int RunReevaluateCommand(const std::vector<std::string>& args) {
   std::string db_path, modes_text = "plain,sugar,pwlu", baselines_text = "relu,swish";
-  std::string dataset = "fashion-mnist", profile = "quick", format = "table", search_name;
-  int64_t top = 3, seeds = 3, search = 0, steps = 0;
+  std::string dataset = "fashion-mnist", profile = "quick", format, search_name;
+  int64_t top = 3, seeds = 3, steps = 0;
+  SearchChoice choice;
   worker::TrainOptions options;
   po::options_description flags("reevaluate options");
   // clang-format off
   flags.add_options()
       ("db", po::value(&db_path)->required(),
-       "results database: winners are read from its leaderboard, runs recorded in it")
-      ("search", po::value(&search), "winners of this search id only (default: all searches)")
-      ("top", po::value(&top)->default_value(top), "how many functional classes to re-evaluate")
+       "results database: winners are read from its leaderboard, runs recorded in it");
+  AddSearchFlags(flags, choice);
+  flags.add_options()
+      ("top", InRange<int64_t>(&top, "--top", 1, 1000)->default_value(top),
+       "how many functional classes to re-evaluate")
       ("modes", po::value(&modes_text)->default_value(modes_text),
        "comma-separated: plain (the expression), sugar (sugar:expr=E, ReLU forward, E' "
        "backward), pwlu (pwlu:init=E)")
       ("baselines", po::value(&baselines_text)->default_value(baselines_text),
        "comma-separated: relu, swish, or activation specs without commas ('' for none)")
-      ("seeds", po::value(&seeds)->default_value(seeds), "seeds 0..S-1 for every activation")
+      ("seeds", InRange<int64_t>(&seeds, "--seeds", 1, 1000)->default_value(seeds),
+       "seeds 0..S-1 for every activation")
       ("model", po::value(&options.model)->default_value(options.model),
        "the child network (see `actsearch train --help`)")
       ("dataset", po::value(&dataset)->default_value(dataset),
        "fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, mnist:DIR, synthetic")
       ("profile", po::value(&profile)->default_value(profile), "paper, cpu, quick or test")
-      ("steps", po::value(&steps), "training steps (overrides the profile)")
+      ("steps", InRange<int64_t>(&steps, "--steps", 1, 100000000),
+       "training steps (overrides the profile)")
       ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
-      ("threads", po::value(&options.threads)->default_value(0), "CPU threads (0: all cores)")
+      ("threads", InRange(&options.threads, "--threads", 0, 1024)->default_value(0),
+       "CPU threads (0: all cores)")
       ("search-name", po::value(&search_name),
        "the search the runs are recorded under (default: 'reevaluate MODEL DATASET PROFILE "
        "STEPS steps')")
-      ("format", po::value(&format)->default_value(format), "table, csv or json");
+      ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
   const char* synopsis =
       "actsearch reevaluate --db FILE [options]\n\n"
-      "Trains the top classes of the leaderboard again in each mode, and the baselines, on\n"
-      "seeds 0..S-1, one run after another in this process (dispatch to workers is not\n"
-      "implemented yet). One line per finished run on stderr; the table on stdout: per\n"
+      "Trains the top classes of a search's leaderboard (the latest search's, by default)\n"
+      "again in each mode, and the baselines, on seeds 0..S-1, one run after another in this\n"
+      "process. One line per finished run on stderr; the table on stdout: per\n"
       "activation the mean and sample standard deviation of validation and test accuracy over\n"
       "the runs that did not diverge. Modes that would repeat an activation (plain ReLU beside\n"
       "the ReLU baseline, SUGAR of ReLU) are skipped with a note.\n\n"
       "Exit codes: 0 done (diverged runs included), 1 failure (e.g. an unreadable database or\n"
       "bad data files), 2 usage error (bad flags, unknown mode, malformed spec, no winners)";
-  if (!ParseOptions(args, flags, {}, synopsis)) return kExitOk;
+  if (!ParseOptions(args, flags, {}, synopsis,
+                    "  actsearch reevaluate --db proxy.db --top 2 --seeds 2 --dataset cifar10:DIR\n"
+                    "  actsearch reevaluate --db proxy.db --search 'proxy ppo' --modes sugar,pwlu "
+                    "--baselines relu\n")) {
+    return kExitOk;
+  }
 
-  CheckTableFormat(format);
   const std::vector<worker::ReevaluationMode> modes = ParseModes(modes_text);
   if (modes.empty()) throw UsageError("--modes names no mode (plain, sugar, pwlu)");
   std::vector<Entry> baselines = ParseBaselines(baselines_text);
-  if (top < 1) throw UsageError("--top must be at least 1");
-  if (seeds < 1) throw UsageError("--seeds must be at least 1");
   try {
     options.profile = worker::ProfileByName(profile);
     worker::CheckModelName(options.model);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  if (steps > 0) options.profile.steps = steps;
+  if (steps > 0) worker::SetSteps(options.profile, steps);
   if (options.device != "cpu" && options.device.rfind("cuda", 0) != 0) {
     throw UsageError("--device must be cpu, cuda or cuda:N");
   }
@@ -260,12 +265,18 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
     return kExitFailure;
   }
 
-  const std::vector<Winner> winners =
-      ReadWinners(db_path, search > 0 ? std::optional<int64_t>(search) : std::nullopt, top);
-  if (winners.empty()) {
-    throw UsageError(db_path + ": the leaderboard" +
-                     (search > 0 ? " of search " + std::to_string(search) : std::string()) +
-                     " has no finished expressions to re-evaluate");
+  std::vector<Winner> winners;
+  {
+    const auto db = OpenForReading(db_path);
+    // The winners of a search, not of an earlier re-evaluation.
+    const std::optional<int64_t> search =
+        ChooseSearch(*db, choice, storage::kSearchKindReevaluation);
+    winners = ReadWinners(*db, search, top);
+    if (winners.empty()) {
+      throw UsageError(db_path + ": the leaderboard" +
+                       (search ? " of search " + std::to_string(*search) : std::string()) +
+                       " has no finished expressions to re-evaluate");
+    }
   }
   std::vector<Entry> entries = Plan(std::move(baselines), winners, modes);
   if (entries.empty()) throw UsageError("nothing to train: every mode was skipped (see above)");
@@ -287,7 +298,7 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
                   " " + std::to_string(options.profile.steps) + " steps";
   }
   storage::ResultsStore store(db_path);
-  const int64_t search_id = store.FindOrCreateSearch(search_name);
+  const int64_t search_id = store.FindOrCreateSearch(search_name, storage::kSearchKindReevaluation);
   store.MarkSearchRunning(search_id);
 
   const int total = static_cast<int>(entries.size() * seeds);

@@ -2,20 +2,22 @@
 // read-only, so they run beside a live search and never modify what they read.
 #include "cli/results_commands.h"
 
-#include <ctime>
 #include <iostream>
 #include <memory>
 
+#include "cli/config_file.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
+#include "cli/search_choice.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
+#include "search_space/suggest.h"
 #include "storage/leaderboard.h"
 #include "storage/schema.h"
+#include "storage/search_queries.h"
 
 namespace actsearch::cli {
 namespace po = boost::program_options;
-namespace {
 
 std::unique_ptr<sql::Database> OpenForReading(const std::string& path) {
   auto db = std::make_unique<sql::Database>(path, sql::OpenMode::kReadOnly);
@@ -23,16 +25,59 @@ std::unique_ptr<sql::Database> OpenForReading(const std::string& path) {
   return db;
 }
 
-Cell Optional(const std::optional<double>& value) {
-  return value ? Cell(*value) : Cell(std::monostate{});
+namespace {
+
+// The names --operators takes: the grammar's operators, and the modes re-evaluations record.
+void CheckOperatorNames(const std::vector<std::string>& names) {
+  std::vector<std::string> known = AllOperatorNames();
+  known.insert(known.end(), {"sugar", "pwlu"});
+  for (const std::string& name : names) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      throw UsageError("--operators: unknown operator '" + name + "'" + DidYouMean(name, known) +
+                       " (see `actsearch space ops`; sugar and pwlu select re-evaluation runs)");
+    }
+  }
 }
 
-std::string IsoTime(double unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
+// What a search spends and has spent: its strategy and budget from the stored config.
+struct Budget {
+  std::string strategy;
+  int64_t max_trials = 0;
+  double max_seconds = 0;
+};
+
+Budget BudgetOf(const storage::SearchSummary& s) {
+  if (s.kind != storage::kSearchKindSearch) return {s.kind, 0, 0};
+  const std::optional<proto::SearchConfig> config = ParseStoredConfig(s.config);
+  if (!config) return {"?", 0, 0};
+  return {StrategyName(config->strategy()), config->budget().max_trials(),
+          config->budget().max_seconds()};
+}
+
+// "12/24 trials, 63/600 s": progress against whatever budget the search has.
+std::string Progress(const storage::SearchSummary& s, const Budget& budget, double elapsed) {
+  std::string text = std::to_string(s.trials.trained());
+  if (budget.max_trials > 0) text += "/" + std::to_string(budget.max_trials);
+  text += " trials";
+  if (budget.max_seconds > 0) {
+    text += ", " + std::to_string(static_cast<int64_t>(elapsed)) + "/" +
+            std::to_string(static_cast<int64_t>(budget.max_seconds)) + " s";
+  }
+  return text;
+}
+
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
   char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60));
+  } else if (s >= 60) {
+    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%llds", static_cast<long long>(s));
+  }
   return text;
 }
 
@@ -40,8 +85,8 @@ std::string IsoTime(double unix_seconds) {
 
 int RunLeaderboardCommand(const std::vector<std::string>& args) {
   std::string path;
-  int64_t search = 0;
-  std::string format = "table";
+  SearchChoice choice;
+  std::string format;
   std::string states = "done";
   std::string operators;
   std::string rank = "mean";
@@ -49,32 +94,38 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
   po::options_description options("leaderboard options");
   // clang-format off
   options.add_options()
-      ("db", po::value(&path)->required(), "results database (opened read-only)")
-      ("search", po::value(&search), "only this search (default: all)")
-      ("top", po::value(&filter.top)->default_value(20), "how many classes to show")
-      ("states", po::value(&states)->default_value("done"),
+      ("db", po::value(&path)->required(), "results database (opened read-only)");
+  AddSearchFlags(options, choice);
+  options.add_options()
+      ("top", AtLeast<int64_t>(&filter.top, "--top", 1)->default_value(20),
+       "how many classes to show")
+      ("states", NonEmpty(&states, "--states")->default_value("done"),
        "trial states whose results count, comma-separated (done, diverged, stopped_early, ...)")
       ("operators", po::value(&operators), "only candidates using all these operators")
-      ("min-trials", po::value(&filter.min_trials)->default_value(1),
+      ("min-trials", AtLeast<int64_t>(&filter.min_trials, "--min-trials", 1)->default_value(1),
        "only classes with at least this many results (seeds, rewritings)")
-      ("rank", po::value(&rank)->default_value("mean"), "order by mean or best")
-      ("format", po::value(&format)->default_value("table"), "table, csv or json");
+      ("rank", Checked<std::string>(&rank, "--rank",
+                                    [](const std::string& r) { return r == "mean" || r == "best"; },
+                                    "mean or best")->default_value("mean"),
+       "order by mean or best")
+      ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
-  if (!ParseOptions(args, options, {}, "actsearch leaderboard --db FILE [options]")) {
+  if (!ParseOptions(args, options, {}, "actsearch leaderboard --db FILE [options]",
+                    "  actsearch leaderboard --db results.db --top 10\n"
+                    "  actsearch leaderboard --db results.db --search 'proxy ppo' --format csv\n"
+                    "  actsearch leaderboard --db results.db --all-searches --operators sigmoid\n")) {
     return kExitOk;
   }
-  CheckTableFormat(format);
-  if (rank != "mean" && rank != "best") throw UsageError("--rank must be mean or best");
-  if (filter.top < 1) throw UsageError("--top must be at least 1");
   filter.rank_by = rank == "best" ? storage::LeaderboardFilter::RankBy::kBest
                                   : storage::LeaderboardFilter::RankBy::kMean;
-  if (search > 0) filter.search_id = search;
   filter.states = SplitList(states);
   filter.operators = SplitList(operators);
+  CheckOperatorNames(filter.operators);
 
   const auto db = OpenForReading(path);
+  filter.search_id = ChooseSearch(*db, choice);
   const std::vector<storage::LeaderboardRow> rows = storage::QueryLeaderboard(*db, filter);
-  // The table shows accuracies in percent; CSV and JSON keep fractions for machines.
+  // The table shows accuracies in percent; the other formats keep fractions for machines.
   const bool percent = format == "table";
   const double scale = percent ? 100.0 : 1.0;
   Table table({"rank", percent ? "val%" : "validation_mean", percent ? "+-" : "validation_std", "n",
@@ -86,7 +137,8 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
                   r.fingerprint});
   }
   if (rows.empty() && format == "table") {
-    std::cout << "no results yet" << (filter.search_id ? " in this search" : "") << "\n";
+    std::cout << "no results yet" << (filter.search_id ? " in this search" : "")
+              << (filter.operators.empty() ? "" : " with these operators") << "\n";
     return kExitOk;
   }
   std::cout << table.Render(format, 2);
@@ -95,23 +147,57 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
 
 int RunSearchesCommand(const std::vector<std::string>& args) {
   std::string path;
-  std::string format = "table";
+  std::string format;
   po::options_description options("searches options");
   // clang-format off
   options.add_options()
       ("db", po::value(&path)->required(), "results database (opened read-only)")
-      ("format", po::value(&format)->default_value("table"), "table, csv or json");
+      ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
-  if (!ParseOptions(args, options, {}, "actsearch searches --db FILE [options]")) return kExitOk;
-  CheckTableFormat(format);
-  const auto db = OpenForReading(path);
-  Table table({"id", "name", "status", "started", "candidates", "queued", "running", "finished",
-               "failed", "best_validation"});
-  for (const storage::SearchSummary& s : storage::ListSearches(*db)) {
-    table.AddRow({s.id, s.name, s.status, IsoTime(s.started_at), s.candidates, s.queued, s.leased,
-                  s.finished, s.failed, Optional(s.best_validation)});
+  if (!ParseOptions(args, options, {}, "actsearch searches --db FILE [options]",
+                    "  actsearch searches --db results.db\n"
+                    "  actsearch searches --db results.db --format json\n")) {
+    return kExitOk;
   }
-  std::cout << table.Render(format, 4);
+  const auto db = OpenForReading(path);
+  const double now = storage::NowSeconds();
+  const bool table_format = format == "table";
+  Table table = table_format
+                    ? Table({"id", "name", "status", "strategy", "progress", "done", "diverged",
+                             "failed", "screened", "running", "queued", "elapsed", "best_val%"})
+                    : Table({"id", "name", "kind", "status", "strategy", "trained", "max_trials",
+                             "elapsed_seconds", "max_seconds", "done", "diverged",
+                             "stopped_early", "failed", "screened", "running", "queued",
+                             "candidates", "best_validation", "started", "ended", "end_reason",
+                             "controller"});
+  for (const storage::SearchSummary& s : storage::ListSearches(*db)) {
+    const Budget budget = BudgetOf(s);
+    const double elapsed = s.ended_at.value_or(now) - s.started_at;
+    const std::string status = storage::LiveStatus(s, now);
+    const storage::TrialCounts& t = s.trials;
+    if (table_format) {
+      table.AddRow({s.id, s.name, status, budget.strategy, Progress(s, budget, elapsed), t.done,
+                    t.diverged, t.failed, t.screened, t.leased, t.queued, Duration(elapsed),
+                    s.best_validation ? Cell(*s.best_validation * 100) : Cell(std::monostate{})});
+      continue;
+    }
+    const std::string controller =
+        s.controller_host.empty()
+            ? ""
+            : s.controller_host + " pid " + std::to_string(s.controller_pid) + " on " +
+                  s.controller_address;
+    table.AddRow({s.id, s.name, s.kind, status, budget.strategy, t.trained(), budget.max_trials,
+                  elapsed, budget.max_seconds, t.done, t.diverged, t.stopped_early, t.failed,
+                  t.screened, t.leased, t.queued, s.candidates, OptionalCell(s.best_validation),
+                  IsoTime(s.started_at), s.ended_at ? IsoTime(*s.ended_at) : "", s.end_reason,
+                  controller});
+  }
+  std::cout << table.Render(format, 2);
+  if (table_format) {
+    for (const storage::SearchSummary& s : storage::ListSearches(*db)) {
+      if (!s.end_reason.empty()) std::cout << "search " << s.id << ": " << s.end_reason << "\n";
+    }
+  }
   return kExitOk;
 }
 
@@ -124,7 +210,8 @@ int RunDbCommand(const std::vector<std::string>& args) {
   }
   const std::string command = args[0];
   if (command != "init" && command != "check") {
-    throw UsageError("unknown db command '" + command + "'; " + usage);
+    throw UsageError("unknown db command '" + command + "'" +
+                     DidYouMean(command, {"init", "check"}) + "; " + usage);
   }
   std::string path;
   po::options_description options("db options");
@@ -133,7 +220,11 @@ int RunDbCommand(const std::vector<std::string>& args) {
       ("db", po::value(&path)->required(), "results database");
   // clang-format on
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (!ParseOptions(rest, options, {}, "actsearch db init|check --db FILE")) return kExitOk;
+  if (!ParseOptions(rest, options, {}, "actsearch db init|check --db FILE",
+                    "  actsearch db init --db results.db\n"
+                    "  actsearch db check --db results.db\n")) {
+    return kExitOk;
+  }
   if (command == "init") {
     sql::Database db(path, sql::OpenMode::kReadWriteCreate);
     const int before = storage::SchemaVersion(db);

@@ -1,10 +1,16 @@
 // The commands that read and maintain a results database: leaderboard, searches, db.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "storage/sqlite.h"
+
 namespace actsearch::cli {
+
+// Opens a results database read-only (it may be live) and checks it is one this build reads.
+std::unique_ptr<sql::Database> OpenForReading(const std::string& path);
 
 int RunLeaderboardCommand(const std::vector<std::string>& args);
 int RunSearchesCommand(const std::vector<std::string>& args);

@@ -1,35 +1,43 @@
 #include "cli/search_commands.h"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "cli/config_file.h"
 #include "cli/exit_codes.h"
+#include "cli/local_workers.h"
 #include "cli/options.h"
 #include "cli/results_commands.h"
 #include "cli/usage_error.h"
 #include "controller/controller_server.h"
 #include "controller/search_setup.h"
+#include "storage/schema.h"
+#include "storage/search_queries.h"
+#include "worker/data_source.h"
+#include "worker/model_registry.h"
 #include "worker/trial_runner.h"
 #include "worker/worker_loop.h"
-
-extern char** environ;
 
 namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
 
 constexpr const char* kTokenVariable = "ACTSEARCH_TOKEN";
+
+constexpr const char* kControllerExitCodes =
+    "Exit codes: 0 search finished, 1 failure, 2 usage or config error, 5 stopped before its "
+    "end\n(a signal or `actsearch stop`; run again to resume), 8 failed: trials kept failing "
+    "through no\nfault of their candidates (the reason is printed; fix it and run again to "
+    "resume)";
 
 // The shared token: the first line of --token-file, else $ACTSEARCH_TOKEN, else none.
 std::string ReadToken(const std::string& token_file) {
@@ -61,41 +69,147 @@ std::string RandomToken() {
   return token;
 }
 
+// "4m05s", "1h02m": a duration for progress lines.
+std::string ShortDuration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  }
+  return text;
+}
+
+// One line of the controller's progress: the database's counters (storage::TrialCounts), the
+// rate, and the time left when the budget has a trial count.
 void PrintProgress(const controller::SchedulerStatus& s, double elapsed) {
-  const double per_minute = elapsed > 0 ? s.trained * 60.0 / elapsed : 0;
+  const storage::TrialCounts& t = s.trials;
+  const double per_minute = elapsed > 0 ? t.trained() * 60.0 / elapsed : 0;
+  std::string budget = std::to_string(t.trained());
+  std::string left;
+  if (s.max_trials > 0) {
+    budget += "/" + std::to_string(s.max_trials);
+    if (per_minute > 0 && t.trained() < s.max_trials) {
+      left = ", " + ShortDuration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
+    }
+  }
   std::fprintf(stderr,
-               "[%7.1f s] trained %lld, in flight %lld, queued %lld, screened %lld, repeats %lld, "
-               "%.1f trials/min; best %.4f %s\n",
-               elapsed, static_cast<long long>(s.trained), static_cast<long long>(s.in_flight),
-               static_cast<long long>(s.queued), static_cast<long long>(s.screened),
-               static_cast<long long>(s.repeats), per_minute, s.best_reward,
-               s.best_expression.c_str());
+               "[%7.1f s] trained %s (done %lld, diverged %lld, failed %lld), running %lld, "
+               "queued %lld, screened %lld, repeats %lld; %.1f trials/min%s; best %.4f %s\n",
+               elapsed, budget.c_str(), static_cast<long long>(t.done),
+               static_cast<long long>(t.diverged), static_cast<long long>(t.failed),
+               static_cast<long long>(t.leased), static_cast<long long>(t.queued),
+               static_cast<long long>(t.screened), static_cast<long long>(s.repeats), per_minute,
+               left.c_str(), s.best_reward, s.best_expression.c_str());
 }
 
 struct ControllerFlags {
-  std::string config_path, db_path, listen = "127.0.0.1:50051", token_file, tls_cert, tls_key;
+  std::string config_path, db_path, search, listen = "127.0.0.1:50051", token_file, tls_cert,
+                                            tls_key;
+  int64_t max_trials = -1;  // -1: as the config says
+  double max_seconds = -1;
   double checkpoint_seconds = 30, progress_seconds = 10;
 };
 
 void AddControllerFlags(po::options_description& flags, ControllerFlags& f) {
   // clang-format off
   flags.add_options()
-      ("config", po::value(&f.config_path)->required(),
-       "search config, text-format protobuf (docs/configs/ has examples)")
+      ("config", po::value(&f.config_path),
+       "search config, text-format protobuf (docs/configs/ has examples); without it, the "
+       "search named by --search (or the latest) is resumed from its stored config")
       ("db", po::value(&f.db_path)->required(),
        "results database; a search of the same name in it is resumed")
-      ("checkpoint-seconds", po::value(&f.checkpoint_seconds)->default_value(30),
-       "seconds between strategy checkpoints")
-      ("progress-seconds", po::value(&f.progress_seconds)->default_value(10),
+      ("search", po::value(&f.search), "without --config: the search to resume, by name or id")
+      ("max-trials", AtLeast<int64_t>(&f.max_trials, "--max-trials", 0),
+       "set the budget's trainings (0: no limit): extends a finished search")
+      ("max-seconds", Checked<double>(&f.max_seconds, "--max-seconds",
+                                      [](const double& v) { return std::isfinite(v) && v >= 0; },
+                                      "a finite number of at least 0"),
+       "set the budget's wall-clock seconds since the search started (0: no limit)")
+      ("checkpoint-seconds", Positive(&f.checkpoint_seconds, "--checkpoint-seconds")
+                                 ->default_value(30), "seconds between strategy checkpoints")
+      ("progress-seconds", Checked<double>(&f.progress_seconds, "--progress-seconds",
+                                           [](const double& v) { return std::isfinite(v) && v >= 0; },
+                                           "a finite number of at least 0")->default_value(10),
        "seconds between progress lines on stderr (0: none)");
   // clang-format on
 }
 
-// Builds the search and serves it until it ends; returns the exit code.
-int ServeSearch(const ControllerFlags& f, const std::string& token,
-                const std::function<void(int port)>& on_listening) {
-  const proto::SearchConfig config = ReadSearchConfig(f.config_path);
+// The search config: the file, or the stored config of the search being resumed; with the
+// budget given on the command line.
+proto::SearchConfig LoadSearchConfig(const ControllerFlags& f) {
+  proto::SearchConfig config;
+  if (!f.config_path.empty()) {
+    if (!f.search.empty()) throw UsageError("give --config or --search, not both");
+    config = ReadSearchConfig(f.config_path);
+  } else {
+    if (access(f.db_path.c_str(), F_OK) != 0) {
+      throw UsageError("--config is needed to start a search (" + f.db_path + " does not exist)");
+    }
+    const auto db = OpenForReading(f.db_path);
+    const int64_t id = f.search.empty()
+                           ? storage::LatestSearch(*db, storage::kSearchKindReevaluation)
+                                 .value_or(0)
+                           : storage::ResolveSearch(*db, f.search);
+    const std::optional<storage::SearchSummary> summary = storage::FindSearchSummary(*db, id);
+    const std::optional<proto::SearchConfig> stored =
+        summary ? ParseStoredConfig(summary->config) : std::nullopt;
+    if (!stored) {
+      throw UsageError("--config is needed: " + f.db_path + " holds no search to resume" +
+                       (summary ? " (search '" + summary->name + "' has no config)" : ""));
+    }
+    config = *stored;
+  }
+  if (f.max_trials >= 0) config.mutable_budget()->set_max_trials(f.max_trials);
+  if (f.max_seconds >= 0) config.mutable_budget()->set_max_seconds(f.max_seconds);
   ValidateSearchConfig(config);
+  return config;
+}
+
+// What the controller can check of the child before any trial: the model's name and the
+// dataset spec's form (workers load the files, on their own machines).
+void CheckChildConfig(const proto::Child& child) {
+  if (!child.has_resnet()) return;
+  const proto::ResNetChild& resnet = child.resnet();
+  try {
+    if (!resnet.model().empty()) worker::CheckModelName(resnet.model());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("config field child.resnet.model: ") + e.what());
+  }
+  try {
+    if (!resnet.dataset().empty()) worker::CheckDatasetSpec(resnet.dataset());
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("config field child.resnet.dataset: ") + e.what());
+  }
+}
+
+void CheckDevice(const std::string& device, const std::string& flag) {
+  if (device != "cpu" && device.rfind("cuda", 0) != 0) {
+    throw UsageError(flag + ": got " + device + ", must be cpu, cuda or cuda:N");
+  }
+}
+
+int ExitCodeOf(controller::SearchEnd end) {
+  switch (end) {
+    case controller::SearchEnd::kFinished: return kExitOk;
+    case controller::SearchEnd::kStopped: return kExitSearchStopped;
+    case controller::SearchEnd::kFailed: return kExitSearchFailed;
+  }
+  return kExitFailure;
+}
+
+void LogLine(const std::string& line) {
+  std::fprintf(stderr, "controller: %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+// Builds the search and serves it until it ends; `workers` (if any) start once it listens.
+// Returns the exit code.
+int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
+                const std::string& token, LocalWorkers* workers) {
   std::unique_ptr<controller::SearchSetup> search;
   try {
     search = std::make_unique<controller::SearchSetup>(config, SpaceSpecFromProto(config.space()),
@@ -110,6 +224,7 @@ int ServeSearch(const ControllerFlags& f, const std::string& token,
   service.strategy_name = search->strategy().name();
   service.search_id = search->search_id();
   service.search_started_at = search->started_at();
+  service.log = LogLine;
   if (config.dispatch().heartbeat_seconds() > 0) {
     service.heartbeat_seconds = config.dispatch().heartbeat_seconds();
   }
@@ -123,15 +238,23 @@ int ServeSearch(const ControllerFlags& f, const std::string& token,
   server_options.expire_check_seconds = std::min(1.0, service.lease_seconds / 4);
   controller::ControllerServer server(search->scheduler(), search->store(), service,
                                       server_options, PrintProgress);
-  std::fprintf(stderr, "controller: %s search '%s' (id %lld, %s) on port %d\n",
-               search->resumed() ? "resuming" : "starting", search->name().c_str(),
-               static_cast<long long>(search->search_id()), search->strategy().name().c_str(),
-               server.port());
-  if (on_listening) on_listening(server.port());
+  LogLine(std::string(search->resumed() ? "resuming" : "starting") + " search '" +
+          search->name() + "' (id " + std::to_string(search->search_id()) + ", " +
+          search->strategy().name() + ") on port " + std::to_string(server.port()));
+  if (!search->config_changes().empty()) LogLine("changed settings: " + search->config_changes());
+  if (workers) workers->Start(server.port(), server);
   const controller::SearchEnd end = server.Run();
-  std::fprintf(stderr, "controller: search %s\n",
-               end == controller::SearchEnd::kFinished ? "finished" : "stopped (resumable)");
-  return end == controller::SearchEnd::kFinished ? kExitOk : kExitSearchStopped;
+  if (workers) workers->StopSupervising();
+  switch (end) {
+    case controller::SearchEnd::kFinished: LogLine("search finished"); break;
+    case controller::SearchEnd::kStopped:
+      LogLine("search stopped, its trials released; run again to resume");
+      break;
+    case controller::SearchEnd::kFailed:
+      LogLine("search failed: " + server.end_reason() + "; fix it and run again to resume");
+      break;
+  }
+  return ExitCodeOf(end);
 }
 
 std::atomic<bool> g_worker_stop{false};
@@ -143,6 +266,15 @@ void StopWhenParentExits() {
   const pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) raise(SIGTERM);  // the parent ended before prctl took effect
+}
+
+// Signals stop a worker between steps; installed before anything slow (LibTorch, data).
+void StopWorkerOnSignals() {
+  struct sigaction action = {};
+  action.sa_handler = StopWorkerOnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 }  // namespace
@@ -160,12 +292,16 @@ int RunControllerCommand(const std::vector<std::string>& args) {
       ("tls-cert", po::value(&f.tls_cert), "PEM certificate: serve TLS (with --tls-key)")
       ("tls-key", po::value(&f.tls_key), "PEM private key of --tls-cert");
   // clang-format on
-  if (!ParseOptions(args, flags, {},
-                    "actsearch controller --config F --db F [options]\n\n"
-                    "Serves a search to workers (`actsearch worker`) until its budget is spent or "
-                    "its space exhausted.\nSIGINT/SIGTERM stops it gracefully; running it again "
-                    "on the same database resumes it.\n\nExit codes: 0 search finished, 1 "
-                    "failure, 2 usage or config error, 5 stopped before its end (resumable)")) {
+  const std::string synopsis =
+      "actsearch controller --config F --db F [options]\n\n"
+      "Serves a search to workers (`actsearch worker`) until its budget is spent or its space\n"
+      "exhausted. SIGINT, SIGTERM or `actsearch stop` stops it gracefully (a second signal at\n"
+      "once); running it again on the same database resumes it.\n\n" +
+      std::string(kControllerExitCodes);
+  if (!ParseOptions(args, flags, {}, synopsis,
+                    "  actsearch controller --config search.textproto --db search.db \\\n"
+                    "      --listen 0.0.0.0:50051 --token-file token\n"
+                    "  actsearch controller --db search.db --max-trials 400   # extend it\n")) {
     return kExitOk;
   }
   const std::string token = ReadToken(f.token_file);
@@ -173,10 +309,13 @@ int RunControllerCommand(const std::vector<std::string>& args) {
     throw UsageError("refusing to serve on " + f.listen +
                      " without a token: give --token-file or set $ACTSEARCH_TOKEN");
   }
-  return ServeSearch(f, token, nullptr);
+  const proto::SearchConfig config = LoadSearchConfig(f);
+  CheckChildConfig(config.child());
+  return ServeSearch(f, config, token, nullptr);
 }
 
 int RunWorkerCommand(const std::vector<std::string>& args) {
+  StopWorkerOnSignals();
   worker::WorkerLoopOptions options;
   worker::TrialRunnerOptions runner;
   std::string token_file;
@@ -189,9 +328,11 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
        "file whose first line is the shared token (else $ACTSEARCH_TOKEN)")
       ("tls-ca", po::value(&options.tls_ca_file), "PEM of the controller's CA: connect with TLS")
       ("device", po::value(&runner.device)->default_value("cpu"), "cpu, cuda or cuda:N")
-      ("threads", po::value(&runner.threads)->default_value(0), "CPU threads (0: all cores)")
+      ("threads", InRange(&runner.threads, "--threads", 0, 1024)->default_value(0),
+       "CPU threads (0: all cores)")
       ("name", po::value(&options.name), "worker name, stable across restarts (default host:device:pid)")
-      ("give-up-seconds", po::value(&options.give_up_seconds)->default_value(120),
+      ("give-up-seconds", Positive(&options.give_up_seconds, "--give-up-seconds")
+                              ->default_value(120),
        "exit when the controller has been unreachable this long")
       ("quiet", po::bool_switch(&options.quiet), "no log lines on stderr")
       ("exit-with-parent", po::bool_switch(&exit_with_parent),
@@ -200,113 +341,169 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   if (!ParseOptions(args, flags, {},
                     "actsearch worker --controller HOST:PORT [options]\n\n"
                     "Trains the trials of a controller's search, one at a time, until the search "
-                    "ends.\nRun one per GPU (--device cuda:N).\n\nExit codes: 0 search finished, "
-                    "1 failure, 2 usage error, 5 stopped by a signal, 6 refused by the controller "
-                    "(token), 7 controller unreachable")) {
+                    "ends.\nRun one per GPU (--device cuda:N). Before its first trial it checks "
+                    "that it can train\nthe search's children (the device works, the data files "
+                    "load). SIGINT or SIGTERM\nstops it gracefully: its trial goes back to the "
+                    "queue.\n\nExit codes: 0 search finished, 1 failure (this worker cannot "
+                    "train the search's children),\n2 usage error, 5 stopped (a signal, or the "
+                    "controller stopped the search), 6 refused by\nthe controller (token), 7 "
+                    "controller unreachable",
+                    "  actsearch worker --controller gpu-head:50051 --token-file token "
+                    "--device cuda:0\n")) {
     return kExitOk;
+  }
+  CheckDevice(runner.device, "--device");
+  if (runner.device != "cpu" && !torch::cuda::is_available()) {
+    std::fprintf(stderr, "actsearch: --device %s: this build or machine has no CUDA device\n",
+                 runner.device.c_str());
+    return kExitFailure;
   }
   options.token = ReadToken(token_file);
   options.device = runner.device;
-  signal(SIGINT, StopWorkerOnSignal);
-  signal(SIGTERM, StopWorkerOnSignal);
   if (exit_with_parent) StopWhenParentExits();
+  const worker::TrialRunnerWithPreflight trainer = worker::MakeTrialRunner(runner);
   const worker::WorkerExit exit =
-      worker::RunWorkerLoop(options, worker::MakeTrialRunner(runner), g_worker_stop);
+      worker::RunWorkerLoop(options, trainer.runner, g_worker_stop, trainer.preflight);
   if (!options.quiet) std::fprintf(stderr, "worker: %s\n", worker::WorkerExitName(exit));
   switch (exit) {
     case worker::WorkerExit::kSearchFinished: return kExitOk;
-    case worker::WorkerExit::kStopped: return kExitSearchStopped;
+    case worker::WorkerExit::kStopped:
+    case worker::WorkerExit::kControllerStopped: return kExitSearchStopped;
     case worker::WorkerExit::kRefused: return kExitRefused;
     case worker::WorkerExit::kUnreachable: return kExitUnreachable;
+    case worker::WorkerExit::kCannotTrain: return kExitFailure;
   }
   return kExitFailure;
 }
 
 int RunLocalCommand(const std::vector<std::string>& args) {
   ControllerFlags f;
-  int workers = 2;
-  std::string device = "cpu";
-  int threads = 0;
-  int top = 10;
+  LocalWorkerOptions workers;
+  int64_t top = 10;
   po::options_description flags("local options");
   AddControllerFlags(flags, f);
   // clang-format off
   flags.add_options()
-      ("workers", po::value(&workers)->default_value(2), "worker processes to start")
-      ("device", po::value(&device)->default_value("cpu"),
+      ("workers", InRange(&workers.workers, "--workers", 1, 256)->default_value(2),
+       "worker processes to start")
+      ("device", po::value(&workers.device)->default_value("cpu"),
        "cpu, or cuda (worker i gets cuda:i)")
-      ("threads", po::value(&threads)->default_value(0),
+      ("threads", InRange(&workers.threads, "--threads", 0, 1024)->default_value(0),
        "CPU threads per worker (0: the cores shared out among the workers)")
-      ("top", po::value(&top)->default_value(10), "rows of the leaderboard printed at the end");
+      ("top", AtLeast<int64_t>(&top, "--top", 1)->default_value(10),
+       "rows of the leaderboard printed at the end");
   // clang-format on
   if (!ParseOptions(args, flags, {},
                     "actsearch local --config F --db F [--workers N] [options]\n\n"
                     "Runs a search on this machine: a controller on loopback and N worker "
-                    "processes,\nprints progress, and ends with the leaderboard. Running it again "
-                    "on the same database resumes the search.\n\nExit codes: 0 search finished, "
-                    "1 failure, 2 usage or config error, 5 stopped before its end (resumable)")) {
+                    "processes,\nprints progress and every failed trial's error, and ends with "
+                    "the leaderboard. Ctrl-C,\nSIGTERM or `actsearch stop` stops it gracefully; "
+                    "running it again on the same database\nresumes the search.\n\n" +
+                        std::string(kControllerExitCodes),
+                    "  actsearch local --config docs/configs/proxy-ppo.textproto --db proxy.db "
+                    "--workers 2\n"
+                    "  actsearch local --db proxy.db --max-trials 400   # extend the search\n")) {
     return kExitOk;
   }
-  if (workers < 1) throw UsageError("--workers must be at least 1");
-  if (threads == 0) {
-    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / workers);
+  CheckDevice(workers.device, "--device");
+  if (workers.device != "cpu" && !torch::cuda::is_available()) {
+    std::fprintf(stderr, "actsearch: --device %s: this build or machine has no CUDA device\n",
+                 workers.device.c_str());
+    return kExitFailure;
+  }
+  const proto::SearchConfig config = LoadSearchConfig(f);
+  CheckChildConfig(config.child());
+  // The workers load the same files on this machine: a dataset that does not load here fails
+  // the search now, not trial by trial.
+  const std::string problem = worker::MakeTrialRunner({}).preflight(config.child());
+  if (!problem.empty()) {
+    std::fprintf(stderr, "actsearch: cannot start the search: %s\n", problem.c_str());
+    return kExitFailure;
+  }
+  if (workers.threads == 0) {
+    workers.threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / workers.workers);
   }
   f.listen = "127.0.0.1:0";
   const std::string token = RandomToken();
   setenv(kTokenVariable, token.c_str(), 1);  // the workers' token, not on their command line
-  std::vector<pid_t> children;
-  int64_t search_id = 0;
-  const int code = ServeSearch(f, token, [&](int port) {
-    for (int i = 0; i < workers; ++i) {
-      const std::string worker_device = device == "cuda" ? "cuda:" + std::to_string(i) : device;
-      std::vector<std::string> argv = {"actsearch", "worker",
-                                       "--controller", "127.0.0.1:" + std::to_string(port),
-                                       "--device", worker_device,
-                                       "--threads", std::to_string(threads),
-                                       "--name", "local-" + std::to_string(i + 1),
-                                       "--give-up-seconds", "15",
-                                       "--exit-with-parent",
-                                       "--quiet"};  // the controller's progress lines say it all
-      std::vector<char*> c_argv;
-      for (std::string& a : argv) c_argv.push_back(a.data());
-      c_argv.push_back(nullptr);
-      // Their own process group: a Ctrl-C reaches the controller, which tells them to release
-      // their trials, instead of killing them mid-trial.
-      posix_spawnattr_t attributes;
-      posix_spawnattr_init(&attributes);
-      posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-      posix_spawnattr_setpgroup(&attributes, 0);
-      pid_t pid = 0;
-      const int error =
-          posix_spawn(&pid, "/proc/self/exe", nullptr, &attributes, c_argv.data(), environ);
-      posix_spawnattr_destroy(&attributes);
-      if (error != 0) throw std::runtime_error("cannot start a worker process");
-      children.push_back(pid);
-    }
-  });
-  // The workers heard the end (finished, or release) and exit; give them a moment, then stop
-  // any straggler.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  for (pid_t pid : children) {
-    int status = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  {
-    storage::ResultsStore store(f.db_path);
-    const proto::SearchConfig config = ReadSearchConfig(f.config_path);
-    search_id = store.FindSearch(config.name().empty() ? "search" : config.name())->id;
-  }
+  LocalWorkers processes(workers);
+  int code = ServeSearch(f, config, token, &processes);
+  // The workers heard the end (finished, or release) and exit; stragglers are stopped.
+  processes.Reap(20);
+  if (processes.gave_up()) code = kExitSearchFailed;
   std::fprintf(stderr, "\n");
-  RunLeaderboardCommand({"--db", f.db_path, "--search", std::to_string(search_id), "--top",
+  RunLeaderboardCommand({"--db", f.db_path, "--search", controller::SearchName(config), "--top",
                          std::to_string(top)});
   return code;
+}
+
+int RunStopCommand(const std::vector<std::string>& args) {
+  std::string path, search;
+  double wait_seconds = 60;
+  po::options_description flags("stop options");
+  // clang-format off
+  flags.add_options()
+      ("db", po::value(&path)->required(), "results database of the running search")
+      ("search", po::value(&search), "the search, by name or id (default: the running one)")
+      ("wait-seconds", Checked<double>(&wait_seconds, "--wait-seconds",
+                                       [](const double& v) { return std::isfinite(v) && v >= 0; },
+                                       "a finite number of at least 0")->default_value(60),
+       "how long to wait for the controller to release its trials and stop (0: do not wait)");
+  // clang-format on
+  if (!ParseOptions(args, flags, {},
+                    "actsearch stop --db FILE [--search NAME|ID] [options]\n\n"
+                    "Asks a running search's controller, wherever it runs, to stop as on "
+                    "SIGTERM: its workers\nrelease their trials, and the search can be resumed. "
+                    "Waits until it has stopped.\n\nExit codes: 0 stopped (or asked, with "
+                    "--wait-seconds 0), 1 no running search, or it did\nnot stop in time, 2 "
+                    "usage error",
+                    "  actsearch stop --db results.db\n"
+                    "  actsearch stop --db results.db --search 'proxy ppo' --wait-seconds 0\n")) {
+    return kExitOk;
+  }
+  int64_t search_id = 0;
+  {
+    const auto db = OpenForReading(path);
+    if (!search.empty()) {
+      search_id = storage::ResolveSearch(*db, search);
+    } else {
+      for (const storage::SearchSummary& s : storage::ListSearches(*db)) {
+        if (storage::LiveStatus(s, storage::NowSeconds()) == "running") search_id = s.id;
+      }
+      if (search_id == 0) throw std::runtime_error(path + ": no search is running");
+    }
+  }
+  const auto status_of = [&] {
+    const auto db = OpenForReading(path);
+    return *storage::FindSearchSummary(*db, search_id);
+  };
+  const storage::SearchSummary before = status_of();
+  const std::string live = storage::LiveStatus(before, storage::NowSeconds());
+  if (live != "running" && live != "stopping") {
+    throw std::runtime_error("search '" + before.name + "' is not running (" + live + ")");
+  }
+  storage::RequestStop(path, search_id);
+  std::fprintf(stderr, "actsearch: asked the controller of search '%s' (%s pid %lld) to stop\n",
+               before.name.c_str(), before.controller_host.c_str(),
+               static_cast<long long>(before.controller_pid));
+  if (wait_seconds == 0) return kExitOk;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const storage::SearchSummary now = status_of();
+    if (now.status != storage::SearchStatusName(storage::SearchStatus::kRunning)) {
+      std::fprintf(stderr, "actsearch: search '%s' %s: %lld trials trained, %lld queued\n",
+                   now.name.c_str(), now.status.c_str(),
+                   static_cast<long long>(now.trials.trained()),
+                   static_cast<long long>(now.trials.queued));
+      return kExitOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  std::fprintf(stderr, "actsearch: search '%s' has not stopped after %.0f s\n",
+               before.name.c_str(), wait_seconds);
+  return kExitFailure;
 }
 
 }  // namespace actsearch::cli

@@ -1,5 +1,6 @@
-// `actsearch controller`, `actsearch worker` and `actsearch local`: a search served over gRPC,
-// the workers that train its trials, and both on this machine at once.
+// `actsearch controller`, `actsearch worker`, `actsearch local` and `actsearch stop`: a search
+// served over gRPC, the workers that train its trials, both on this machine at once, and the
+// request that stops a running one.
 #pragma once
 
 #include <string>
@@ -10,5 +11,6 @@ namespace actsearch::cli {
 int RunControllerCommand(const std::vector<std::string>& args);
 int RunWorkerCommand(const std::vector<std::string>& args);
 int RunLocalCommand(const std::vector<std::string>& args);
+int RunStopCommand(const std::vector<std::string>& args);
 
 }  // namespace actsearch::cli

@@ -9,19 +9,24 @@
 
 #include "cli/config_file.h"
 #include "cli/exit_codes.h"
-#include "cli/json.h"
 #include "cli/options.h"
+#include "cli/table.h"
 #include "cli/usage_error.h"
 #include "search_space/dedup.h"
+#include "search_space/equal_encoding.h"
 #include "search_space/parser.h"
 #include "search_space/printer.h"
 #include "search_space/probes.h"
+#include "search_space/suggest.h"
 
 namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
 
 constexpr const char* kUsage = R"(usage: actsearch space <command> [options]
+
+Looks at the search space by hand: how big it is, what it holds, and what an expression
+computes.
 
 commands:
   count     number of candidates in a space (--distinct: screened and deduplicated)
@@ -33,10 +38,22 @@ commands:
   ops       the grammar's operators
 
 Run `actsearch space <command> --help` for its options.
+
+examples:
+  actsearch space count --units 2
+  actsearch space list --distinct --limit 20
+  actsearch space eval 'x * sigmoid(beta * x)' --points -1,0,1 --beta 2
+  actsearch space encode 'x * sigmoid(beta * x)'
 )";
 
+const std::vector<std::string> kCommands = {"count",  "list",   "sample", "eval",
+                                            "encode", "decode", "ops"};
+
+// Candidates walked to find a member of an expression's functional class (`encode`).
+constexpr int64_t kDefaultScanLimit = 1000000;
+
 struct SpaceFlags {
-  int units = 1;
+  int units = 1;  // at most 4, as in a search config
   std::string unary = "all";
   std::string binary = "all";
   std::string config;
@@ -45,10 +62,11 @@ struct SpaceFlags {
 void AddSpaceOptions(po::options_description& options, SpaceFlags& flags) {
   // clang-format off
   options.add_options()
-      ("units", po::value(&flags.units)->default_value(1), "number of core units")
-      ("unary", po::value(&flags.unary)->default_value("all"),
+      ("units", InRange(&flags.units, "--units", 1, 4)->default_value(1),
+       "number of core units (1 to 4)")
+      ("unary", NonEmpty(&flags.unary, "--unary")->default_value("all"),
        "unary tokens allowed, comma-separated (see `actsearch space ops`)")
-      ("binary", po::value(&flags.binary)->default_value("all"),
+      ("binary", NonEmpty(&flags.binary, "--binary")->default_value("all"),
        "binary operators allowed, comma-separated")
       ("config", po::value(&flags.config),
        "read the space from this search configuration (text protobuf) instead");
@@ -72,12 +90,6 @@ Space MakeSpace(const SpaceFlags& flags) {
     return Space(spec);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
-  }
-}
-
-void CheckFormat(const std::string& format) {
-  if (format != "table" && format != "json") {
-    throw UsageError("--format must be table or json, not '" + format + "'");
   }
 }
 
@@ -106,65 +118,79 @@ Expr ParseExpression(const std::string& text) {
   }
 }
 
-// One line per candidate: an aligned row, or a JSON object.
-void PrintCandidate(const Space& space, const Candidate& c, const std::string& format) {
-  if (format == "json") {
-    JsonObject o;
-    o.Add("index", c.index);
-    o.Add("expression", c.text);
-    o.Add("tokens", space.TokensToString(c.tokens));
-    o.Add("fingerprint", FingerprintToHex(c.fingerprint));
-    o.Add("screen", VerdictName(c.screen.verdict));
-    if (!c.screen.accepted()) o.Add("reason", c.screen.reason);
-    std::cout << o.str() << "\n";
-    return;
+// Candidates as rows: an aligned table streamed a line at a time (a walk can be long), or the
+// other formats whole.
+class CandidatePrinter {
+ public:
+  CandidatePrinter(const Space& space, std::string format)
+      : space_(space),
+        format_(std::move(format)),
+        table_({"index", "fingerprint", "screen", "expression", "tokens", "reason"}) {}
+  ~CandidatePrinter() {
+    if (format_ != "table") std::cout << table_.Render(format_);
   }
-  std::printf("%12llu  %s  %-10s  %s\n", static_cast<unsigned long long>(c.index),
-              FingerprintToHex(c.fingerprint).c_str(), VerdictName(c.screen.verdict),
-              c.text.c_str());
-}
+
+  void Add(const Candidate& c) {
+    if (format_ == "table") {
+      std::printf("%12llu  %s  %-10s  %s\n", static_cast<unsigned long long>(c.index),
+                  FingerprintToHex(c.fingerprint).c_str(), VerdictName(c.screen.verdict),
+                  c.text.c_str());
+      return;
+    }
+    table_.AddRow({static_cast<int64_t>(c.index), FingerprintToHex(c.fingerprint),
+                   VerdictName(c.screen.verdict), c.text, space_.TokensToString(c.tokens),
+                   c.screen.reason});
+  }
+
+ private:
+  const Space& space_;
+  std::string format_;
+  Table table_;
+};
 
 int Count(const std::vector<std::string>& args) {
   SpaceFlags flags;
   bool distinct = false;
-  uint64_t limit = UINT64_MAX;
-  std::string format = "table";
+  int64_t limit = 0;
+  std::string format;
   po::options_description options("count options");
   AddSpaceOptions(options, flags);
   // clang-format off
   options.add_options()
       ("distinct", po::bool_switch(&distinct), "screen and dedup every candidate, report classes")
-      ("limit", po::value(&limit), "with --distinct: walk only the first N candidates")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+      ("limit", AtLeast<int64_t>(&limit, "--limit", 1),
+       "with --distinct: walk only the first N candidates")
+      ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
-  if (!ParseOptions(args, options, {}, "actsearch space count [options]")) return kExitOk;
-  CheckFormat(format);
+  if (!ParseOptions(args, options, {}, "actsearch space count [options]",
+                    "  actsearch space count --units 2\n"
+                    "  actsearch space count --units 1 --distinct --format json\n")) {
+    return kExitOk;
+  }
   const Space space = MakeSpace(flags);
   if (!distinct) {
-    if (!space.size()) {
-      std::cout << (format == "json" ? "{\"candidates\": null}" : "more than 2^64") << "\n";
-    } else if (format == "json") {
-      JsonObject o;
-      o.Add("candidates", *space.size());
-      std::cout << o.str() << "\n";
+    if (format == "table") {
+      std::cout << (space.size() ? std::to_string(*space.size()) : "more than 2^64") << "\n";
     } else {
-      std::cout << *space.size() << "\n";
+      Table table({"candidates"});
+      table.AddRow({space.size() ? Cell(static_cast<int64_t>(std::min<uint64_t>(
+                                       *space.size(), INT64_MAX)))
+                                 : Cell(std::monostate{})});
+      std::cout << (format == "json" ? table.ToJson()[0].dump() + "\n" : table.Render(format));
     }
     return kExitOk;
   }
-  if (!space.size() && limit == UINT64_MAX) {
+  if (!space.size() && limit == 0) {
     throw UsageError("the space is too large to walk whole: give --limit");
   }
-  const SpaceSummary s = SummarizeSpace(space, limit);
-  if (format == "json") {
-    JsonObject screened;
-    for (const auto& [verdict, n] : s.screened) screened.Add(verdict, n);
-    JsonObject o;
-    o.Add("candidates", s.candidates);
-    o.Add("accepted", s.accepted);
-    o.Add("distinct", s.distinct);
-    o.AddRaw("screened", screened.str());
-    std::cout << o.str() << "\n";
+  const SpaceSummary s = SummarizeSpace(space, limit > 0 ? limit : UINT64_MAX);
+  if (format != "table") {
+    Json screened = Json::object();
+    for (const auto& [verdict, n] : s.screened) screened[verdict] = n;
+    Table table({"candidates", "accepted", "distinct", "screened"});
+    table.AddRow({static_cast<int64_t>(s.candidates), static_cast<int64_t>(s.accepted),
+                  static_cast<int64_t>(s.distinct), JsonCell{screened}});
+    std::cout << (format == "json" ? table.ToJson()[0].dump() + "\n" : table.Render(format));
     return kExitOk;
   }
   std::cout << "candidates  " << s.candidates << "\n"
@@ -178,32 +204,37 @@ int Count(const std::vector<std::string>& args) {
 
 int List(const std::vector<std::string>& args) {
   SpaceFlags flags;
-  uint64_t offset = 0;
-  uint64_t limit = 50;
+  int64_t offset = 0;
+  int64_t limit = 50;
   bool distinct = false;
-  std::string format = "table";
+  std::string format;
   po::options_description options("list options");
   AddSpaceOptions(options, flags);
   // clang-format off
   options.add_options()
-      ("offset", po::value(&offset)->default_value(0), "first index to show")
-      ("limit", po::value(&limit)->default_value(50), "how many to show")
+      ("offset", AtLeast<int64_t>(&offset, "--offset", 0)->default_value(0),
+       "first index to show")
+      ("limit", AtLeast<int64_t>(&limit, "--limit", 1)->default_value(50), "how many to show")
       ("distinct", po::bool_switch(&distinct),
        "only accepted candidates, the first of each functional class")
-      ("format", po::value(&format)->default_value("table"), "table or json (one object a line)");
+      ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
-  if (!ParseOptions(args, options, {}, "actsearch space list [options]")) return kExitOk;
-  CheckFormat(format);
+  if (!ParseOptions(args, options, {}, "actsearch space list [options]",
+                    "  actsearch space list --limit 20\n"
+                    "  actsearch space list --units 2 --distinct --offset 1000 --format csv\n")) {
+    return kExitOk;
+  }
   const Space space = MakeSpace(flags);
   const uint64_t size = space.size().value_or(UINT64_MAX);
   ClassSet classes;
-  uint64_t shown = 0;
+  int64_t shown = 0;
+  CandidatePrinter printer(space, format);
   // With --distinct, classes seen before the offset still count as seen.
   for (uint64_t index = distinct ? 0 : offset; index < size && shown < limit; ++index) {
     const Candidate c = AnalyzeCandidate(space, index);
     if (distinct && (!c.screen.accepted() || !classes.Insert(c.fingerprint))) continue;
-    if (index < offset) continue;
-    PrintCandidate(space, c, format);
+    if (index < static_cast<uint64_t>(offset)) continue;
+    printer.Add(c);
     ++shown;
   }
   return kExitOk;
@@ -212,28 +243,31 @@ int List(const std::vector<std::string>& args) {
 int Sample(const std::vector<std::string>& args) {
   SpaceFlags flags;
   int count = 10;
-  uint64_t seed = 1;
+  int64_t seed = 1;
   bool accepted_only = false;
-  std::string format = "table";
+  std::string format;
   po::options_description options("sample options");
   AddSpaceOptions(options, flags);
   // clang-format off
   options.add_options()
-      ("count", po::value(&count)->default_value(10), "how many candidates")
-      ("seed", po::value(&seed)->default_value(1), "random seed")
+      ("count", InRange(&count, "--count", 1, 1000000)->default_value(10), "how many candidates")
+      ("seed", AtLeast<int64_t>(&seed, "--seed", 0)->default_value(1), "random seed")
       ("accepted", po::bool_switch(&accepted_only), "draw again until screening accepts")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+      ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
-  if (!ParseOptions(args, options, {}, "actsearch space sample [options]")) return kExitOk;
-  CheckFormat(format);
+  if (!ParseOptions(args, options, {}, "actsearch space sample [options]",
+                    "  actsearch space sample --units 2 --count 5 --accepted\n")) {
+    return kExitOk;
+  }
   const Space space = MakeSpace(flags);
   if (!space.size()) throw UsageError("the space is too large to index (more than 2^64)");
-  std::mt19937_64 rng(seed);
+  std::mt19937_64 rng(static_cast<uint64_t>(seed));
   std::uniform_int_distribution<uint64_t> pick(0, *space.size() - 1);
+  CandidatePrinter printer(space, format);
   for (int drawn = 0; drawn < count;) {
     const Candidate c = AnalyzeCandidate(space, pick(rng));
     if (accepted_only && !c.screen.accepted()) continue;
-    PrintCandidate(space, c, format);
+    printer.Add(c);
     ++drawn;
   }
   return kExitOk;
@@ -243,21 +277,23 @@ int Eval(const std::vector<std::string>& args) {
   std::string text;
   std::string points_text = "-2,-1,-0.5,0,0.5,1,2";
   std::string betas_text;
-  std::string format = "table";
+  std::string format;
   po::options_description options("eval options");
   // clang-format off
   options.add_options()
       ("expression", po::value(&text)->required(), "the expression, e.g. 'cos(x) - x'")
       ("points", po::value(&points_text)->default_value(points_text), "comma-separated inputs")
       ("beta", po::value(&betas_text), "beta values, comma-separated (default: initial values)")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+      ("format", FormatFlag(&format),
+       "table, csv or jsonl (a row per point), json (the whole evaluation)");
   // clang-format on
   po::positional_options_description positional;
   positional.add("expression", 1);
-  if (!ParseOptions(args, options, positional, "actsearch space eval EXPRESSION [options]")) {
+  if (!ParseOptions(args, options, positional, "actsearch space eval EXPRESSION [options]",
+                    "  actsearch space eval 'cos(x) - x' --points -1,0,2.5\n"
+                    "  actsearch space eval 'x * sigmoid(beta * x)' --beta 2 --format json\n")) {
     return kExitOk;
   }
-  CheckFormat(format);
   const Expr e = ParseExpression(text);
   const Program program(e);
   const std::vector<double> x = ParseNumbers(points_text, "--points");
@@ -284,28 +320,27 @@ int Eval(const std::vector<std::string>& args) {
   program.Backward<double>(n, x.data(), beta_in.data(), ones.data(), dy.data(), beta_out.data());
   const ScreenResult screen = Screen(program);
 
-  if (format == "json") {
-    JsonArray points;
+  if (format != "table") {
+    std::vector<std::string> columns = {"x", "value", "dx"};
+    for (size_t k = 0; k < betas.size(); ++k) columns.push_back("dbeta" + std::to_string(k + 1));
+    Table points(columns);
     for (int64_t i = 0; i < n; ++i) {
-      JsonObject p;
-      p.Add("x", x[i]);
-      p.Add("value", y[i]);
-      p.Add("dx", dy[i]);
-      JsonArray dbeta;
-      for (size_t k = 0; k < betas.size(); ++k) dbeta.Add(beta_grad[k][i]);
-      p.AddRaw("dbeta", dbeta.str());
-      points.AddRaw(p.str());
+      std::vector<Cell> row = {x[i], y[i], dy[i]};
+      for (size_t k = 0; k < betas.size(); ++k) row.emplace_back(beta_grad[k][i]);
+      points.AddRow(std::move(row));
     }
-    JsonArray beta_values;
-    for (double b : betas) beta_values.Add(b);
-    JsonObject o;
-    o.Add("expression", ToString(e));
-    o.AddRaw("betas", beta_values.str());
-    o.AddRaw("points", points.str());
-    o.Add("screen", VerdictName(screen.verdict));
-    if (!screen.accepted()) o.Add("reason", screen.reason);
-    o.Add("fingerprint", FingerprintToHex(ComputeFingerprint(program)));
-    std::cout << o.str() << "\n";
+    if (format != "json") {
+      std::cout << points.Render(format);
+      return kExitOk;
+    }
+    Json o = Json::object();
+    o["expression"] = ToString(e);
+    o["betas"] = betas;
+    o["points"] = points.ToJson();
+    o["screen"] = VerdictName(screen.verdict);
+    if (!screen.accepted()) o["reason"] = screen.reason;
+    o["fingerprint"] = FingerprintToHex(ComputeFingerprint(program));
+    std::cout << o.dump() << "\n";
     return kExitOk;
   }
   std::cout << "expression   " << ToString(e) << "\n";
@@ -329,26 +364,42 @@ int Eval(const std::vector<std::string>& args) {
 int Encode(const std::vector<std::string>& args) {
   SpaceFlags flags;
   std::string text;
+  int64_t scan_limit = kDefaultScanLimit;
   po::options_description options("encode options");
   AddSpaceOptions(options, flags);
   // clang-format off
   options.add_options()
-      ("expression", po::value(&text)->required(), "the expression");
+      ("expression", po::value(&text)->required(), "the expression")
+      ("scan-limit", AtLeast<int64_t>(&scan_limit, "--scan-limit", 0)->default_value(scan_limit),
+       "candidates walked to find another member of the expression's functional class");
   // clang-format on
   po::positional_options_description positional;
   positional.add("expression", 1);
-  if (!ParseOptions(args, options, positional, "actsearch space encode EXPRESSION [options]")) {
+  if (!ParseOptions(args, options, positional, "actsearch space encode EXPRESSION [options]",
+                    "  actsearch space encode 'max(x, sin(x))'        # x x identity sin max\n"
+                    "  actsearch space encode 'x * sigmoid(beta * x)' # through an equal form\n")) {
     return kExitOk;
   }
   const Space space = MakeSpace(flags);
   const Expr e = ParseExpression(text);
-  const std::optional<std::vector<int>> tokens = space.Encode(e);
-  if (!tokens) {
+  const std::optional<EqualEncoding> found =
+      EncodeEqualFunction(space, e, static_cast<uint64_t>(scan_limit));
+  if (!found) {
     std::cerr << "actsearch: '" << ToString(e) << "' is not reachable in this space ("
-              << space.spec().units << " unit(s)); try --units " << space.spec().units + 1 << "\n";
+              << space.spec().units << " unit(s)), and no candidate among the first "
+              << std::min<uint64_t>(scan_limit, space.size().value_or(UINT64_MAX))
+              << " computes the same function; try --units " << space.spec().units + 1 << "\n";
     return kExitFailure;
   }
-  std::cout << space.TokensToString(*tokens) << "\n";
+  if (found->how == EqualEncoding::How::kCommuted) {
+    std::cerr << "actsearch: note: encoded the equal form '" << ToString(found->encoded)
+              << "' (operands of a symmetric operator swapped)\n";
+  } else if (found->how == EqualEncoding::How::kSameClass) {
+    std::cerr << "actsearch: note: '" << ToString(e)
+              << "' is not reachable as written; encoded '" << ToString(found->encoded)
+              << "', a candidate of its functional class\n";
+  }
+  std::cout << space.TokensToString(found->tokens) << "\n";
   return kExitOk;
 }
 
@@ -363,7 +414,8 @@ int Decode(const std::vector<std::string>& args) {
   // clang-format on
   po::positional_options_description positional;
   positional.add("tokens", -1);
-  if (!ParseOptions(args, options, positional, "actsearch space decode TOKEN... [options]")) {
+  if (!ParseOptions(args, options, positional, "actsearch space decode TOKEN... [options]",
+                    "  actsearch space decode x x identity sin max\n")) {
     return kExitOk;
   }
   const Space space = MakeSpace(flags);
@@ -411,7 +463,8 @@ int RunSpaceCommand(const std::vector<std::string>& args) {
   if (command == "encode") return Encode(rest);
   if (command == "decode") return Decode(rest);
   if (command == "ops") return Ops(rest);
-  throw UsageError("unknown space command '" + command + "'; see `actsearch space --help`");
+  throw UsageError("unknown space command '" + command + "'" + DidYouMean(command, kCommands) +
+                   "; see `actsearch space --help`");
 }
 
 }  // namespace actsearch::cli

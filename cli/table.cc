@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
-#include "cli/json.h"
 #include "cli/usage_error.h"
 
 namespace actsearch::cli {
-namespace {
 
-std::string Plain(const Cell& cell, int decimals) {
+std::string CellText(const Cell& cell, int decimals) {
   if (const auto* s = std::get_if<std::string>(&cell)) return *s;
+  if (const auto* j = std::get_if<JsonCell>(&cell)) return j->value.dump();
   if (const auto* i = std::get_if<int64_t>(&cell)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&cell)) {
     char text[64];
@@ -24,6 +24,8 @@ std::string Plain(const Cell& cell, int decimals) {
   }
   return "";
 }
+
+namespace {
 
 bool IsNumber(const Cell& cell) {
   return std::holds_alternative<int64_t>(cell) || std::holds_alternative<double>(cell);
@@ -39,38 +41,58 @@ std::string CsvField(const std::string& text) {
 }  // namespace
 
 void CheckTableFormat(const std::string& format) {
-  if (format != "table" && format != "csv" && format != "json") {
-    throw UsageError("--format must be table, csv or json, not '" + format + "'");
+  if (format != "table" && format != "csv" && format != "json" && format != "jsonl") {
+    throw UsageError("--format must be table, csv, json or jsonl, not '" + format + "'");
   }
+}
+
+std::string IsoTime(double unix_seconds) {
+  if (unix_seconds <= 0) return "";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
+  return text;
+}
+
+Json Table::ToJson() const {
+  Json rows = Json::array();
+  for (const auto& row : rows_) {
+    Json object = Json::object();
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      std::visit(
+          [&](const auto& value) {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+              object[columns_[c]] = nullptr;
+            } else if constexpr (std::is_same_v<T, JsonCell>) {
+              object[columns_[c]] = value.value;
+            } else {
+              object[columns_[c]] = value;  // NaN and infinities become null
+            }
+          },
+          row[c]);
+    }
+    rows.push_back(std::move(object));
+  }
+  return rows;
 }
 
 std::string Table::Render(const std::string& format, int decimals) const {
   CheckTableFormat(format);
   std::string out;
-  if (format == "json") {
-    JsonArray rows;
-    for (const auto& row : rows_) {
-      JsonObject o;
-      for (size_t c = 0; c < columns_.size(); ++c) {
-        const Cell& cell = row[c];
-        if (std::holds_alternative<std::monostate>(cell)) {
-          o.AddRaw(columns_[c], "null");
-        } else if (IsNumber(cell)) {
-          o.AddRaw(columns_[c], Plain(cell, -1));
-        } else {
-          o.Add(columns_[c], std::get<std::string>(cell));
-        }
-      }
-      rows.AddRaw(o.str());
-    }
-    return rows.str() + "\n";
+  if (format == "json") return ToJson().dump() + "\n";
+  if (format == "jsonl") {
+    for (const Json& row : ToJson()) out += row.dump() + "\n";
+    return out;
   }
   if (format == "csv") {
     for (size_t c = 0; c < columns_.size(); ++c) out += (c ? "," : "") + CsvField(columns_[c]);
     out += "\n";
     for (const auto& row : rows_) {
       for (size_t c = 0; c < columns_.size(); ++c) {
-        out += (c ? "," : "") + CsvField(Plain(row[c], -1));
+        out += (c ? "," : "") + CsvField(CellText(row[c], -1));
       }
       out += "\n";
     }
@@ -80,7 +102,7 @@ std::string Table::Render(const std::string& format, int decimals) const {
   for (size_t c = 0; c < columns_.size(); ++c) width[c] = columns_[c].size();
   for (const auto& row : rows_) {
     for (size_t c = 0; c < columns_.size(); ++c) {
-      width[c] = std::max(width[c], Plain(row[c], decimals).size());
+      width[c] = std::max(width[c], CellText(row[c], decimals).size());
     }
   }
   auto line = [&](const std::vector<std::string>& cells, const std::vector<bool>& right) {
@@ -100,7 +122,7 @@ std::string Table::Render(const std::string& format, int decimals) const {
   out += line(columns_, right);
   for (const auto& row : rows_) {
     std::vector<std::string> cells;
-    for (const Cell& cell : row) cells.push_back(Plain(cell, decimals));
+    for (const Cell& cell : row) cells.push_back(CellText(cell, decimals));
     out += line(cells, right);
   }
   return out;

@@ -2,15 +2,18 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
+#include "activation/activation_spec.h"
 #include "cli/exit_codes.h"
-#include "cli/json.h"
 #include "cli/options.h"
+#include "cli/table.h"
 #include "cli/usage_error.h"
 #include "search_space/parser.h"
+#include "worker/activation_record.h"
 #include "worker/data_source.h"
 #include "worker/model_registry.h"
 #include "worker/trainer.h"
@@ -20,15 +23,33 @@ namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
 
-// One line on a terminal, redrawn in place; plain lines when stderr is a file or pipe.
+std::string Seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, seconds < 100 ? "%.1f s" : "%.0f s", seconds);
+  return text;
+}
+
+// Progress on stderr: on a terminal one line redrawn in place, else plain lines. Every line,
+// and the line of each phase (loading, training, evaluating), ends before anything else is
+// printed, so that the result is never glued to it.
 class ProgressPrinter {
  public:
   ProgressPrinter() : terminal_(isatty(STDERR_FILENO)) {}
-  ~ProgressPrinter() {
-    if (terminal_ && drawn_) std::fputc('\n', stderr);
+  ~ProgressPrinter() { EndLine(); }
+
+  // A phase that has no steps: "loading fashion-mnist ...".
+  void Note(const std::string& text) {
+    EndLine();
+    std::fprintf(stderr, "%s\n", text.c_str());
+    std::fflush(stderr);
   }
 
   bool operator()(const worker::Progress& p) {
+    if (p.phase == worker::Progress::Phase::kEvaluating) {
+      Note("evaluating on the validation and test sets after " + std::to_string(p.step) +
+           " steps (" + Seconds(p.elapsed_seconds) + ")");
+      return true;
+    }
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(kWidth * p.step / std::max<int64_t>(1, p.total_steps));
     char validation[32] = "";
@@ -36,19 +57,26 @@ class ProgressPrinter {
       std::snprintf(validation, sizeof validation, "  val %.2f%%", 100 * *p.validation_accuracy);
     }
     const double rate = p.step / std::max(1e-9, p.elapsed_seconds);
-    std::fprintf(stderr, "%s[%s%s] step %lld/%lld  loss %.4f%s  %.1f steps/s  %.0f s%s",
+    const double left = (p.total_steps - p.step) / std::max(1e-9, rate);
+    std::fprintf(stderr, "%s[%s%s] step %lld/%lld  loss %.4f%s  %.1f steps/s  %s, %s left%s",
                  terminal_ ? "\r" : "", std::string(filled, '#').c_str(),
                  std::string(kWidth - filled, ' ').c_str(), static_cast<long long>(p.step),
-                 static_cast<long long>(p.total_steps), p.loss, validation, rate, p.elapsed_seconds,
+                 static_cast<long long>(p.total_steps), p.loss, validation, rate,
+                 Seconds(p.elapsed_seconds).c_str(), Seconds(left).c_str(),
                  terminal_ ? "\x1b[K" : "\n");
     std::fflush(stderr);
-    drawn_ = true;
+    drawn_ = terminal_;
     return true;
+  }
+
+  void EndLine() {
+    if (drawn_) std::fputc('\n', stderr);
+    drawn_ = false;
   }
 
  private:
   bool terminal_;
-  bool drawn_ = false;
+  bool drawn_ = false;  // a terminal line is open
 };
 
 std::string JoinedModelNames() {
@@ -64,8 +92,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   worker::TrainOptions options;
   std::string dataset = "fashion-mnist";
   std::string profile = "quick";
-  std::string format = "table";
-  int64_t steps = 0, batch = 0, validation = -1, depth = 0;
+  std::string format;
+  int64_t steps = 0, batch = 0, validation = 0, depth = 0, seed = 0;
   double lr = 0;
   bool no_channels_last = false, quiet = false;
   std::string db_path, search_name = "manual runs";
@@ -76,68 +104,78 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   // clang-format off
   flags.add_options()
       ("expr", po::value(&options.activation)->default_value("relu"),
-       "the activation: relu, or an expression such as 'x * sigmoid(beta * x)'")
+       "the activation: relu, swish, an expression such as 'x * sigmoid(beta * x)', "
+       "sugar:<surrogate>, sugar:expr=E, pwlu or pwlu:init=E (docs/reevaluation.md)")
       ("dataset", po::value(&dataset)->default_value(dataset),
        "fashion-mnist[:DIR] (Debian's package, the default), cifar10:DIR, cifar100:DIR, "
        "mnist:DIR, synthetic")
       ("profile", po::value(&profile)->default_value(profile), "paper, cpu, quick or test")
-      ("steps", po::value(&steps), "training steps (overrides the profile)")
-      ("batch", po::value(&batch), "batch size (overrides the profile)")
-      ("lr", po::value(&lr), "peak learning rate (overrides the profile)")
+      ("steps", InRange<int64_t>(&steps, "--steps", 1, 100000000),
+       "training steps (overrides the profile)")
+      ("batch", InRange<int64_t>(&batch, "--batch", 1, 65536), "batch size (overrides the profile)")
+      ("lr", Positive(&lr, "--lr"), "peak learning rate (overrides the profile)")
       ("model", po::value(&model), model_help.c_str())
-      ("depth", po::value(&depth), "shorthand for --model resnetD: 20, 32, 44, 56, 110")
-      ("validation", po::value(&validation), "validation images carved from training (5000)")
+      ("depth", AtLeast<int64_t>(&depth, "--depth", 8),
+       "shorthand for --model resnetD: 20, 32, 44, 56, 110")
+      ("validation", AtLeast<int64_t>(&validation, "--validation", 1),
+       "validation images carved from training (default 5000)")
       ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
-      ("seed", po::value(&options.seed)->default_value(0), "seed of initialisation and data order")
-      ("time-limit", po::value(&options.time_limit_seconds)->default_value(0),
+      ("seed", AtLeast<int64_t>(&seed, "--seed", 0)->default_value(0),
+       "seed of initialisation and data order")
+      ("time-limit", Checked<double>(&options.time_limit_seconds, "--time-limit",
+                                     [](const double& v) { return std::isfinite(v) && v >= 0; },
+                                     "a finite number of at least 0")->default_value(0),
        "seconds before the trial ends as timed out (0: none)")
-      ("threads", po::value(&options.threads)->default_value(0), "CPU threads (0: all cores)")
+      ("threads", InRange(&options.threads, "--threads", 0, 1024)->default_value(0),
+       "CPU threads (0: all cores)")
       ("no-channels-last", po::bool_switch(&no_channels_last), "keep NCHW memory layout")
       ("quiet", po::bool_switch(&quiet), "no progress on stderr")
       ("db", po::value(&db_path), "also record the run in this results database")
-      ("search-name", po::value(&search_name)->default_value(search_name),
+      ("search-name", NonEmpty(&search_name, "--search-name")->default_value(search_name),
        "with --db: the search the run is recorded under")
-      ("format", po::value(&format)->default_value("table"), "table or json");
+      ("format", FormatFlag(&format),
+       "table, json or jsonl (the result), csv (the learning curve)");
   // clang-format on
   const std::string synopsis =
-      "actsearch train [options]\n\nExit codes: 0 trained, 1 failure (e.g. bad data files), "
-      "2 usage error, 3 diverged, 4 timed out\n\nModels (--model):\n" +
+      "actsearch train [options]\n\nTrains one child network with an activation and prints "
+      "its result: the search's reward\n(validation accuracy), test accuracy and learning "
+      "curve.\n\nExit codes: 0 trained, 1 failure (e.g. bad data files), 2 usage error, 3 "
+      "diverged, 4 timed out\n\nModels (--model):\n" +
       worker::ModelNameForms() + "\n";
-  if (!ParseOptions(args, flags, {}, synopsis.c_str())) {
+  if (!ParseOptions(args, flags, {}, synopsis,
+                    "  actsearch train --expr 'x * sigmoid(beta * x)' --steps 300\n"
+                    "  actsearch train --expr sugar:bsilu --dataset cifar10:DIR --profile cpu\n"
+                    "  actsearch train --expr 'pwlu:init=x * tanh(x)' --format json --quiet\n")) {
     return kExitOk;
   }
-  if (format != "table" && format != "json") throw UsageError("--format must be table or json");
   try {
     options.profile = worker::ProfileByName(profile);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    throw UsageError(std::string("--profile: ") + e.what());
   }
-  if (steps > 0) options.profile.steps = steps;
+  if (steps > 0) worker::SetSteps(options.profile, steps);
   if (batch > 0) options.profile.batch_size = batch;
   if (lr > 0) options.profile.learning_rate = lr;
+  options.seed = static_cast<uint64_t>(seed);
   options.channels_last = !no_channels_last;
   if (depth != 0) {
     if (!model.empty()) throw UsageError("give --model or --depth, not both");
-    if ((depth - 2) % 6 != 0 || depth < 8) {
-      throw UsageError("--depth must be 6n + 2 (20, 32, 44, 56, 110)");
-    }
+    if ((depth - 2) % 6 != 0) throw UsageError("--depth must be 6n + 2 (20, 32, 44, 56, 110)");
     model = "resnet" + std::to_string(depth);
   }
   if (!model.empty()) options.model = model;
   try {
     worker::CheckModelName(options.model);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    throw UsageError(std::string("--model: ") + e.what());
   }
-  if (options.activation != "relu") {
-    try {
-      Parse(options.activation);
-    } catch (const ParseError& e) {
-      throw UsageError(std::string("malformed expression: ") + e.what());
-    }
+  try {
+    ParseActivationSpec(options.activation);
+  } catch (const ParseError& e) {
+    throw UsageError(std::string("--expr: ") + e.what());
   }
   if (options.device != "cpu" && options.device.rfind("cuda", 0) != 0) {
-    throw UsageError("--device must be cpu, cuda or cuda:N");
+    throw UsageError("--device: got " + options.device + ", must be cpu, cuda or cuda:N");
   }
   if (options.device != "cpu" && !torch::cuda::is_available()) {
     std::cerr << "actsearch: --device " << options.device
@@ -145,35 +183,56 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     return kExitFailure;
   }
 
-  const worker::DatasetSplits data = worker::LoadDataset(dataset, validation);
   ProgressPrinter printer;
+  if (!quiet) printer.Note("loading " + dataset + " ...");
+  const auto load_start = std::chrono::steady_clock::now();
+  const worker::DatasetSplits data = worker::LoadDataset(dataset, validation > 0 ? validation : -1);
+  if (!quiet) {
+    printer.Note(
+        "loaded " + data.name + ": " + std::to_string(data.train.size()) + " train, " +
+        std::to_string(data.validation.size()) + " validation, " +
+        std::to_string(data.test.size()) + " test images (" +
+        Seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start)
+                    .count()) +
+        "); training " + std::to_string(options.profile.steps) + " steps");
+  }
   worker::ProgressCallback progress;
   if (!quiet) progress = [&printer](const worker::Progress& p) { return printer(p); };
   // Open the database before training: a bad path fails now, not after an hour of work.
   std::unique_ptr<storage::ResultsStore> store;
   if (!db_path.empty()) store = std::make_unique<storage::ResultsStore>(db_path);
   const worker::TrainResult r = worker::TrainChild(data, options, progress);
+  printer.EndLine();
   if (store) {
-    worker::RecordStandaloneRun(*store, search_name, options.activation, options.seed, r);
+    const int64_t search = store->FindOrCreateSearch(search_name, storage::kSearchKindRuns);
+    worker::RecordActivationRun(*store, search, options.activation, "manual", options.seed, r);
+    store->FinishSearch(search, storage::SearchStatus::kFinished);  // nothing runs it now
   }
 
-  if (format == "json") {
-    JsonObject o;
-    o.Add("status", worker::TrainStatusName(r.status));
-    o.Add("activation", options.activation);
-    o.Add("model", options.model);
-    o.Add("dataset", data.name);
-    o.Add("profile", options.profile.name);
-    o.Add("validation_accuracy", r.validation_accuracy);
-    o.AddRaw("test_accuracy", r.test_accuracy ? JsonNumber(*r.test_accuracy) : "null");
-    o.AddRaw("loss", r.final_loss ? JsonNumber(*r.final_loss) : "null");
-    o.Add("steps", static_cast<uint64_t>(r.steps));
-    o.Add("wall_seconds", r.wall_seconds);
-    o.Add("device", r.device);
-    o.Add("parameters", static_cast<uint64_t>(r.parameters));
-    o.Add("error", r.error);
-    o.AddRaw("learning_curve", worker::ToTrialResult(r).learning_curve);
-    std::cout << o.str() << "\n";
+  const storage::TrialResult recorded = worker::ToTrialResult(r);
+  if (format == "csv") {
+    Table curve({"step", "loss", "validation"});
+    for (const worker::CurvePoint& p : r.curve) {
+      curve.AddRow({p.step, p.loss, OptionalCell(p.validation_accuracy)});
+    }
+    std::cout << curve.Render(format);
+  } else if (format != "table") {
+    Json o = Json::object();
+    o["status"] = worker::TrainStatusName(r.status);
+    o["activation"] = options.activation;
+    o["model"] = options.model;
+    o["dataset"] = data.name;
+    o["profile"] = options.profile.name;
+    o["validation_accuracy"] = r.validation_accuracy;
+    o["test_accuracy"] = r.test_accuracy ? Json(*r.test_accuracy) : Json(nullptr);
+    o["loss"] = r.final_loss ? Json(*r.final_loss) : Json(nullptr);
+    o["steps"] = r.steps;
+    o["wall_seconds"] = r.wall_seconds;
+    o["device"] = r.device;
+    o["parameters"] = r.parameters;
+    o["error"] = r.error;
+    o["learning_curve"] = Json::parse(recorded.learning_curve, nullptr, false);
+    std::cout << o.dump() << "\n";
   } else {
     std::printf("status               %s%s\n", worker::TrainStatusName(r.status),
                 r.error.empty() ? "" : (" (" + r.error + ")").c_str());

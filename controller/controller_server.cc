@@ -2,6 +2,7 @@
 
 #include <grpcpp/health_check_service_interface.h>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +26,22 @@ std::string ReadPemFile(const std::string& path) {
 
 std::chrono::milliseconds Milliseconds(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+// The listening address with the port the server got ("0.0.0.0:0" -> "0.0.0.0:50123").
+std::string BoundAddress(const std::string& listen, int port) {
+  const size_t colon = listen.rfind(':');
+  return (colon == std::string::npos ? listen : listen.substr(0, colon)) + ":" +
+         std::to_string(port);
+}
+
+storage::SearchStatus StoredStatus(SearchEnd end) {
+  switch (end) {
+    case SearchEnd::kFinished: return storage::SearchStatus::kFinished;
+    case SearchEnd::kStopped: return storage::SearchStatus::kStopped;
+    case SearchEnd::kFailed: return storage::SearchStatus::kFailed;
+  }
+  return storage::SearchStatus::kFailed;
 }
 
 }  // namespace
@@ -53,14 +70,38 @@ struct ControllerServer::Impl {
     });
   }
 
+  // Re-arms itself after each signal; the handler runs on the strand.
+  void WaitForSignal() {
+    signals.async_wait(boost::asio::bind_executor(
+        strand, [this](const boost::system::error_code& error, int) {
+          if (error || phase_is_over) return;
+          Stop(SearchEnd::kStopped, "");
+          WaitForSignal();
+        }));
+  }
+
   void CheckLeasesAndEnd() {
     const double now = storage::NowSeconds();
     scheduler.ExpireLeases(now);
+    if (phase == Phase::kRunning && scheduler.failing()) {
+      const SchedulerStatus s = scheduler.status(now);
+      Stop(SearchEnd::kFailed, std::to_string(s.consecutive_failures) +
+                                   " trials in a row failed through no fault of their "
+                                   "candidates; the last: " +
+                                   s.last_failure);
+    }
     if (phase == Phase::kRunning && scheduler.finished(now)) {
-      End(SearchEnd::kFinished, options.linger_seconds);
+      End(SearchEnd::kFinished, "", options.linger_seconds);
     } else if (phase == Phase::kDraining &&
-               (scheduler.status(now).in_flight == 0 || now >= drain_deadline)) {
-      End(SearchEnd::kStopped, options.linger_seconds);
+               (scheduler.status(now).trials.leased == 0 || now >= drain_deadline)) {
+      End(draining_to, draining_reason, options.linger_seconds);
+    }
+  }
+
+  // Tells the database this controller is alive, and hears `actsearch stop`.
+  void Heartbeat() {
+    if (store.ControllerHeartbeat(search_id) && phase == Phase::kRunning) {
+      Stop(SearchEnd::kStopped, "");
     }
   }
   void Checkpoint() { scheduler.SaveCheckpoint(); }
@@ -70,22 +111,25 @@ struct ControllerServer::Impl {
   }
 
   // On the strand: the first request drains, a second ends at once.
-  void Stop() {
+  void Stop(SearchEnd how, const std::string& reason) {
     if (phase == Phase::kRunning) {
       phase = Phase::kDraining;
+      draining_to = how;
+      draining_reason = reason;
       drain_deadline = storage::NowSeconds() + options.drain_seconds;
       scheduler.BeginShutdown();
     } else if (phase == Phase::kDraining) {
-      End(SearchEnd::kStopped, 0);
+      End(draining_to, draining_reason, 0);
     }
   }
 
-  void End(SearchEnd how, double linger_seconds) {
+  void End(SearchEnd how, const std::string& reason, double linger_seconds) {
     phase = Phase::kEnding;
     end = how;
+    end_reason = reason;
     scheduler.SaveCheckpoint();
-    store.FinishSearch(search_id, how == SearchEnd::kFinished ? storage::SearchStatus::kFinished
-                                                              : storage::SearchStatus::kStopped);
+    store.FinishSearch(search_id, StoredStatus(how), reason);
+    progress_timer.cancel();  // the last report is this one
     ReportProgress();
     end_timer.expires_after(Milliseconds(linger_seconds));
     end_timer.async_wait([this](const boost::system::error_code&) {
@@ -110,12 +154,15 @@ struct ControllerServer::Impl {
   ControllerService service;
   std::unique_ptr<grpc::Server> server;
   boost::asio::steady_timer expire_timer{strand}, checkpoint_timer{strand}, progress_timer{strand},
-      end_timer{strand};
+      heartbeat_timer{strand}, end_timer{strand};
   boost::asio::signal_set signals{io};
   Phase phase = Phase::kRunning;
   bool phase_is_over = false;
   double drain_deadline = 0;
+  SearchEnd draining_to = SearchEnd::kStopped;
+  std::string draining_reason;
   SearchEnd end = SearchEnd::kFinished;
+  std::string end_reason;
   std::thread shutdown_thread;
 };
 
@@ -151,19 +198,15 @@ ControllerServer::~ControllerServer() {
 
 SearchEnd ControllerServer::Run() {
   Impl& impl = *impl_;
+  impl.store.ClaimSearch(impl.search_id, BoundAddress(impl.options.listen, port_));
   if (impl.options.handle_signals) {
     impl.signals.add(SIGINT);
     impl.signals.add(SIGTERM);
-    std::function<void(const boost::system::error_code&, int)> on_signal =
-        [this, &impl, &on_signal](const boost::system::error_code& error, int) {
-          if (error) return;
-          RequestStop();
-          impl.signals.async_wait(on_signal);
-        };
-    impl.signals.async_wait(on_signal);
+    impl.WaitForSignal();
   }
   impl.Every(impl.expire_timer, impl.options.expire_check_seconds, &Impl::CheckLeasesAndEnd);
   impl.Every(impl.checkpoint_timer, impl.options.checkpoint_seconds, &Impl::Checkpoint);
+  impl.Every(impl.heartbeat_timer, storage::kControllerHeartbeatSeconds, &Impl::Heartbeat);
   if (impl.options.progress_seconds > 0) {
     impl.Every(impl.progress_timer, impl.options.progress_seconds, &Impl::ReportProgress);
   }
@@ -173,8 +216,11 @@ SearchEnd ControllerServer::Run() {
   return impl.end;
 }
 
-void ControllerServer::RequestStop() {
-  boost::asio::post(impl_->strand, [impl = impl_.get()] { impl->Stop(); });
+const std::string& ControllerServer::end_reason() const { return impl_->end_reason; }
+
+void ControllerServer::RequestStop(SearchEnd how, const std::string& reason) {
+  boost::asio::post(impl_->strand,
+                    [impl = impl_.get(), how, reason] { impl->Stop(how, reason); });
 }
 
 }  // namespace actsearch::controller

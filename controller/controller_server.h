@@ -1,8 +1,12 @@
 // Runs a search as a gRPC server: the service, the strand that owns the scheduler, and on the
-// same io_context the lease-expiry timer, periodic checkpoints, progress reports and the
-// signal handling. SIGINT or SIGTERM starts a graceful shutdown: no new trials, workers told
-// at their next heartbeat to release theirs (queued again, no attempt used), a checkpoint,
-// then the server stops; a second signal stops at once.
+// same io_context the lease-expiry timer, periodic checkpoints, progress reports, the
+// controller's heartbeat in the database and the signal handling.
+//
+// SIGINT, SIGTERM or `actsearch stop` (a request in the database) starts a graceful shutdown:
+// no new trials, workers told at their next heartbeat to release theirs (queued again, no
+// attempt used), a checkpoint, then the server stops; a second signal stops at once. Failures
+// that are not the candidates' fault, max_consecutive_failures in a row, end the search the
+// same way, as failed.
 #pragma once
 
 #include <functional>
@@ -26,7 +30,11 @@ struct ServerOptions {
   bool handle_signals = true;
 };
 
-enum class SearchEnd { kFinished, kStopped };
+enum class SearchEnd {
+  kFinished,  // the budget is spent or the space exhausted
+  kStopped,   // a signal or `actsearch stop`: resumable
+  kFailed,    // trials kept failing through no fault of their candidates: resumable once fixed
+};
 
 class ControllerServer {
  public:
@@ -38,10 +46,13 @@ class ControllerServer {
   ~ControllerServer();
 
   int port() const { return port_; }
-  // Serves until the search is finished or stopped; records the end in the store.
+  // Serves until the search ends; records the end (and why) in the store.
   SearchEnd Run();
-  // Starts the graceful shutdown from any thread (what SIGTERM does).
-  void RequestStop();
+  // Why the search failed (kFailed): the error of the failures that ended it.
+  const std::string& end_reason() const;
+  // Starts the graceful shutdown from any thread: kStopped is what SIGTERM does; kFailed (with
+  // why) ends the search as failed once its trials are released.
+  void RequestStop(SearchEnd how = SearchEnd::kStopped, const std::string& reason = "");
 
  private:
   struct Impl;

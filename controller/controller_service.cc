@@ -59,6 +59,10 @@ storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome) {
   return r;
 }
 
+Blame BlameOf(const proto::TrialOutcome& outcome) {
+  return outcome.candidate_at_fault() ? Blame::kCandidate : Blame::kEnvironment;
+}
+
 ControllerService::ControllerService(Strand& strand, Scheduler& scheduler,
                                      storage::ResultsStore& store, ServiceOptions options)
     : strand_(strand), scheduler_(scheduler), store_(store), options_(std::move(options)) {}
@@ -96,6 +100,8 @@ grpc::ServerUnaryReactor* ControllerService::RegisterWorker(
     reply->set_worker_id(store_.RegisterWorker(request->name(), request->device()));
     reply->set_heartbeat_seconds(options_.heartbeat_seconds);
     reply->set_lease_seconds(options_.lease_seconds);
+    *reply->mutable_child() = options_.config.child();
+    worker_names_[reply->worker_id()] = request->name();
     ++workers_;
     return grpc::Status::OK;
   });
@@ -125,6 +131,9 @@ grpc::ServerUnaryReactor* ControllerService::AcquireTrial(grpc::CallbackServerCo
       case Assignment::Kind::kFinished:
         reply->set_status(proto::AcquireTrialReply::FINISHED);
         break;
+      case Assignment::Kind::kStopping:
+        reply->set_status(proto::AcquireTrialReply::STOPPING);
+        break;
     }
     return grpc::Status::OK;
   });
@@ -147,9 +156,33 @@ grpc::ServerUnaryReactor* ControllerService::ReportResult(
     grpc::CallbackServerContext* context, const proto::ReportResultRequest* request,
     proto::ReportResultReply* reply) {
   return OnStrand(context, [this, request, reply] {
-    reply->set_accepted(scheduler_.Report(request->trial_id(), ToTrialResult(request->outcome())));
+    const proto::TrialOutcome& outcome = request->outcome();
+    const ReportReceipt receipt = scheduler_.Report(request->worker_id(), request->trial_id(),
+                                                    ToTrialResult(outcome), BlameOf(outcome));
+    reply->set_accepted(receipt.accepted);
+    if (receipt.accepted && outcome.status() == proto::TrialOutcome::FAILED) {
+      LogFailure(request->worker_id(), request->trial_id(), outcome, receipt.state);
+    }
     return grpc::Status::OK;
   });
+}
+
+void ControllerService::LogFailure(int64_t worker_id, int64_t trial_id,
+                                   const proto::TrialOutcome& outcome,
+                                   storage::TrialState state) {
+  if (!options_.log) return;
+  const auto name = worker_names_.find(worker_id);
+  const std::string worker =
+      name != worker_names_.end() ? name->second : "worker " + std::to_string(worker_id);
+  std::string what;
+  if (outcome.candidate_at_fault()) {
+    what = "failed (the candidate's fault: recorded, reward 0)";
+  } else if (state == storage::TrialState::kQueued) {
+    what = "failed on " + worker + " (requeued)";
+  } else {
+    what = "failed on " + worker + " (no attempts left: recorded as failed)";
+  }
+  options_.log("trial " + std::to_string(trial_id) + " " + what + ": " + outcome.error());
 }
 
 grpc::ServerUnaryReactor* ControllerService::GetStatus(grpc::CallbackServerContext* context,
@@ -162,10 +195,13 @@ grpc::ServerUnaryReactor* ControllerService::GetStatus(grpc::CallbackServerConte
     reply->set_name(options_.search_name);
     reply->set_strategy(options_.strategy_name);
     reply->set_proposed(s.proposed);
-    reply->set_trained(s.trained);
-    reply->set_in_flight(s.in_flight);
-    reply->set_queued(s.queued);
-    reply->set_screened(s.screened);
+    reply->set_trained(s.trials.trained());
+    reply->set_in_flight(s.trials.leased);
+    reply->set_queued(s.trials.queued);
+    reply->set_screened(s.trials.screened);
+    reply->set_failed(s.trials.failed);
+    reply->set_diverged(s.trials.diverged);
+    reply->set_max_trials(s.max_trials);
     reply->set_repeats(s.repeats);
     reply->set_best_reward(s.best_reward);
     reply->set_best_expression(s.best_expression);

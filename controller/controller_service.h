@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "controller/scheduler.h"
@@ -27,6 +28,8 @@ struct ServiceOptions {
   double heartbeat_seconds = 10;
   double lease_seconds = 120;
   double retry_after_seconds = 1;  // told to workers when there is nothing to do yet
+  // Where what an operator must see at once goes (a trial's failure and its error); none: quiet.
+  std::function<void(const std::string&)> log;
 };
 
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
@@ -61,6 +64,8 @@ class ControllerService final : public proto::Controller::CallbackService {
   // Checks the token, then runs `work` on the strand and finishes the call with its status.
   grpc::ServerUnaryReactor* OnStrand(grpc::CallbackServerContext* context,
                                      std::function<grpc::Status()> work);
+  void LogFailure(int64_t worker_id, int64_t trial_id, const proto::TrialOutcome& outcome,
+                  storage::TrialState state);
 
   Strand& strand_;
   Scheduler& scheduler_;
@@ -68,9 +73,11 @@ class ControllerService final : public proto::Controller::CallbackService {
   ServiceOptions options_;
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> workers_{0};
+  std::map<int64_t, std::string> worker_names_;  // on the strand: for log lines
 };
 
-// What a worker's report becomes in the results store.
+// What a worker's report becomes in the results store, and whom a failure is blamed on.
 storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome);
+Blame BlameOf(const proto::TrialOutcome& outcome);
 
 }  // namespace actsearch::controller

@@ -44,9 +44,10 @@ Scheduler::Scheduler(storage::ResultsStore& store, const Space& space, Strategy&
   for (const storage::TrialRow& row : store_.TrialsOfSearch(options_.search_id)) {
     if (row.state == storage::TrialState::kScreened) {
       class_rewards_[row.fingerprint] = 0;
+      finished_.Add(row.state);
     } else if (HasResult(row.state)) {
       class_rewards_[row.fingerprint] = RewardOfRow(row);
-      ++trained_;
+      finished_.Add(row.state);
       if (RewardOfRow(row) > best_reward_ || best_expression_.empty()) {
         best_reward_ = RewardOfRow(row);
         best_expression_ = row.expression;
@@ -70,7 +71,6 @@ void Scheduler::RestoreCheckpoint() {
   }
   strategy_.RestoreState(saved.strategy());
   proposed_ = saved.proposed();
-  screened_ = saved.screened();
   repeats_ = saved.repeats();
   consecutive_repeats_ = saved.consecutive_repeats();
   exhausted_ = saved.exhausted();
@@ -96,7 +96,6 @@ void Scheduler::SaveCheckpoint() {
     for (uint64_t proposal : proposals) waiting->add_proposal_ids(proposal);
   }
   saved.set_proposed(proposed_);
-  saved.set_screened(screened_);
   saved.set_repeats(repeats_);
   saved.set_consecutive_repeats(consecutive_repeats_);
   saved.set_exhausted(exhausted_);
@@ -113,7 +112,7 @@ bool Scheduler::OutOfTime(double now) const {
 bool Scheduler::MayStartTraining(double now) const {
   const int64_t unfinished = static_cast<int64_t>(class_trials_.size());
   return !exhausted_ && !OutOfTime(now) &&
-         (options_.max_trials == 0 || trained_ + unfinished < options_.max_trials) &&
+         (options_.max_trials == 0 || finished_.trained() + unfinished < options_.max_trials) &&
          (options_.max_proposals == 0 || proposed_ < options_.max_proposals);
 }
 
@@ -122,7 +121,8 @@ bool Scheduler::finished(double now) const {
 }
 
 Assignment Scheduler::Acquire(int64_t worker_id, double now) {
-  if (shutting_down_ || finished(now)) return {Assignment::Kind::kFinished, {}};
+  if (shutting_down_) return {Assignment::Kind::kStopping, {}};
+  if (finished(now)) return {Assignment::Kind::kFinished, {}};
   if (std::optional<storage::TrialRow> trial = LeaseQueued(worker_id, now)) {
     return {Assignment::Kind::kTrial, *trial};
   }
@@ -159,9 +159,12 @@ std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
                                    strategy_.name(), space_.TokensToString(proposal->tokens));
     const std::string& fingerprint = candidate.fingerprint;
     if (candidate.screen != "accepted") {
-      ++screened_;
+      // Screened once per class, as the database records it; later proposals are repeats.
       if (class_rewards_.emplace(fingerprint, 0.0).second) {
         store_.RecordScreenedTrial(store_.AddCandidate(candidate));
+        finished_.Add(storage::TrialState::kScreened);
+      } else {
+        ++repeats_;
       }
       strategy_.Observe(proposal->id, 0);
       continue;
@@ -205,13 +208,27 @@ void Scheduler::Release(int64_t worker_id, int64_t trial_id) {
   if (store_.ReleaseLease(trial_id, worker_id)) queued_.insert(trial_id);
 }
 
-bool Scheduler::Report(int64_t trial_id, const storage::TrialResult& result) {
-  if (!store_.RecordResult(trial_id, result)) return false;
-  auto fingerprint = trial_classes_.find(trial_id);
-  if (fingerprint != trial_classes_.end()) {
-    Finish(trial_id, fingerprint->second, RewardOf(result));
+ReportReceipt Scheduler::Report(int64_t worker_id, int64_t trial_id,
+                               const storage::TrialResult& result, Blame blame) {
+  ReportReceipt receipt;
+  if (result.state == storage::TrialState::kFailed && blame == Blame::kEnvironment) {
+    const std::optional<storage::TrialState> next =
+        store_.RequeueOrFail(trial_id, worker_id, result, options_.max_attempts);
+    if (!next) return receipt;
+    receipt = {true, *next};
+    ++consecutive_failures_;
+    last_failure_ = result.error;
+    if (*next == storage::TrialState::kQueued) {
+      queued_.insert(trial_id);
+    } else {
+      Finish(trial_id, *next, 0);
+    }
+    return receipt;
   }
-  return true;
+  if (!store_.RecordResult(trial_id, result)) return receipt;
+  consecutive_failures_ = 0;
+  Finish(trial_id, result.state, RewardOf(result));
+  return {true, result.state};
 }
 
 void Scheduler::ExpireLeases(double now) {
@@ -224,16 +241,19 @@ void Scheduler::ExpireLeases(double now) {
       failed.state = storage::TrialState::kFailed;
       failed.error = "no result after " + std::to_string(options_.max_attempts) +
                      " leases (workers died or lost the controller)";
-      Report(trial_id, failed);
+      if (store_.RecordResult(trial_id, failed)) Finish(trial_id, failed.state, 0);
     }
   }
 }
 
-void Scheduler::Finish(int64_t trial_id, const std::string& fingerprint, double reward) {
+void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double reward) {
+  const auto known = trial_classes_.find(trial_id);
+  if (known == trial_classes_.end()) return;  // not a trial of this search
+  const std::string& fingerprint = known->second;
   class_rewards_[fingerprint] = reward;
   class_trials_.erase(fingerprint);
   queued_.erase(trial_id);
-  ++trained_;
+  finished_.Add(state);
   if (reward > best_reward_ || best_expression_.empty()) {
     best_reward_ = reward;
     if (std::optional<storage::TrialRow> trial = store_.Trial(trial_id)) {
@@ -245,17 +265,24 @@ void Scheduler::Finish(int64_t trial_id, const std::string& fingerprint, double 
     for (uint64_t proposal : waiting->second) strategy_.Observe(proposal, reward);
     waiting_.erase(waiting);
   }
-  trial_classes_.erase(trial_id);  // last: `fingerprint` may refer to this entry
+  trial_classes_.erase(known);  // last: `fingerprint` refers to this entry
+}
+
+bool Scheduler::failing() const {
+  return options_.max_consecutive_failures > 0 &&
+         consecutive_failures_ >= options_.max_consecutive_failures;
 }
 
 SchedulerStatus Scheduler::status(double now) const {
   SchedulerStatus s;
+  s.trials = finished_;
+  s.trials.queued = static_cast<int64_t>(queued_.size());
+  s.trials.leased = static_cast<int64_t>(class_trials_.size()) - s.trials.queued;
+  s.max_trials = options_.max_trials;
   s.proposed = proposed_;
-  s.trained = trained_;
-  s.queued = static_cast<int64_t>(queued_.size());
-  s.in_flight = static_cast<int64_t>(class_trials_.size()) - s.queued;
-  s.screened = screened_;
   s.repeats = repeats_;
+  s.consecutive_failures = consecutive_failures_;
+  s.last_failure = last_failure_;
   s.best_reward = best_reward_;
   s.best_expression = best_expression_;
   s.finished = finished(now);

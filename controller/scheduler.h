@@ -34,20 +34,39 @@ struct SchedulerOptions {
   // A strategy that proposes only known classes this many times in a row has exhausted what it
   // can find (random search on a small space never says so itself).
   int64_t max_consecutive_repeats = 20000;
+  // Failures that are not the candidates' fault, in a row, that fail the search (0: never).
+  int max_consecutive_failures = 5;
 };
 
 struct Assignment {
-  enum class Kind { kTrial, kWait, kFinished } kind = Kind::kWait;
+  // kStopping: the controller is shutting down before the search's end.
+  enum class Kind { kTrial, kWait, kFinished, kStopping } kind = Kind::kWait;
   storage::TrialRow trial;  // kTrial: the leased trial (attempt already counted)
 };
 
 enum class HeartbeatAction { kContinue, kStop, kRelease };
 
+// Whose fault a failed training was. The candidate's (its expression cannot be built here):
+// a final outcome with reward 0, like divergence. The environment's (data files missing, a
+// device lost): the trial is requeued, and repeated environment failures fail the search.
+enum class Blame { kCandidate, kEnvironment };
+
+// What a worker's report did.
+struct ReportReceipt {
+  bool accepted = false;  // false: the trial already had a result, or is not this worker's
+  storage::TrialState state = storage::TrialState::kQueued;  // the trial's state after it
+};
+
 struct SchedulerStatus {
-  int64_t proposed = 0, trained = 0, in_flight = 0, queued = 0, screened = 0, repeats = 0;
+  // Trials by state as the database holds them: trials.trained() is the budget used.
+  storage::TrialCounts trials;
+  int64_t max_trials = 0;  // 0: no limit
+  int64_t proposed = 0, repeats = 0;
   double best_reward = 0;
   std::string best_expression;
   bool finished = false;
+  int consecutive_failures = 0;  // environment failures since the last other result
+  std::string last_failure;      // the error of the latest environment failure
 };
 
 class Scheduler {
@@ -62,18 +81,24 @@ class Scheduler {
   // previous controller), else the next candidate that needs training.
   Assignment Acquire(int64_t worker_id, double now);
   HeartbeatAction Heartbeat(int64_t worker_id, int64_t trial_id, double now);
-  // Records a trial's result; false (and nothing changes) if the trial already had one.
-  bool Report(int64_t trial_id, const storage::TrialResult& result);
+  // Records a trial's result. A failure blamed on the environment requeues the trial (one
+  // attempt used) unless its attempts are spent; it must come from the worker holding the
+  // lease. A trial that already has a result keeps it (accepted is false).
+  ReportReceipt Report(int64_t worker_id, int64_t trial_id, const storage::TrialResult& result,
+                       Blame blame = Blame::kCandidate);
   // Leases past their deadline go back to the queue, or fail after max_attempts.
   void ExpireLeases(double now);
 
   void SaveCheckpoint();
-  // From now on, acquiring answers finished, and a heartbeat answers release and puts its
+  // From now on, acquiring answers stopping, and a heartbeat answers release and puts its
   // trial back on the queue without using up an attempt.
   void BeginShutdown() { shutting_down_ = true; }
   void Release(int64_t worker_id, int64_t trial_id);
 
   bool finished(double now) const;
+  // Environment failures in a row have reached max_consecutive_failures: the search cannot
+  // make progress, and its controller ends it as failed.
+  bool failing() const;
   SchedulerStatus status(double now) const;
 
  private:
@@ -82,7 +107,8 @@ class Scheduler {
   std::optional<storage::TrialRow> LeaseQueued(int64_t worker_id, double now);
   // Proposes until a candidate needs training; its trial, queued, or nullopt.
   std::optional<int64_t> ProposeUntilNewClass(double now);
-  void Finish(int64_t trial_id, const std::string& fingerprint, double reward);
+  // A trial got its result (`state`): the class's reward reaches the waiting proposals.
+  void Finish(int64_t trial_id, storage::TrialState state, double reward);
   void RestoreCheckpoint();
 
   storage::ResultsStore& store_;
@@ -96,7 +122,10 @@ class Scheduler {
   std::unordered_map<int64_t, std::string> trial_classes_;  // unfinished trial -> fingerprint
   std::map<int64_t, std::vector<uint64_t>> waiting_;        // trial -> proposals awaiting it
   std::set<int64_t> queued_;                                // unfinished trials not leased
-  int64_t proposed_ = 0, trained_ = 0, screened_ = 0, repeats_ = 0, consecutive_repeats_ = 0;
+  storage::TrialCounts finished_;  // trials with a result (screened included), by state
+  int64_t proposed_ = 0, repeats_ = 0, consecutive_repeats_ = 0;
+  int consecutive_failures_ = 0;
+  std::string last_failure_;
   bool exhausted_ = false;
   bool shutting_down_ = false;
   double best_reward_ = 0;

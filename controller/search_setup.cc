@@ -2,11 +2,16 @@
 
 #include <google/protobuf/text_format.h>
 
+#include "controller/config_diff.h"
 #include "controller/exhaustive_strategy.h"
 #include "controller/ppo_strategy.h"
 #include "controller/random_strategy.h"
 
 namespace actsearch::controller {
+
+std::string SearchName(const proto::SearchConfig& config) {
+  return config.name().empty() ? "search" : config.name();
+}
 
 std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Space* space,
                                        uint64_t seed) {
@@ -34,19 +39,34 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
     : store_(db_path),
       space_(std::move(space)),
       strategy_(MakeStrategy(config.strategy(), &space_, config.seed())),
-      name_(config.name().empty() ? "search" : config.name()) {
+      name_(SearchName(config)) {
   std::string config_text;
   google::protobuf::TextFormat::PrintToString(config, &config_text);
   if (const std::optional<storage::SearchRow> existing = store_.FindSearch(name_)) {
-    if (existing->config != config_text) {
+    proto::SearchConfig stored;
+    if (!google::protobuf::TextFormat::ParseFromString(existing->config, &stored)) {
+      throw ConfigError(db_path + ": the stored config of search '" + name_ +
+                        "' does not parse; give this config another name");
+    }
+    const std::vector<ConfigChange> changes = DiffConfigs(stored, config);
+    std::vector<ConfigChange> refused;
+    for (const ConfigChange& change : changes) {
+      if (!change.allowed) refused.push_back(change);
+    }
+    if (!refused.empty()) {
       throw ConfigError(db_path + " already holds a search named '" + name_ +
-                        "' with another config; resume it with the same config, or give this "
-                        "one another name");
+                        "' whose config differs: " + DescribeChanges(refused) +
+                        ". A resumed search may change only its budget, its dispatch settings "
+                        "and where its dataset lives; give this config another name to start a "
+                        "new search");
+    }
+    if (!changes.empty()) {
+      config_changes_ = DescribeChanges(changes);
+      store_.UpdateSearchConfig(existing->id, config_text);
     }
     search_id_ = existing->id;
     started_at_ = existing->started_at;
     resumed_ = true;
-    store_.MarkSearchRunning(search_id_);
   } else {
     search_id_ = store_.CreateSearch(name_, config_text, static_cast<int64_t>(config.seed()));
     started_at_ = storage::NowSeconds();
@@ -56,6 +76,9 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
   const proto::Dispatch& dispatch = config.dispatch();
   if (dispatch.lease_seconds() > 0) o.lease_seconds = dispatch.lease_seconds();
   if (dispatch.max_attempts() > 0) o.max_attempts = dispatch.max_attempts();
+  if (dispatch.max_consecutive_failures() != 0) {
+    o.max_consecutive_failures = std::max(0, dispatch.max_consecutive_failures());
+  }
   o.max_trials = config.budget().max_trials();
   o.max_seconds = config.budget().max_seconds();
   o.max_proposals = config.budget().max_proposals();

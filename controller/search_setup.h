@@ -1,6 +1,7 @@
 // Everything a running search owns, built from its config and results database: the store, the
 // space, the strategy, and the scheduler rebuilt from what the database holds. A database that
-// already has a search of this name resumes it (its config must be the same).
+// already has a search of this name resumes it: its config must be the same, but for the
+// changes controller/config_diff.h allows (a bigger budget, say), which are stored.
 #pragma once
 
 #include <memory>
@@ -13,6 +14,9 @@
 #include "storage/results_store.h"
 
 namespace actsearch::controller {
+
+// The name a config's search is stored under ("search" when it names none).
+std::string SearchName(const proto::SearchConfig& config);
 
 // The config's strategy over `space`; `seed` seeds its randomness.
 std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Space* space,
@@ -27,13 +31,16 @@ class ConfigError : public std::runtime_error {
 
 class SearchSetup {
  public:
-  // Throws ConfigError when the database holds a search of the same name with another config.
+  // Throws ConfigError when the database holds a search of the same name whose config differs
+  // in a way a resumed search may not take, naming the fields.
   SearchSetup(const proto::SearchConfig& config, SpaceSpec space, const std::string& db_path);
 
   const std::string& name() const { return name_; }
   int64_t search_id() const { return search_id_; }
   double started_at() const { return started_at_; }
   bool resumed() const { return resumed_; }
+  // The allowed changes a resumed search took from the given config ("" when none).
+  const std::string& config_changes() const { return config_changes_; }
   storage::ResultsStore& store() { return store_; }
   Scheduler& scheduler() { return *scheduler_; }
   const Strategy& strategy() const { return *strategy_; }
@@ -46,6 +53,7 @@ class SearchSetup {
   int64_t search_id_ = 0;
   double started_at_ = 0;
   bool resumed_ = false;
+  std::string config_changes_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

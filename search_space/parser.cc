@@ -3,6 +3,8 @@
 #include <cctype>
 #include <optional>
 
+#include "search_space/suggest.h"
+
 namespace actsearch {
 namespace {
 
@@ -145,8 +147,13 @@ class Parser {
     if (fn == "max" || fn == "min") return ParseMaxMin(fn == "max");
     const std::optional<OpId> op = OpByName(fn);
     if (!op || Info(*op).arity == 0) {
-      Fail(name.position, "unknown function '" + std::string(name.text) +
-                              "' (see `actsearch space ops` for the list)");
+      std::vector<std::string> functions = {"log", "max", "min"};
+      for (const std::string& op : AllOperatorNames()) {
+        if (Info(*OpByName(op)).arity > 0) functions.push_back(op);
+      }
+      const std::string hint = DidYouMean(std::string(name.text), functions);
+      Fail(name.position, "unknown function '" + std::string(name.text) + "'" +
+                              (hint.empty() ? " (see `actsearch space ops` for the list)" : hint));
     }
     Expr a = ParseSum();
     if (Info(*op).arity == 1) {

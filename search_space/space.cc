@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "search_space/suggest.h"
+
 namespace actsearch {
 namespace {
 
@@ -21,9 +23,14 @@ std::vector<OpId> ParseOpList(const std::string& names, bool unary) {
     const std::optional<OpId> op = OpByName(name == "x" && unary ? "identity" : name);
     if (!op || std::find(all.begin(), all.end(), *op) == all.end()) {
       std::string known;
-      for (OpId o : all) known += (known.empty() ? "" : ", ") + std::string(Info(o).name);
+      std::vector<std::string> names;
+      for (OpId o : all) {
+        names.emplace_back(Info(o).name);
+        known += (known.empty() ? "" : ", ") + names.back();
+      }
       throw std::invalid_argument("unknown " + std::string(unary ? "unary" : "binary") +
-                                  " operator '" + name + "'; known: " + known);
+                                  " operator '" + name + "'" + DidYouMean(name, names) +
+                                  "; known: " + known);
     }
     out.push_back(*op);
   }

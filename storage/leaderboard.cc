@@ -44,23 +44,6 @@ LIMIT ?5
 
 constexpr const char* kSearchExists = "SELECT 1 FROM searches WHERE id = ?1";
 
-constexpr const char* kSearches = R"sql(
-SELECT s.id, s.name, s.status, s.seed, s.started_at, s.ended_at,
-  (SELECT COUNT(*) FROM candidates c WHERE c.search_id = s.id),
-  COALESCE(SUM(t.state = 'queued'), 0),
-  COALESCE(SUM(t.state = 'leased'), 0),
-  COALESCE(SUM(t.state IN ('done', 'diverged', 'screened', 'stopped_early')), 0),
-  COALESCE(SUM(t.state = 'failed'), 0),
-  (SELECT MAX(r.validation_accuracy) FROM results r JOIN trials t2 ON t2.id = r.trial_id
-     JOIN candidates c2 ON c2.id = t2.candidate_id
-   WHERE c2.search_id = s.id AND t2.state = 'done')
-FROM searches s
-LEFT JOIN candidates c ON c.search_id = s.id
-LEFT JOIN trials t ON t.candidate_id = c.id
-GROUP BY s.id
-ORDER BY s.id
-)sql";
-
 std::string JsonList(const std::vector<std::string>& items) {
   std::string out = "[";
   for (const std::string& item : items) {
@@ -117,28 +100,6 @@ std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const Leaderboar
     rows.push_back(row);
   }
   return rows;
-}
-
-std::vector<SearchSummary> ListSearches(sql::Database& db) {
-  sql::Statement query = db.Prepare(kSearches);
-  std::vector<SearchSummary> out;
-  while (query.Step()) {
-    SearchSummary s;
-    s.id = query.Int(0);
-    s.name = query.Text(1);
-    s.status = query.Text(2);
-    s.seed = query.Int(3);
-    s.started_at = query.Double(4);
-    s.ended_at = query.OptionalDouble(5);
-    s.candidates = query.Int(6);
-    s.queued = query.Int(7);
-    s.leased = query.Int(8);
-    s.finished = query.Int(9);
-    s.failed = query.Int(10);
-    s.best_validation = query.OptionalDouble(11);
-    out.push_back(s);
-  }
-  return out;
 }
 
 }  // namespace actsearch::storage

@@ -1,5 +1,5 @@
-// Read-side queries: the leaderboard of functionally distinct candidates, and the searches
-// with their progress. They run on a read-only connection beside a live writer.
+// The leaderboard of functionally distinct candidates, a read-side query that runs on a
+// read-only connection beside a live writer.
 #pragma once
 
 #include <cstdint>
@@ -35,19 +35,5 @@ struct LeaderboardRow {
 
 // Throws sql::Error for an unknown search id or an unknown trial state.
 std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const LeaderboardFilter& filter);
-
-struct SearchSummary {
-  int64_t id = 0;
-  std::string name;
-  std::string status;
-  int64_t seed = 0;
-  double started_at = 0;
-  std::optional<double> ended_at;
-  int64_t candidates = 0;
-  int64_t queued = 0, leased = 0, finished = 0, failed = 0;  // finished: done/diverged/...
-  std::optional<double> best_validation;
-};
-
-std::vector<SearchSummary> ListSearches(sql::Database& db);
 
 }  // namespace actsearch::storage

@@ -121,26 +121,5 @@ TEST_F(LeaderboardTest, AnUnknownSearchOrStateIsAnError) {
   EXPECT_THROW(Query(bad_state), sql::Error);
 }
 
-TEST_F(LeaderboardTest, ListsSearchesWithTheirProgress) {
-  Add("x", "x", 0.5);
-  Add("relu(x)", "relu", 0.9);
-  NewCandidate queued;
-  queued.search_id = search_;
-  queued.expression = "sin(x)";
-  queued.fingerprint = "sin";
-  queued.proposed_by = "random";
-  store_->QueueTrial(store_->AddCandidate(queued), 0);
-  store_->FinishSearch(store_->CreateSearch("empty", "", 5), SearchStatus::kStopped);
-  const auto searches = ListSearches(store_->database());
-  ASSERT_EQ(searches.size(), 2u);
-  EXPECT_EQ(searches[0].candidates, 3);
-  EXPECT_EQ(searches[0].finished, 2);
-  EXPECT_EQ(searches[0].queued, 1);
-  EXPECT_NEAR(*searches[0].best_validation, 0.9, 1e-12);
-  EXPECT_EQ(searches[1].status, "stopped");
-  EXPECT_EQ(searches[1].candidates, 0);
-  EXPECT_FALSE(searches[1].best_validation.has_value());
-}
-
 }  // namespace
 }  // namespace actsearch::storage

@@ -1,5 +1,7 @@
 #include "storage/results_store.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <iterator>
@@ -14,13 +16,21 @@ constexpr const char* kTrialStates[] = {"queued",   "leased",   "done",         
 constexpr const char* kSearchStatuses[] = {"running", "finished", "stopped", "failed"};
 
 constexpr const char* kInsertSearch =
-    "INSERT INTO searches (name, config, seed, started_at, status) "
-    "VALUES (?1, ?2, ?3, ?4, 'running')";
+    "INSERT INTO searches (name, config, seed, started_at, status, kind) "
+    "VALUES (?1, ?2, ?3, ?4, 'running', ?5)";
 constexpr const char* kFindSearch = "SELECT id FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
 constexpr const char* kMarkSearchRunning =
     "UPDATE searches SET status = 'running', ended_at = NULL WHERE id = ?1";
 constexpr const char* kFinishSearch =
-    "UPDATE searches SET status = ?2, ended_at = ?3 WHERE id = ?1";
+    "UPDATE searches SET status = ?2, ended_at = ?3, end_reason = ?4, heartbeat_at = NULL "
+    "WHERE id = ?1";
+constexpr const char* kClaimSearch =
+    "UPDATE searches SET status = 'running', ended_at = NULL, end_reason = '', "
+    "controller_host = ?2, controller_pid = ?3, controller_address = ?4, heartbeat_at = ?5, "
+    "stop_requested_at = NULL WHERE id = ?1";
+constexpr const char* kControllerHeartbeat =
+    "UPDATE searches SET heartbeat_at = ?2 WHERE id = ?1 RETURNING stop_requested_at IS NOT NULL";
+constexpr const char* kUpdateSearchConfig = "UPDATE searches SET config = ?2 WHERE id = ?1";
 constexpr const char* kInsertCandidate =
     "INSERT INTO candidates (search_id, expression, fingerprint, tokens, proposed_by, screen, "
     "screen_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
@@ -39,7 +49,7 @@ constexpr const char* kUpsertWorker =
 constexpr const char* kFindWorker = "SELECT id FROM workers WHERE name = ?1";
 constexpr const char* kLeaseTrial =
     "UPDATE trials SET state = 'leased', worker_id = ?2, lease_deadline = ?3, "
-    "attempt = attempt + 1, updated_at = ?4 WHERE id = ?1 AND state = 'queued'";
+    "attempt = attempt + 1, started_at = ?4, updated_at = ?4 WHERE id = ?1 AND state = 'queued'";
 constexpr const char* kRenewLease =
     "UPDATE trials SET lease_deadline = ?3, updated_at = ?4 "
     "WHERE id = ?1 AND worker_id = ?2 AND state = 'leased'";
@@ -47,8 +57,10 @@ constexpr const char* kTouchWorker = "UPDATE workers SET last_seen = ?2 WHERE id
 constexpr const char* kExpiredLeases =
     "SELECT id, attempt FROM trials WHERE state = 'leased' AND lease_deadline < ?1";
 constexpr const char* kRequeue =
-    "UPDATE trials SET state = ?2, worker_id = NULL, lease_deadline = NULL, updated_at = ?3 "
-    "WHERE id = ?1";
+    "UPDATE trials SET state = ?2, worker_id = NULL, lease_deadline = NULL, updated_at = ?3, "
+    "last_error = ?4 WHERE id = ?1";
+constexpr const char* kLeaseOf =
+    "SELECT attempt FROM trials WHERE id = ?1 AND worker_id = ?2 AND state = 'leased'";
 constexpr const char* kInsertResult =
     "INSERT INTO results (trial_id, validation_accuracy, test_accuracy, loss, learning_curve, "
     "steps, wall_seconds, device, error, recorded_at) "
@@ -104,8 +116,26 @@ std::optional<TrialState> TrialStateFromName(const std::string& name) {
   return std::nullopt;
 }
 
+void TrialCounts::Add(TrialState state, int64_t n) {
+  switch (state) {
+    case TrialState::kQueued: queued += n; break;
+    case TrialState::kLeased: leased += n; break;
+    case TrialState::kDone: done += n; break;
+    case TrialState::kFailed: failed += n; break;
+    case TrialState::kDiverged: diverged += n; break;
+    case TrialState::kScreened: screened += n; break;
+    case TrialState::kStoppedEarly: stopped_early += n; break;
+  }
+}
+
 const char* SearchStatusName(SearchStatus status) {
   return kSearchStatuses[static_cast<int>(status)];
+}
+
+std::string HostName() {
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  return host;
 }
 
 double NowSeconds() {
@@ -117,31 +147,57 @@ ResultsStore::ResultsStore(const std::string& path) : db_(path, sql::OpenMode::k
 }
 
 int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& config,
-                                   int64_t seed) {
+                                   int64_t seed, const std::string& kind) {
   db_.Prepare(kInsertSearch)
       .Bind(1, name)
       .Bind(2, config)
       .Bind(3, seed)
       .Bind(4, NowSeconds())
+      .Bind(5, kind)
       .Run();
   return db_.LastInsertId();
 }
 
-int64_t ResultsStore::FindOrCreateSearch(const std::string& name) {
+int64_t ResultsStore::FindOrCreateSearch(const std::string& name, const std::string& kind) {
   sql::Transaction transaction(db_);
   sql::Statement find = db_.Prepare(kFindSearch);
   find.Bind(1, name);
-  const int64_t id = find.Step() ? find.Int(0) : CreateSearch(name, "", 0);
+  const int64_t id = find.Step() ? find.Int(0) : CreateSearch(name, "", 0, kind);
   transaction.Commit();
   return id;
 }
 
-void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status) {
+void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status,
+                                const std::string& reason) {
   db_.Prepare(kFinishSearch)
       .Bind(1, search_id)
       .Bind(2, SearchStatusName(status))
       .Bind(3, NowSeconds())
+      .Bind(4, reason)
       .Run();
+}
+
+void ResultsStore::ClaimSearch(int64_t search_id, const std::string& address) {
+  db_.Prepare(kClaimSearch)
+      .Bind(1, search_id)
+      .Bind(2, HostName())
+      .Bind(3, static_cast<int64_t>(getpid()))
+      .Bind(4, address)
+      .Bind(5, NowSeconds())
+      .Run();
+}
+
+bool ResultsStore::ControllerHeartbeat(int64_t search_id) {
+  sql::Statement beat = db_.Prepare(kControllerHeartbeat);
+  beat.Bind(1, search_id).Bind(2, NowSeconds());
+  const bool stop_requested = beat.Step() && beat.Int(0) != 0;
+  while (beat.Step()) {
+  }
+  return stop_requested;
+}
+
+void ResultsStore::UpdateSearchConfig(int64_t search_id, const std::string& config) {
+  db_.Prepare(kUpdateSearchConfig).Bind(1, search_id).Bind(2, config).Run();
 }
 
 void ResultsStore::MarkSearchRunning(int64_t search_id) {
@@ -256,12 +312,37 @@ std::vector<int64_t> ResultsStore::ExpireLeases(double now, int max_attempts) {
   sql::Statement requeue = db_.Prepare(kRequeue);
   for (const auto& [trial_id, attempt] : expired) {
     const TrialState next = attempt >= max_attempts ? TrialState::kFailed : TrialState::kQueued;
-    requeue.Bind(1, trial_id).Bind(2, TrialStateName(next)).Bind(3, now).Run();
+    requeue.Bind(1, trial_id)
+        .Bind(2, TrialStateName(next))
+        .Bind(3, now)
+        .Bind(4, "lease expired: no heartbeat from its worker")
+        .Run();
     requeue.Reset();
     touched.push_back(trial_id);
   }
   transaction.Commit();
   return touched;
+}
+
+std::optional<TrialState> ResultsStore::RequeueOrFail(int64_t trial_id, int64_t worker_id,
+                                                      const TrialResult& failure,
+                                                      int max_attempts) {
+  sql::Transaction transaction(db_);
+  sql::Statement lease = db_.Prepare(kLeaseOf);
+  lease.Bind(1, trial_id).Bind(2, worker_id);
+  if (!lease.Step()) return std::nullopt;
+  const int64_t attempt = lease.Int(0);
+  const double now = NowSeconds();
+  const TrialState next = attempt >= max_attempts ? TrialState::kFailed : TrialState::kQueued;
+  db_.Prepare(kRequeue)
+      .Bind(1, trial_id)
+      .Bind(2, TrialStateName(next))
+      .Bind(3, now)
+      .Bind(4, failure.error)
+      .Run();
+  if (next == TrialState::kFailed) InsertResult(trial_id, failure, now);
+  transaction.Commit();
+  return next;
 }
 
 bool ResultsStore::RecordResult(int64_t trial_id, const TrialResult& r) {

@@ -16,8 +16,29 @@ enum class TrialState { kQueued, kLeased, kDone, kFailed, kDiverged, kScreened, 
 const char* TrialStateName(TrialState state);  // as stored: "queued", "stopped_early", ...
 std::optional<TrialState> TrialStateFromName(const std::string& name);
 
+// A search's trials by state, the one way progress is counted: by the controller's progress
+// lines, `actsearch searches` and the budget alike.
+struct TrialCounts {
+  int64_t queued = 0, leased = 0, done = 0, diverged = 0, stopped_early = 0, failed = 0,
+          screened = 0;
+  void Add(TrialState state, int64_t n = 1);
+  // Trials that used a training (the budget's max_trials counts these); screened ones did not.
+  int64_t trained() const { return done + diverged + stopped_early + failed; }
+};
+
 enum class SearchStatus { kRunning, kFinished, kStopped, kFailed };
 const char* SearchStatusName(SearchStatus status);
+
+// What a search row holds: a controller's search (with its config), the runs of a
+// re-evaluation, or standalone runs (`actsearch train --db`).
+inline constexpr const char* kSearchKindSearch = "search";
+inline constexpr const char* kSearchKindReevaluation = "reevaluation";
+inline constexpr const char* kSearchKindRuns = "runs";
+
+// How often a live controller says so in its search's row, and how long a silence means it is
+// gone (`actsearch searches` shows the search as interrupted).
+inline constexpr double kControllerHeartbeatSeconds = 2;
+inline constexpr double kControllerSilenceSeconds = 15;
 
 struct NewCandidate {
   int64_t search_id = 0;
@@ -64,7 +85,8 @@ struct Checkpoint {
   std::vector<uint8_t> data;
 };
 
-double NowSeconds();  // Unix time
+double NowSeconds();     // Unix time
+std::string HostName();  // this machine's, as a controller records it
 
 class ResultsStore {
  public:
@@ -73,13 +95,22 @@ class ResultsStore {
 
   sql::Database& database() { return db_; }
 
-  int64_t CreateSearch(const std::string& name, const std::string& config, int64_t seed);
-  // The id of the oldest search with this name, created (seed 0, empty config) if none exists:
-  // where standalone runs (`actsearch train --db`) are recorded.
-  int64_t FindOrCreateSearch(const std::string& name);
-  void FinishSearch(int64_t search_id, SearchStatus status);
-  // Running again (a controller resumed it).
+  int64_t CreateSearch(const std::string& name, const std::string& config, int64_t seed,
+                       const std::string& kind = kSearchKindSearch);
+  // The id of the oldest search with this name, created (seed 0, empty config, this kind) if
+  // none exists: where standalone runs and re-evaluations are recorded.
+  int64_t FindOrCreateSearch(const std::string& name, const std::string& kind);
+  // Ends the search: its status, why (empty for a normal end), and no live controller.
+  void FinishSearch(int64_t search_id, SearchStatus status, const std::string& reason = "");
+  // Running again (a controller resumed it, or a re-evaluation recorded more runs).
   void MarkSearchRunning(int64_t search_id);
+  // This process, a controller serving on `address`, takes the search: running, its host, pid
+  // and address recorded, its heartbeat now, and any earlier stop request cleared.
+  void ClaimSearch(int64_t search_id, const std::string& address);
+  // The live controller's heartbeat; true when `actsearch stop` asked it to stop.
+  bool ControllerHeartbeat(int64_t search_id);
+  // A resumed search whose budget or dispatch settings were changed.
+  void UpdateSearchConfig(int64_t search_id, const std::string& config);
 
   // Returns the candidate's id; an expression already in the search keeps its first row.
   int64_t AddCandidate(const NewCandidate& candidate);
@@ -90,13 +121,19 @@ class ResultsStore {
   // Registers a worker by name (again after a restart: same id) and returns its id.
   int64_t RegisterWorker(const std::string& name, const std::string& capabilities);
 
-  // queued -> leased (attempt + 1). False if the trial is not queued.
+  // queued -> leased (attempt + 1, started now). False if the trial is not queued.
   bool LeaseTrial(int64_t trial_id, int64_t worker_id, double deadline);
   // Extends a live lease held by this worker. False if it is no longer this worker's.
   bool RenewLease(int64_t trial_id, int64_t worker_id, double deadline);
   // Leases past their deadline go back to the queue, or fail after max_attempts attempts.
   // Returns the trials touched.
   std::vector<int64_t> ExpireLeases(double now, int max_attempts);
+  // A leased trial whose worker could not train it (not the candidate's fault: missing data,
+  // a lost device): back to the queue with `failure.error` kept as its last error, or, once
+  // max_attempts attempts are used, failed with `failure` as its result. The new state, or
+  // nullopt (nothing changed) when the lease is not this worker's.
+  std::optional<TrialState> RequeueOrFail(int64_t trial_id, int64_t worker_id,
+                                          const TrialResult& failure, int max_attempts);
 
   // Stores a trial's outcome and moves it to result.state. Idempotent: a trial that already
   // has a result keeps it, and false is returned. Non-finite numbers are stored as NULL.

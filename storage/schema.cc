@@ -85,8 +85,28 @@ CREATE INDEX trials_by_state ON trials (state, lease_deadline);
 CREATE INDEX checkpoints_by_search ON checkpoints (search_id, kind, step);
 )sql";
 
+// Version 3: operating a search. A search's kind (a controller's search, a re-evaluation, or
+// standalone runs), why it ended, and its live controller: who it is, when it last said so
+// (heartbeat_at, NULL once it ended) and whether `actsearch stop` asked it to stop. A trial's
+// start time and the error of its last failed attempt (a failure requeues it).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE searches ADD COLUMN kind TEXT NOT NULL DEFAULT 'search';
+ALTER TABLE searches ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE searches ADD COLUMN controller_host TEXT NOT NULL DEFAULT '';
+ALTER TABLE searches ADD COLUMN controller_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE searches ADD COLUMN controller_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE searches ADD COLUMN heartbeat_at REAL;
+ALTER TABLE searches ADD COLUMN stop_requested_at REAL;
+UPDATE searches SET kind = CASE WHEN config <> '' THEN 'search'
+                                WHEN name LIKE 'reevaluate%' THEN 'reevaluation'
+                                ELSE 'runs' END;
+ALTER TABLE trials ADD COLUMN started_at REAL;
+ALTER TABLE trials ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+CREATE INDEX searches_by_name ON searches (name);
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2};
+  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3};
   return migrations;
 }
 

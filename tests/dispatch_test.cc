@@ -285,7 +285,7 @@ TEST_F(DispatchTest, AGracefulStopReleasesTrialsAndARestartFinishesTheSearch) {
     controller.server().RequestStop();  // what SIGTERM does
     EXPECT_EQ(controller.Join(), SearchEnd::kStopped);
     worker.join();
-    EXPECT_EQ(exit, worker::WorkerExit::kSearchFinished);
+    EXPECT_EQ(exit, worker::WorkerExit::kControllerStopped) << "stopped, not finished";
     sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
     EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'queued' AND attempt = 0"), 1)
         << "released, and its attempt given back";

@@ -12,4 +12,7 @@ namespace actsearch::worker {
 // of the synthetic set). Throws DataError for a bad spec or bad files.
 DatasetSplits LoadDataset(const std::string& spec, int64_t validation_size = -1);
 
+// Throws the DataError LoadDataset would throw for a malformed spec, without reading files.
+void CheckDatasetSpec(const std::string& spec);
+
 }  // namespace actsearch::worker

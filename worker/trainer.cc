@@ -197,6 +197,10 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
                                                 " s reached at step " + std::to_string(done));
     }
   }
+  if (progress) {
+    progress({result.steps, profile.steps, loss_count ? loss_sum / loss_count : 0.0, std::nullopt,
+              Since(start), Progress::Phase::kEvaluating});
+  }
   const std::optional<double> validation_accuracy = Evaluate(
       model, validation, data.mean, data.std, profile.eval_batch_size, options.channels_last);
   if (!validation_accuracy) {

@@ -54,8 +54,11 @@ struct Progress {
   double loss = 0;
   std::optional<double> validation_accuracy;
   double elapsed_seconds = 0;
+  // Training, or the final evaluation on the validation and test sets after the last step.
+  enum class Phase { kTraining, kEvaluating } phase = Phase::kTraining;
 };
-// Called every profile.progress_every steps; returning false stops the trial (status stopped).
+// Called every profile.progress_every steps, and once as the final evaluation starts;
+// returning false during training stops the trial (status stopped).
 using ProgressCallback = std::function<bool(const Progress&)>;
 
 // Throws ParseError for a malformed activation and std::invalid_argument for bad options (an

@@ -1,5 +1,6 @@
 #include "worker/training_profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -31,6 +32,11 @@ TrainingProfile ProfileByName(const std::string& name) {
 }
 
 std::vector<std::string> ProfileNames() { return {"paper", "cpu", "quick", "test"}; }
+
+void SetSteps(TrainingProfile& profile, int64_t steps) {
+  profile.steps = steps;
+  profile.progress_every = std::max<int64_t>(1, std::min(profile.progress_every, steps / 20));
+}
 
 double LearningRateAt(const TrainingProfile& profile, int64_t step) {
   const double warmup = std::max(1.0, profile.warmup_fraction * profile.steps);

@@ -27,6 +27,10 @@ struct TrainingProfile {
 TrainingProfile ProfileByName(const std::string& name);
 std::vector<std::string> ProfileNames();
 
+// Sets a profile's step budget (a command line's --steps, a config's steps), with progress
+// reported about every 5% of the run, never less often than the profile's own interval.
+void SetSteps(TrainingProfile& profile, int64_t steps);
+
 // The learning rate at `step` (0-based) of a profile.
 double LearningRateAt(const TrainingProfile& profile, int64_t step);
 

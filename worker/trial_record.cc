@@ -3,8 +3,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "search_space/parser.h"
-#include "storage/candidate_record.h"
 
 namespace actsearch::worker {
 namespace {
@@ -45,18 +43,6 @@ storage::TrialResult ToTrialResult(const TrainResult& r) {
   out.device = r.device;
   out.error = r.error;
   return out;
-}
-
-int64_t RecordStandaloneRun(storage::ResultsStore& store, const std::string& search_name,
-                            const std::string& activation, uint64_t seed,
-                            const TrainResult& result) {
-  const Expr expr = Parse(activation == "relu" ? "relu(x)" : activation);
-  const storage::NewCandidate candidate =
-      storage::DescribeCandidate(store.FindOrCreateSearch(search_name), expr, "manual");
-  const int64_t trial =
-      store.QueueTrial(store.AddCandidate(candidate), static_cast<int64_t>(seed));
-  store.RecordResult(trial, ToTrialResult(result));
-  return trial;
 }
 
 }  // namespace actsearch::worker

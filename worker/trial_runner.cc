@@ -4,7 +4,9 @@
 #include <map>
 #include <memory>
 
+#include "search_space/parser.h"
 #include "worker/data_source.h"
+#include "worker/model_registry.h"
 #include "worker/proxy_task.h"
 #include "worker/training_profile.h"
 
@@ -30,16 +32,42 @@ class Runner {
     try {
       if (trial.child().has_proxy()) return ToTrialOutcome(TrainOnProxy(trial, progress));
       return ToTrialOutcome(TrainOnImages(trial, progress));
+    } catch (const ParseError& error) {
+      return Failed(error.what(), /*candidate_at_fault=*/true);
     } catch (const std::exception& error) {
-      proto::TrialOutcome failed;
-      failed.set_status(proto::TrialOutcome::FAILED);
-      failed.set_device(options_.device);
-      failed.set_error(error.what());
-      return failed;
+      return Failed(error.what(), /*candidate_at_fault=*/false);
+    }
+  }
+
+  std::string Preflight(const proto::Child& child) {
+    if (child.has_proxy()) return "";
+    try {
+      const proto::ResNetChild& resnet = child.resnet();
+      if (!resnet.model().empty()) CheckModelName(resnet.model());
+      Dataset(DatasetSpec(resnet), ValidationSize(resnet));
+      return "";
+    } catch (const std::exception& error) {
+      return error.what();
     }
   }
 
  private:
+  proto::TrialOutcome Failed(const std::string& error, bool candidate_at_fault) const {
+    proto::TrialOutcome failed;
+    failed.set_status(proto::TrialOutcome::FAILED);
+    failed.set_device(options_.device);
+    failed.set_error(error);
+    failed.set_candidate_at_fault(candidate_at_fault);
+    return failed;
+  }
+
+  static std::string DatasetSpec(const proto::ResNetChild& child) {
+    return child.dataset().empty() ? "fashion-mnist" : child.dataset();
+  }
+  static int64_t ValidationSize(const proto::ResNetChild& child) {
+    return child.validation() > 0 ? child.validation() : -1;
+  }
+
   TrainResult TrainOnProxy(const proto::Trial& trial, const ProgressCallback& progress) {
     const proto::ProxyChild& child = trial.child().proxy();
     ProxyOptions o;
@@ -58,14 +86,12 @@ class Runner {
     o.activation = trial.expression();
     if (!child.model().empty()) o.model = child.model();
     o.profile = ProfileByName(child.profile().empty() ? "quick" : child.profile());
-    if (child.steps() > 0) o.profile.steps = child.steps();
+    if (child.steps() > 0) SetSteps(o.profile, child.steps());
     o.device = options_.device;
     o.threads = options_.threads;
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
-    const std::string dataset = child.dataset().empty() ? "fashion-mnist" : child.dataset();
-    const int64_t validation = child.validation() > 0 ? child.validation() : -1;
-    return TrainChild(Dataset(dataset, validation), o, progress);
+    return TrainChild(Dataset(DatasetSpec(child), ValidationSize(child)), o, progress);
   }
 
   const DatasetSplits& Dataset(const std::string& spec, int64_t validation) {
@@ -111,12 +137,13 @@ proto::TrialOutcome ToTrialOutcome(const TrainResult& r) {
   return out;
 }
 
-TrialRunner MakeTrialRunner(const TrialRunnerOptions& options) {
+TrialRunnerWithPreflight MakeTrialRunner(const TrialRunnerOptions& options) {
   auto runner = std::make_shared<Runner>(options);
-  return [runner](const proto::Trial& trial,
-                  const std::function<bool(const proto::Progress&)>& keep_going) {
-    return (*runner)(trial, keep_going);
-  };
+  return {[runner](const proto::Trial& trial,
+                   const std::function<bool(const proto::Progress&)>& keep_going) {
+            return (*runner)(trial, keep_going);
+          },
+          [runner](const proto::Child& child) { return runner->Preflight(child); }};
 }
 
 }  // namespace actsearch::worker

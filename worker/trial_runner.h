@@ -1,7 +1,8 @@
 // Trains the trials a controller hands out: a ResNet (or another registered model) on an image
 // dataset, or the cheap proxy task, as the search's config says. Datasets are loaded once per
-// worker and kept. Anything that keeps a trial from training (data files missing here, an
-// expression this build cannot parse) becomes a failed outcome with its reason, not a crash.
+// worker and kept. Anything that keeps a trial from training becomes a failed outcome with its
+// reason, not a crash, blamed on the candidate when its expression does not build here, else
+// on the environment (data files missing here, the device, memory).
 #pragma once
 
 #include "worker/trainer.h"
@@ -14,7 +15,12 @@ struct TrialRunnerOptions {
   int threads = 0;             // CPU threads; 0: all cores
 };
 
-TrialRunner MakeTrialRunner(const TrialRunnerOptions& options);
+// The runner, and a preflight that loads (and keeps) the child's dataset and checks its model.
+struct TrialRunnerWithPreflight {
+  TrialRunner runner;
+  Preflight preflight;
+};
+TrialRunnerWithPreflight MakeTrialRunner(const TrialRunnerOptions& options);
 
 proto::TrialOutcome ToTrialOutcome(const TrainResult& result);
 

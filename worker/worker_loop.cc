@@ -166,12 +166,14 @@ const char* WorkerExitName(WorkerExit exit) {
     case WorkerExit::kUnreachable: return "controller unreachable";
     case WorkerExit::kRefused: return "refused by the controller";
     case WorkerExit::kStopped: return "stopped";
+    case WorkerExit::kControllerStopped: return "the controller stopped the search (resumable)";
+    case WorkerExit::kCannotTrain: return "cannot train this search's children";
   }
   return "unknown";
 }
 
 WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& runner,
-                         const std::atomic<bool>& stop) {
+                         const std::atomic<bool>& stop, const Preflight& preflight) {
   ControllerClient client(options);
   auto failure = [&](const grpc::Status& status, const char* call) {
     if (!options.quiet) {
@@ -190,6 +192,13 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
       client.CallWithRetry(&proto::Controller::Stub::RegisterWorker, hello, &registered, stop);
   if (!status.ok()) return failure(status, "registering");
   const int64_t worker_id = registered.worker_id();
+  if (preflight) {
+    const std::string problem = preflight(registered.child());
+    if (!problem.empty()) {
+      std::fprintf(stderr, "worker: cannot train this search's children: %s\n", problem.c_str());
+      return WorkerExit::kCannotTrain;
+    }
+  }
 
   while (!stop) {
     proto::AcquireTrialRequest ask;
@@ -198,6 +207,9 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
     status = client.CallWithRetry(&proto::Controller::Stub::AcquireTrial, ask, &offer, stop);
     if (!status.ok()) return failure(status, "asking for a trial");
     if (offer.status() == proto::AcquireTrialReply::FINISHED) return WorkerExit::kSearchFinished;
+    if (offer.status() == proto::AcquireTrialReply::STOPPING) {
+      return WorkerExit::kControllerStopped;
+    }
     if (offer.status() == proto::AcquireTrialReply::WAIT) {
       SleepUnlessStopped(offer.retry_after_seconds(), stop);
       continue;
@@ -215,10 +227,11 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
     }
     if (told_to_stop || stop) continue;  // the trial is no longer ours to report
     if (!options.quiet) {
-      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s, validation %.4f, %.1f s\n",
+      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s, validation %.4f, %.1f s%s%s\n",
                    static_cast<long long>(trial.trial_id()), trial.attempt(),
                    trial.expression().c_str(), OutcomeName(outcome.status()),
-                   outcome.validation_accuracy(), outcome.wall_seconds());
+                   outcome.validation_accuracy(), outcome.wall_seconds(),
+                   outcome.error().empty() ? "" : ": ", outcome.error().c_str());
     }
     proto::ReportResultRequest report;
     report.set_worker_id(worker_id);

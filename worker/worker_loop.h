@@ -27,16 +27,23 @@ struct WorkerLoopOptions {
 using TrialRunner = std::function<proto::TrialOutcome(
     const proto::Trial& trial, const std::function<bool(const proto::Progress&)>& keep_going)>;
 
+// Checks, before any trial, that this worker can train the search's children (its data files
+// load, its device works): an empty string when it can, else why not.
+using Preflight = std::function<std::string(const proto::Child& child)>;
+
 enum class WorkerExit {
-  kSearchFinished,   // the controller said the search is over
-  kUnreachable,      // no controller for give_up_seconds
-  kRefused,          // wrong token, or the controller refused the worker
-  kStopped,          // `stop` was set (tests, signals)
+  kSearchFinished,     // the controller said the search is over
+  kUnreachable,        // no controller for give_up_seconds
+  kRefused,            // wrong token, or the controller refused the worker
+  kStopped,            // `stop` was set (tests, signals)
+  kControllerStopped,  // the controller stopped before the search's end (resumable)
+  kCannotTrain,        // the preflight failed: this worker cannot train the search's children
 };
 const char* WorkerExitName(WorkerExit exit);
 
-// Runs until the search is finished, the controller is gone, or `stop` becomes true.
+// Runs until the search is finished, the controller is gone, or `stop` becomes true. After
+// registering, runs `preflight` (if any) on the search's child.
 WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& runner,
-                         const std::atomic<bool>& stop);
+                         const std::atomic<bool>& stop, const Preflight& preflight = nullptr);
 
 }  // namespace actsearch::worker
