@@ -167,6 +167,15 @@ grpc::ServerUnaryReactor* ControllerService::ReportResult(
   });
 }
 
+grpc::ServerUnaryReactor* ControllerService::ReleaseTrial(
+    grpc::CallbackServerContext* context, const proto::ReleaseTrialRequest* request,
+    proto::ReleaseTrialReply* reply) {
+  return OnStrand(context, [this, request, reply] {
+    reply->set_released(scheduler_.Release(request->worker_id(), request->trial_id()));
+    return grpc::Status::OK;
+  });
+}
+
 void ControllerService::LogFailure(int64_t worker_id, int64_t trial_id,
                                    const proto::TrialOutcome& outcome,
                                    storage::TrialState state) {

@@ -56,6 +56,9 @@ class ControllerService final : public proto::Controller::CallbackService {
   grpc::ServerUnaryReactor* ReportResult(grpc::CallbackServerContext* context,
                                          const proto::ReportResultRequest* request,
                                          proto::ReportResultReply* reply) override;
+  grpc::ServerUnaryReactor* ReleaseTrial(grpc::CallbackServerContext* context,
+                                         const proto::ReleaseTrialRequest* request,
+                                         proto::ReleaseTrialReply* reply) override;
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
                                       const proto::GetStatusRequest* request,
                                       proto::SearchStatus* reply) override;

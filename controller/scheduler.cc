@@ -123,22 +123,27 @@ bool Scheduler::finished(double now) const {
 Assignment Scheduler::Acquire(int64_t worker_id, double now) {
   if (shutting_down_) return {Assignment::Kind::kStopping, {}};
   if (finished(now)) return {Assignment::Kind::kFinished, {}};
-  if (std::optional<storage::TrialRow> trial = LeaseQueued(worker_id, now)) {
+  if (failing()) return {Assignment::Kind::kWait, {}};  // the controller is about to stop
+  if (std::optional<storage::TrialRow> trial = LeaseQueued(queued_, worker_id, now)) {
     return {Assignment::Kind::kTrial, *trial};
   }
   if (std::optional<int64_t> trial_id = ProposeUntilNewClass(now)) {
     queued_.insert(*trial_id);
-    if (std::optional<storage::TrialRow> trial = LeaseQueued(worker_id, now)) {
+    if (std::optional<storage::TrialRow> trial = LeaseQueued(queued_, worker_id, now)) {
       return {Assignment::Kind::kTrial, *trial};
     }
+  }
+  if (std::optional<storage::TrialRow> trial = LeaseQueued(retry_later_, worker_id, now)) {
+    return {Assignment::Kind::kTrial, *trial};
   }
   return {finished(now) ? Assignment::Kind::kFinished : Assignment::Kind::kWait, {}};
 }
 
-std::optional<storage::TrialRow> Scheduler::LeaseQueued(int64_t worker_id, double now) {
-  while (!queued_.empty()) {
-    const int64_t trial_id = *queued_.begin();
-    queued_.erase(queued_.begin());
+std::optional<storage::TrialRow> Scheduler::LeaseQueued(std::set<int64_t>& queue,
+                                                        int64_t worker_id, double now) {
+  while (!queue.empty()) {
+    const int64_t trial_id = *queue.begin();
+    queue.erase(queue.begin());
     if (store_.LeaseTrial(trial_id, worker_id, now + options_.lease_seconds)) {
       return store_.Trial(trial_id);
     }
@@ -204,8 +209,10 @@ HeartbeatAction Scheduler::Heartbeat(int64_t worker_id, int64_t trial_id, double
              : HeartbeatAction::kStop;
 }
 
-void Scheduler::Release(int64_t worker_id, int64_t trial_id) {
-  if (store_.ReleaseLease(trial_id, worker_id)) queued_.insert(trial_id);
+bool Scheduler::Release(int64_t worker_id, int64_t trial_id) {
+  if (!store_.ReleaseLease(trial_id, worker_id)) return false;
+  queued_.insert(trial_id);
+  return true;
 }
 
 ReportReceipt Scheduler::Report(int64_t worker_id, int64_t trial_id,
@@ -219,7 +226,7 @@ ReportReceipt Scheduler::Report(int64_t worker_id, int64_t trial_id,
     ++consecutive_failures_;
     last_failure_ = result.error;
     if (*next == storage::TrialState::kQueued) {
-      queued_.insert(trial_id);
+      retry_later_.insert(trial_id);
     } else {
       Finish(trial_id, *next, 0);
     }
@@ -253,6 +260,7 @@ void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double rewar
   class_rewards_[fingerprint] = reward;
   class_trials_.erase(fingerprint);
   queued_.erase(trial_id);
+  retry_later_.erase(trial_id);
   finished_.Add(state);
   if (reward > best_reward_ || best_expression_.empty()) {
     best_reward_ = reward;
@@ -276,7 +284,7 @@ bool Scheduler::failing() const {
 SchedulerStatus Scheduler::status(double now) const {
   SchedulerStatus s;
   s.trials = finished_;
-  s.trials.queued = static_cast<int64_t>(queued_.size());
+  s.trials.queued = static_cast<int64_t>(queued_.size() + retry_later_.size());
   s.trials.leased = static_cast<int64_t>(class_trials_.size()) - s.trials.queued;
   s.max_trials = options_.max_trials;
   s.proposed = proposed_;

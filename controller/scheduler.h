@@ -78,7 +78,10 @@ class Scheduler {
             SchedulerOptions options, double search_started_at);
 
   // A trial for this worker: a queued one first (requeued after an expired lease, or left by a
-  // previous controller), else the next candidate that needs training.
+  // previous controller), else the next candidate that needs training, else a trial requeued
+  // after an environment failure: those go last, so that a broken environment fails several
+  // trials once each (failing the search) rather than one trial until its attempts are spent.
+  // Nothing is handed out while the search is failing().
   Assignment Acquire(int64_t worker_id, double now);
   HeartbeatAction Heartbeat(int64_t worker_id, int64_t trial_id, double now);
   // Records a trial's result. A failure blamed on the environment requeues the trial (one
@@ -93,7 +96,9 @@ class Scheduler {
   // From now on, acquiring answers stopping, and a heartbeat answers release and puts its
   // trial back on the queue without using up an attempt.
   void BeginShutdown() { shutting_down_ = true; }
-  void Release(int64_t worker_id, int64_t trial_id);
+  // The worker gives its leased trial back (it is stopping): queued again, no attempt used.
+  // False when the lease is not this worker's.
+  bool Release(int64_t worker_id, int64_t trial_id);
 
   bool finished(double now) const;
   // Environment failures in a row have reached max_consecutive_failures: the search cannot
@@ -104,7 +109,9 @@ class Scheduler {
  private:
   bool MayStartTraining(double now) const;
   bool OutOfTime(double now) const;
-  std::optional<storage::TrialRow> LeaseQueued(int64_t worker_id, double now);
+  // Leases the first queued trial, from `queued_` or `retry_later_`.
+  std::optional<storage::TrialRow> LeaseQueued(std::set<int64_t>& queue, int64_t worker_id,
+                                               double now);
   // Proposes until a candidate needs training; its trial, queued, or nullopt.
   std::optional<int64_t> ProposeUntilNewClass(double now);
   // A trial got its result (`state`): the class's reward reaches the waiting proposals.
@@ -122,6 +129,7 @@ class Scheduler {
   std::unordered_map<int64_t, std::string> trial_classes_;  // unfinished trial -> fingerprint
   std::map<int64_t, std::vector<uint64_t>> waiting_;        // trial -> proposals awaiting it
   std::set<int64_t> queued_;                                // unfinished trials not leased
+  std::set<int64_t> retry_later_;  // queued after an environment failure: leased last
   storage::TrialCounts finished_;  // trials with a result (screened included), by state
   int64_t proposed_ = 0, repeats_ = 0, consecutive_repeats_ = 0;
   int consecutive_failures_ = 0;

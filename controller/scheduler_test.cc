@@ -76,37 +76,40 @@ TEST_F(SchedulerTest, ItsCountersAreTheDatabasesTrialsByState) {
 TEST_F(SchedulerTest, AnEnvironmentFailureRequeuesTheTrialAndACandidateFailureIsFinal) {
   ExhaustiveStrategy exhaustive(&space_);
   options_.max_attempts = 2;
+  options_.max_trials = 2;
   auto scheduler = Make(exhaustive);
   const double now = storage::NowSeconds();
-  const Assignment first = scheduler->Acquire(worker_, now);
-  ASSERT_EQ(first.kind, Assignment::Kind::kTrial);
+  const Assignment a = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(a.kind, Assignment::Kind::kTrial);
   const ReportReceipt requeued =
-      scheduler->Report(worker_, first.trial.trial_id, Failed("no data"), Blame::kEnvironment);
+      scheduler->Report(worker_, a.trial.trial_id, Failed("no data"), Blame::kEnvironment);
   EXPECT_TRUE(requeued.accepted);
   EXPECT_EQ(requeued.state, storage::TrialState::kQueued);
   EXPECT_EQ(scheduler->status(now).consecutive_failures, 1);
   EXPECT_EQ(scheduler->status(now).last_failure, "no data");
-  const Assignment again = scheduler->Acquire(worker_, now);
-  ASSERT_EQ(again.trial.trial_id, first.trial.trial_id) << "the requeued trial comes first";
-  EXPECT_EQ(scheduler->Report(worker_, again.trial.trial_id, Failed("no data"),
+  const Assignment b = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(b.kind, Assignment::Kind::kTrial);
+  EXPECT_NE(b.trial.trial_id, a.trial.trial_id) << "a new candidate before the retry";
+  const ReportReceipt candidate =
+      scheduler->Report(worker_, b.trial.trial_id, Failed("bad"), Blame::kCandidate);
+  EXPECT_EQ(candidate.state, storage::TrialState::kFailed);
+  EXPECT_EQ(scheduler->status(now).consecutive_failures, 0)
+      << "a candidate's failure is an outcome, not an environment failure";
+  const Assignment retry = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(retry.trial.trial_id, a.trial.trial_id) << "the budget is full: the retry";
+  EXPECT_EQ(scheduler->Report(worker_, retry.trial.trial_id, Failed("no data"),
                               Blame::kEnvironment)
                 .state,
             storage::TrialState::kFailed)
       << "its attempts are spent";
-  const Assignment second = scheduler->Acquire(worker_, now);
-  const ReportReceipt candidate =
-      scheduler->Report(worker_, second.trial.trial_id, Failed("bad"), Blame::kCandidate);
-  EXPECT_EQ(candidate.state, storage::TrialState::kFailed);
-  EXPECT_EQ(scheduler->status(now).consecutive_failures, 0)
-      << "a candidate's failure is an outcome, not an environment failure";
-  EXPECT_FALSE(scheduler->Report(worker_ + 1, second.trial.trial_id, Done(0.9)).accepted)
+  EXPECT_FALSE(scheduler->Report(worker_ + 1, b.trial.trial_id, Done(0.9)).accepted)
       << "it already has its result";
+  EXPECT_TRUE(scheduler->finished(now));
 }
 
 TEST_F(SchedulerTest, EnvironmentFailuresInARowMakeTheSearchFail) {
   ExhaustiveStrategy exhaustive(&space_);
   options_.max_consecutive_failures = 3;
-  options_.max_attempts = 5;
   auto scheduler = Make(exhaustive);
   const double now = storage::NowSeconds();
   for (int i = 0; i < 3; ++i) {
@@ -116,8 +119,10 @@ TEST_F(SchedulerTest, EnvironmentFailuresInARowMakeTheSearchFail) {
     scheduler->Report(worker_, a.trial.trial_id, Failed("disk gone"), Blame::kEnvironment);
   }
   EXPECT_TRUE(scheduler->failing());
+  EXPECT_EQ(scheduler->Acquire(worker_, now).kind, Assignment::Kind::kWait)
+      << "nothing more is handed out";
   EXPECT_EQ(CountState("failed"), 0) << "nothing is blamed on the candidates";
-  EXPECT_EQ(CountState("queued"), 1) << "the trial waits for a fixed environment";
+  EXPECT_EQ(CountState("queued"), 3) << "three trials, each failed once, wait for a fix";
 }
 
 TEST_F(SchedulerTest, AFinishedSearchGoesOnWhenItsBudgetIsRaised) {

@@ -12,6 +12,7 @@
 #include "controller/search_setup.h"
 #include "proto/controller.grpc.pb.h"
 #include "search_space/parser.h"
+#include "storage/search_queries.h"
 #include "storage/test_support.h"
 #include "worker/worker_loop.h"
 
@@ -219,6 +220,97 @@ TEST_F(DispatchTest, AWorkerThatVanishesMidTrialHasItsTrialFinishedByAnother) {
   EXPECT_EQ(trial.Text(0), "done");
   EXPECT_EQ(trial.Int(1), 2) << "leased once by the vanished worker, once by the survivor";
   ExpectOneResultPerTrialAndClass(Path("search.db"));
+}
+
+TEST_F(DispatchTest, AStoppedWorkerReleasesItsTrialAtOnce) {
+  proto::SearchConfig config = SmallSearch("random");
+  config.mutable_budget()->set_max_trials(3);
+  config.mutable_dispatch()->set_lease_seconds(60);  // an expiry would take a minute
+  config.mutable_dispatch()->set_heartbeat_seconds(30);
+  LoopbackController controller(config, Path("search.db"));
+  std::atomic<bool> stop{false};
+  std::atomic<bool> training{false};
+  const worker::TrialRunner until_stopped =
+      [&](const proto::Trial& trial, const std::function<bool(const proto::Progress&)>& go_on) {
+        training = true;
+        while (go_on(proto::Progress())) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return InstantTraining(trial, go_on);
+      };
+  worker::WorkerExit exit{};
+  std::thread worker([&] {
+    exit = worker::RunWorkerLoop(WorkerOptions(controller.address(), "w"), until_stopped, stop);
+  });
+  while (!training) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stop = true;  // what SIGTERM does
+  worker.join();
+  EXPECT_EQ(exit, worker::WorkerExit::kStopped);
+  {
+    sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
+    EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'queued' AND attempt = 0"), 1)
+        << "given back without waiting for its lease, its attempt unused";
+  }
+  std::atomic<bool> no_stop{false};
+  EXPECT_EQ(worker::RunWorkerLoop(WorkerOptions(controller.address(), "w2"), InstantTraining,
+                                  no_stop),
+            worker::WorkerExit::kSearchFinished);
+  EXPECT_EQ(controller.Join(), SearchEnd::kFinished);
+  ExpectOneResultPerTrialAndClass(Path("search.db"));
+}
+
+TEST_F(DispatchTest, EnvironmentFailuresInARowFailTheSearchAndLoseNoTrial) {
+  proto::SearchConfig config = SmallSearch("random");
+  config.mutable_budget()->set_max_trials(10);
+  config.mutable_dispatch()->set_max_consecutive_failures(3);
+  LoopbackController controller(config, Path("search.db"));
+  const worker::TrialRunner broken = [](const proto::Trial&,
+                                        const std::function<bool(const proto::Progress&)>&) {
+    proto::TrialOutcome failed;
+    failed.set_status(proto::TrialOutcome::FAILED);
+    failed.set_error("/data/cifar: no such directory");
+    return failed;  // not the candidate's fault
+  };
+  std::atomic<bool> stop{false};
+  EXPECT_EQ(worker::RunWorkerLoop(WorkerOptions(controller.address(), "w"), broken, stop),
+            worker::WorkerExit::kControllerStopped);
+  EXPECT_EQ(controller.Join(), SearchEnd::kFailed);
+  EXPECT_NE(controller.server().end_reason().find("3 trials in a row failed"), std::string::npos)
+      << controller.server().end_reason();
+  EXPECT_NE(controller.server().end_reason().find("/data/cifar: no such directory"),
+            std::string::npos);
+  sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM searches WHERE status = 'failed' AND "
+                      "end_reason LIKE '%no such directory%'"),
+            1);
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state IN ('failed', 'leased')"), 0)
+      << "no candidate blamed, nothing left leased";
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'queued' AND last_error <> ''"),
+            3)
+      << "three trials failed once each, and wait with their error";
+}
+
+TEST_F(DispatchTest, AStopRequestInTheDatabaseStopsTheController) {
+  proto::SearchConfig config = SmallSearch("random");
+  LoopbackController controller(config, Path("search.db"));
+  const worker::TrialRunner slow = [](const proto::Trial& trial,
+                                      const std::function<bool(const proto::Progress&)>& go_on) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return InstantTraining(trial, go_on);
+  };
+  std::atomic<bool> stop{false};
+  worker::WorkerExit exit{};
+  std::thread worker([&] {
+    exit = worker::RunWorkerLoop(WorkerOptions(controller.address(), "w"), slow, stop);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(storage::RequestStop(Path("search.db"), controller.setup().search_id()));
+  EXPECT_EQ(controller.Join(), SearchEnd::kStopped);  // heard within a heartbeat (2 s)
+  worker.join();
+  EXPECT_EQ(exit, worker::WorkerExit::kControllerStopped);
+  sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM searches WHERE status = 'stopped' AND "
+                      "heartbeat_at IS NULL AND stop_requested_at IS NOT NULL"),
+            1);
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'leased'"), 0);
 }
 
 TEST_F(DispatchTest, ALateReportOfARequeuedTrialIsCountedOnce) {

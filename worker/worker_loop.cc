@@ -225,7 +225,16 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
       });
       told_to_stop = heartbeater.told_to_stop();
     }
-    if (told_to_stop || stop) continue;  // the trial is no longer ours to report
+    if (told_to_stop) continue;  // the trial is no longer ours to report
+    if (stop) {
+      // Stopping (a signal): give the trial back at once rather than let its lease run out.
+      proto::ReleaseTrialRequest release;
+      release.set_worker_id(worker_id);
+      release.set_trial_id(trial.trial_id());
+      proto::ReleaseTrialReply released;
+      client.Call(&proto::Controller::Stub::ReleaseTrial, release, &released);
+      break;
+    }
     if (!options.quiet) {
       std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s, validation %.4f, %.1f s%s%s\n",
                    static_cast<long long>(trial.trial_id()), trial.attempt(),
