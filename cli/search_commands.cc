@@ -39,6 +39,19 @@ constexpr const char* kControllerExitCodes =
     "through no\nfault of their candidates (the reason is printed; fix it and run again to "
     "resume)";
 
+// SIGINT or SIGTERM, caught from the command's start: a worker stops between steps; a
+// controller stops as soon as its server runs (which then takes the signals over).
+std::atomic<bool> g_stop_signal{false};
+extern "C" void RecordStopSignal(int) { g_stop_signal = true; }
+
+void CatchStopSignals() {
+  struct sigaction action = {};
+  action.sa_handler = RecordStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
 // The shared token: the first line of --token-file, else $ACTSEARCH_TOKEN, else none.
 std::string ReadToken(const std::string& token_file) {
   if (!token_file.empty()) {
@@ -236,6 +249,7 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
   server_options.checkpoint_seconds = f.checkpoint_seconds;
   server_options.progress_seconds = f.progress_seconds;
   server_options.expire_check_seconds = std::min(1.0, service.lease_seconds / 4);
+  server_options.stop_requested = &g_stop_signal;
   controller::ControllerServer server(search->scheduler(), search->store(), service,
                                       server_options, PrintProgress);
   LogLine(std::string(search->resumed() ? "resuming" : "starting") + " search '" +
@@ -244,6 +258,7 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
   if (!search->config_changes().empty()) LogLine("changed settings: " + search->config_changes());
   if (workers) workers->Start(server.port(), server);
   const controller::SearchEnd end = server.Run();
+  CatchStopSignals();  // Run gave the signals back: the end (reaping workers) is not cut short
   if (workers) workers->StopSupervising();
   switch (end) {
     case controller::SearchEnd::kFinished: LogLine("search finished"); break;
@@ -257,9 +272,6 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
   return ExitCodeOf(end);
 }
 
-std::atomic<bool> g_worker_stop{false};
-extern "C" void StopWorkerOnSignal(int) { g_worker_stop = true; }
-
 // SIGTERM (a graceful stop) when the parent process ends. `actsearch local` starts its workers
 // so: killed outright, it would otherwise leave them training on for a controller that is gone.
 void StopWhenParentExits() {
@@ -268,18 +280,10 @@ void StopWhenParentExits() {
   if (getppid() != parent) raise(SIGTERM);  // the parent ended before prctl took effect
 }
 
-// Signals stop a worker between steps; installed before anything slow (LibTorch, data).
-void StopWorkerOnSignals() {
-  struct sigaction action = {};
-  action.sa_handler = StopWorkerOnSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
 }  // namespace
 
 int RunControllerCommand(const std::vector<std::string>& args) {
+  CatchStopSignals();
   ControllerFlags f;
   po::options_description flags("controller options");
   AddControllerFlags(flags, f);
@@ -315,7 +319,7 @@ int RunControllerCommand(const std::vector<std::string>& args) {
 }
 
 int RunWorkerCommand(const std::vector<std::string>& args) {
-  StopWorkerOnSignals();
+  CatchStopSignals();
   worker::WorkerLoopOptions options;
   worker::TrialRunnerOptions runner;
   std::string token_file;
@@ -363,7 +367,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
   if (exit_with_parent) StopWhenParentExits();
   const worker::TrialRunnerWithPreflight trainer = worker::MakeTrialRunner(runner);
   const worker::WorkerExit exit =
-      worker::RunWorkerLoop(options, trainer.runner, g_worker_stop, trainer.preflight);
+      worker::RunWorkerLoop(options, trainer.runner, g_stop_signal, trainer.preflight);
   if (!options.quiet) std::fprintf(stderr, "worker: %s\n", worker::WorkerExitName(exit));
   switch (exit) {
     case worker::WorkerExit::kSearchFinished: return kExitOk;
@@ -377,6 +381,7 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
 }
 
 int RunLocalCommand(const std::vector<std::string>& args) {
+  CatchStopSignals();
   ControllerFlags f;
   LocalWorkerOptions workers;
   int64_t top = 10;

@@ -204,6 +204,7 @@ SearchEnd ControllerServer::Run() {
     impl.signals.add(SIGTERM);
     impl.WaitForSignal();
   }
+  if (impl.options.stop_requested && *impl.options.stop_requested) RequestStop();
   impl.Every(impl.expire_timer, impl.options.expire_check_seconds, &Impl::CheckLeasesAndEnd);
   impl.Every(impl.checkpoint_timer, impl.options.checkpoint_seconds, &Impl::Checkpoint);
   impl.Every(impl.heartbeat_timer, storage::kControllerHeartbeatSeconds, &Impl::Heartbeat);

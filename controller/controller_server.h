@@ -9,6 +9,7 @@
 // same way, as failed.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +29,9 @@ struct ServerOptions {
   double linger_seconds = 3;
   double drain_seconds = 30;  // at most this long waiting for workers to release their trials
   bool handle_signals = true;
+  // Set by a signal that came before Run took over the signals (the command's own handler):
+  // Run stops at once. May be null.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 enum class SearchEnd {

@@ -1,27 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end checks of `actsearch space`: output and exit codes as users see them.
+# End-to-end checks of the actsearch binary as users type it: output and exit codes.
 set -u
-bin="${ACTSEARCH:?set ACTSEARCH to the actsearch binary}"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-# expect NAME EXIT_CODE PATTERN -- COMMAND...: runs COMMAND, checks its exit code and that
-# its stdout+stderr matches the extended regex PATTERN.
-expect() {
-  local name="$1" code="$2" pattern="$3"
-  shift 4
-  local out rc
-  out="$("$@" 2>&1)"
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -Eq -- "$pattern" <<<"$out"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: exit %s (wanted %s), output:\n%s\n' "$name" "$rc" "$code" "$out"
-  fi
-}
+source "$(dirname "$0")/lib.sh"
 
 expect "count 1 unit" 0 '^6250$' -- "$bin" space count --units 1
 expect "count 2 units" 0 '^156250000$' -- "$bin" space count --units 2
@@ -122,42 +102,77 @@ expect "db check" 0 'integrity ok' -- "$bin" db check --db "$db"
 before="$(sha256sum "$db")"
 expect "unknown search" 1 "results.db: no search with id 9" -- "$bin" leaderboard --db "$db" --search 9
 expect "missing db" 1 "nothere.db: No such file or directory" -- "$bin" leaderboard --db "$tmp/nothere.db"
-[ ! -e "$tmp/nothere.db" ] || { echo "FAIL missing db was created"; failed=$((failed + 1)); }
+check "missing db not created" test ! -e "$tmp/nothere.db"
 mkdir "$tmp/folder.db"
 expect "directory db" 1 "folder.db: is a directory" -- "$bin" searches --db "$tmp/folder.db"
 head -c 20000 /dev/urandom >"$tmp/garbage.db"
 garbage_before="$(sha256sum "$tmp/garbage.db")"
 expect "garbage db" 1 "garbage.db: not an SQLite database" -- "$bin" leaderboard --db "$tmp/garbage.db"
-[ "$(sha256sum "$tmp/garbage.db")" = "$garbage_before" ] || { echo "FAIL garbage modified"; failed=$((failed + 1)); }
+check "garbage not modified" test "$(sha256sum "$tmp/garbage.db")" = "$garbage_before"
 sqlite3 "$tmp/other.db" 'CREATE TABLE recipes (name TEXT)'
 expect "foreign db" 1 "other.db: not an actsearch results database" -- "$bin" leaderboard --db "$tmp/other.db"
 expect "bad format" 2 "--format must be table, csv, json or jsonl, not 'xml'" -- \
   "$bin" leaderboard --db "$db" --format xml
 expect "bad state" 1 "unknown trial state 'finished'" -- "$bin" leaderboard --db "$db" --states finished
-[ "$(sha256sum "$db")" = "$before" ] || { echo "FAIL the database was modified by readers"; failed=$((failed + 1)); }
+check "readers modify nothing" test "$(sha256sum "$db")" = "$before"
+
+# Numbers are validated everywhere: a usage error naming the flag and the allowed range.
+expect "train negative steps" 2 '^actsearch: --steps: got -5, must be from 1 to ' -- \
+  "$bin" train --steps -5
+expect "train negative lr" 2 '--lr: got -1, must be a finite number above 0' -- "$bin" train --lr -1
+expect "train infinite lr" 2 '--lr: got inf, must be a finite number above 0' -- \
+  "$bin" train --lr inf
+expect "train zero batch" 2 '--batch: got 0, must be from 1 to ' -- "$bin" train --batch 0
+expect "train negative threads" 2 '--threads: got -1, must be from 0 to 1024' -- \
+  "$bin" train --threads -1
+expect "train zero validation" 2 '--validation: got 0, must be at least 1' -- \
+  "$bin" train --validation 0
+expect "sample negative count" 2 '--count: got -3, must be from 1 to ' -- \
+  "$bin" space sample --count -3
+expect "empty unary list" 2 "--unary: got '', must be a non-empty list" -- \
+  "$bin" space count --unary ''
+expect "space units range" 2 '--units: got 9, must be from 1 to 4' -- "$bin" space count --units 9
+expect "local without workers" 2 '--workers: got 0, must be from 1 to 256' -- \
+  "$bin" local --db "$tmp/none.db" --workers 0
+expect "unknown leaderboard operator" 2 "--operators: unknown operator 'foo'" -- \
+  "$bin" leaderboard --db "$db" --operators foo
+expect "mistyped leaderboard operator" 2 "unknown operator 'sigmod' \(did you mean 'sigmoid'\?\)" -- \
+  "$bin" leaderboard --db "$db" --operators sigmod
+expect "train unknown profile" 2 "--profile: unknown training profile 'fast'" -- \
+  "$bin" train --profile fast
+expect "train malformed expression" 2 "--expr: column 6: expected" -- "$bin" train --expr "sin(x"
+
+# `train`: progress that scales with the run and covers loading and the final evaluation, a
+# result on stdout of its own, and every activation spec the rest of the tool accepts.
+tiny=(--dataset synthetic --profile test --steps 4 --model resnet8 --threads 1)
+"$bin" train --dataset synthetic --profile test --steps 40 --model resnet8 --threads 1 \
+  >"$tmp/train.out" 2>"$tmp/train.err"
+matches "train loading" '^loading synthetic \.\.\.$' "$tmp/train.err"
+matches "train loaded" '^loaded synthetic: 1600 train, 400 validation, 500 test images' \
+  "$tmp/train.err"
+matches "train progress at 5%" '^\[#+ *\] step 2/40  loss [0-9.]+  [0-9.]+ steps/s  .* left$' \
+  "$tmp/train.err"
+matches "train evaluating" '^evaluating on the validation and test sets after 40 steps' \
+  "$tmp/train.err"
+check "train result on stdout alone" test "$(head -1 "$tmp/train.out")" = "status               done"
+expect "train csv curve" 0 '^step,loss,validation$' -- "$bin" train "${tiny[@]}" --quiet --format csv
+for spec in swish sugar:bsilu 'sugar:expr=x * tanh(x)' pwlu 'pwlu:init=x * tanh(x)'; do
+  expect "train --expr $spec" 0 '^status +done' -- "$bin" train "${tiny[@]}" --quiet --expr "$spec"
+done
 
 # Re-evaluation: a tiny database of `train --db` runs (synthetic images, a 4-step ResNet-8), then
 # its three classes in every mode beside the baselines; one run, its output checked line by line.
-# matches NAME PATTERN FILE: like expect, on the saved output of a command that already ran.
-matches() {
-  if grep -Eq -- "$2" "$3"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: no line matches %s in:\n%s\n' "$1" "$2" "$(cat "$3")"
-  fi
-}
 rdb="$tmp/reevaluate.db"
-# One thread: on a small shared machine a second one costs more than it gives to a tiny model.
-tiny=(--dataset synthetic --profile test --steps 4 --model resnet8 --threads 1)
+# `tiny` (above) trains on one thread: on a small shared machine a second one costs more than
+# it gives to a tiny model.
 for activation in relu 'x * sigmoid(beta * x)' 'x * tanh(softplus(x))'; do
   "$bin" train --db "$rdb" "${tiny[@]}" --quiet --expr "$activation" >/dev/null ||
-    { echo "FAIL train --db $activation"; failed=$((failed + 1)); }
+    fail "train --db $activation"
 done
 "$bin" reevaluate --db "$rdb" --top 3 --modes plain,sugar,pwlu --seeds 2 "${tiny[@]}" \
   >"$tmp/reevaluate.out" 2>"$tmp/reevaluate.err"
 rc=$?
-[ "$rc" -eq 0 ] || { echo "FAIL reevaluate: exit $rc"; cat "$tmp/reevaluate.err"; failed=$((failed + 1)); }
+[ "$rc" -eq 0 ] || { fail "reevaluate: exit $rc"; cat "$tmp/reevaluate.err"; }
 number='[0-9]+\.[0-9]{2}'
 stats="$number +$number +$number +$number +2 +0"
 matches "reevaluate header" '^rank +activation +mode +val% +\+- +test% +\+- +runs +diverged +spec$' \
@@ -173,7 +188,7 @@ matches "reevaluate pwlu" "x \* tanh\(softplus\(x\)\) +pwlu +$stats +pwlu:init=x
   "$tmp/reevaluate.out"
 matches "reevaluate pwlu of relu" "relu\(x\) +pwlu +$stats +pwlu$" "$tmp/reevaluate.out"
 [ "$(grep -c . "$tmp/reevaluate.out")" -eq 9 ] ||
-  { echo "FAIL reevaluate: wanted a header and 8 rows"; cat "$tmp/reevaluate.out"; failed=$((failed + 1)); }
+  { fail "reevaluate: wanted a header and 8 rows"; cat "$tmp/reevaluate.out"; }
 matches "reevaluate skips sugar of relu" "skipping sugar relu\(x\): its derivative is ReLU's step" \
   "$tmp/reevaluate.err"
 matches "reevaluate skips a baseline again" \
@@ -191,5 +206,4 @@ expect "reevaluate bad baseline" 2 "--baselines: column 7: expected a surrogate"
 expect "reevaluate empty database" 1 'empty.db: holds no search yet' -- \
   "$bin" reevaluate --db "$tmp/empty.db"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

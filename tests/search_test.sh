@@ -5,31 +5,7 @@
 # malformed configs. Children are the proxy task, so
 # the whole script takes about a minute.
 set -u
-bin="${ACTSEARCH:?set ACTSEARCH to the actsearch binary}"
-tmp="$(mktemp -d)"
-pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-
-# expect NAME EXIT_CODE PATTERN -- COMMAND...: as in cli_test.sh.
-expect() {
-  local name="$1" code="$2" pattern="$3"
-  shift 4
-  local out rc
-  out="$("$@" 2>&1)"
-  rc=$?
-  if [ "$rc" -eq "$code" ] && grep -Eq -- "$pattern" <<<"$out"; then
-    pass
-  else
-    fail "$name: exit $rc (wanted $code), output:"
-    printf '%s\n' "$out" | tail -20
-  fi
-}
-
-sql() { sqlite3 "$1" "$2"; }
+source "$(dirname "$0")/lib.sh"
 
 cat >"$tmp/proxy.textproto" <<'CONFIG'
 name: "proxy"
@@ -145,5 +121,4 @@ grep -q "resuming search 'proxy'" "$tmp/controller.log" && pass || fail "no resu
 [ "$(sql "$db" "SELECT status FROM searches")" = finished ] && pass || fail "search not finished"
 [ "$(sql "$db" 'PRAGMA integrity_check')" = ok ] && pass || fail "integrity check"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -55,7 +55,14 @@ class ControllerClient {
       tls.pem_root_certs = ReadFile(options.tls_ca_file);
       credentials = grpc::SslCredentials(tls);
     }
-    stub_ = proto::Controller::NewStub(grpc::CreateChannel(options.controller, credentials));
+    // gRPC's default reconnect backoff grows to two minutes: a worker started before its
+    // controller (common on a cluster) would sit idle long after the controller is up.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+    stub_ = proto::Controller::NewStub(
+        grpc::CreateCustomChannel(options.controller, credentials, args));
   }
 
   template <typename Request, typename Reply>
