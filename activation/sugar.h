@@ -20,8 +20,9 @@ struct Surrogate {
   c10::intrusive_ptr<CompiledExpression> expression;  // kExpression only
 
   static Surrogate BSilu(double alpha = 1.67);
-  // 0.1: REFERENCE.md reports {0.01, 0.05, 0.1}; 0.1 is the value used for the convolutional
-  // network (Conv2NeXt), the family closest to our ResNet children (0.01 was for Swin).
+  // 0.1: the paper reports {0.01, 0.05, 0.1} (docs/papers.md); 0.1 is the value used for the
+  // convolutional network (Conv2NeXt), the family closest to our ResNet children (0.01 was for
+  // Swin).
   static Surrogate Nelu(double alpha = 0.1);
   static Surrogate Elu(double alpha = 1.0);
   static Surrogate Selu();

@@ -167,7 +167,7 @@ TEST(Sugar, GradientInjectionAndAutogradFunctionAgree) {
 }
 
 TEST(Sugar, BSiluDerivativeHasThePublishedShape) {
-  // REFERENCE.md: f'(0) ~ 0.9175; peak ~1.29 near x ~ 1.49; a dip below 0 near x ~ -3.76.
+  // docs/papers.md: f'(0) ~ 0.9175; peak ~1.29 near x ~ 1.49; a dip below 0 near x ~ -3.76.
   const torch::Tensor x = torch::linspace(-8, 8, 160001, torch::kDouble).view({-1, 1});
   const torch::Tensor slope =
       GradientOf([](const torch::Tensor& t) { return SugarRelu(t, Surrogate::BSilu()); }, x,

@@ -3,6 +3,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -54,11 +55,15 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
   auto require = [](bool ok, const std::string& field, const std::string& what) {
     if (!ok) throw UsageError("config field " + field + ": " + what);
   };
+  // Doubles must also be finite: `learning_rate: inf` parses.
+  auto at_least_zero = [&](double value, const std::string& field) {
+    require(std::isfinite(value) && value >= 0, field, "must be a finite number of at least 0");
+  };
   SpaceSpecFromProto(c.space());
   require(c.space().units() <= 4, "space.units", "at most 4 core units");
   const proto::PpoSettings& ppo = c.strategy().ppo();
-  require(ppo.learning_rate() >= 0, "strategy.ppo.learning_rate", "must not be negative");
-  require(ppo.entropy_weight() >= 0, "strategy.ppo.entropy_weight", "must not be negative");
+  at_least_zero(ppo.learning_rate(), "strategy.ppo.learning_rate");
+  at_least_zero(ppo.entropy_weight(), "strategy.ppo.entropy_weight");
   require(ppo.baseline_decay() >= 0 && ppo.baseline_decay() < 1, "strategy.ppo.baseline_decay",
           "must be in [0, 1)");
   require(ppo.clip() >= 0 && ppo.clip() < 1, "strategy.ppo.clip", "must be in [0, 1)");
@@ -79,18 +84,17 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
   require(c.child().proxy().steps() >= 0, "child.proxy.steps", "must not be negative");
   require(c.child().proxy().hidden() >= 0, "child.proxy.hidden", "must not be negative");
   require(c.budget().max_trials() >= 0, "budget.max_trials", "must not be negative");
-  require(c.budget().max_seconds() >= 0, "budget.max_seconds", "must not be negative");
+  at_least_zero(c.budget().max_seconds(), "budget.max_seconds");
   require(c.budget().max_proposals() >= 0, "budget.max_proposals", "must not be negative");
   const proto::Dispatch& d = c.dispatch();
-  require(d.lease_seconds() >= 0, "dispatch.lease_seconds", "must not be negative");
-  require(d.heartbeat_seconds() >= 0, "dispatch.heartbeat_seconds", "must not be negative");
+  at_least_zero(d.lease_seconds(), "dispatch.lease_seconds");
+  at_least_zero(d.heartbeat_seconds(), "dispatch.heartbeat_seconds");
   const double lease = d.lease_seconds() > 0 ? d.lease_seconds() : 120;
   const double heartbeat = d.heartbeat_seconds() > 0 ? d.heartbeat_seconds() : 10;
   require(heartbeat < lease, "dispatch.heartbeat_seconds",
           "must be shorter than the lease (" + std::to_string(lease) + " s)");
   require(d.max_attempts() >= 0, "dispatch.max_attempts", "must not be negative");
-  require(d.trial_time_limit_seconds() >= 0, "dispatch.trial_time_limit_seconds",
-          "must not be negative");
+  at_least_zero(d.trial_time_limit_seconds(), "dispatch.trial_time_limit_seconds");
 }
 
 SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space) {

@@ -66,21 +66,6 @@ std::string Progress(const storage::SearchSummary& s, const Budget& budget, doub
   return text;
 }
 
-std::string Duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds);
-  char text[32];
-  if (s >= 3600) {
-    std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60));
-  } else if (s >= 60) {
-    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(text, sizeof text, "%llds", static_cast<long long>(s));
-  }
-  return text;
-}
-
 }  // namespace
 
 int RunLeaderboardCommand(const std::vector<std::string>& args) {
@@ -170,7 +155,8 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
                              "stopped_early", "failed", "screened", "running", "queued",
                              "candidates", "best_validation", "started", "ended", "end_reason",
                              "controller"});
-  for (const storage::SearchSummary& s : storage::ListSearches(*db)) {
+  const std::vector<storage::SearchSummary> searches = storage::ListSearches(*db);
+  for (const storage::SearchSummary& s : searches) {
     const Budget budget = BudgetOf(s);
     const double elapsed = s.ended_at.value_or(now) - s.started_at;
     const std::string status = storage::LiveStatus(s, now);
@@ -193,8 +179,8 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
                   controller});
   }
   std::cout << table.Render(format, 2);
-  if (table_format) {
-    for (const storage::SearchSummary& s : storage::ListSearches(*db)) {
+  if (table_format) {  // why a search failed is too long for its row
+    for (const storage::SearchSummary& s : searches) {
       if (!s.end_reason.empty()) std::cout << "search " << s.id << ": " << s.end_reason << "\n";
     }
   }

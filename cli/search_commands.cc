@@ -17,6 +17,7 @@
 #include "cli/local_workers.h"
 #include "cli/options.h"
 #include "cli/results_commands.h"
+#include "cli/table.h"
 #include "cli/usage_error.h"
 #include "controller/controller_server.h"
 #include "controller/search_setup.h"
@@ -82,20 +83,6 @@ std::string RandomToken() {
   return token;
 }
 
-// "4m05s", "1h02m": a duration for progress lines.
-std::string ShortDuration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds + 0.5);
-  char text[32];
-  if (s >= 3600) {
-    std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60));
-  } else {
-    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  }
-  return text;
-}
-
 // One line of the controller's progress: the database's counters (storage::TrialCounts), the
 // rate, and the time left when the budget has a trial count.
 void PrintProgress(const controller::SchedulerStatus& s, double elapsed) {
@@ -106,7 +93,7 @@ void PrintProgress(const controller::SchedulerStatus& s, double elapsed) {
   if (s.max_trials > 0) {
     budget += "/" + std::to_string(s.max_trials);
     if (per_minute > 0 && t.trained() < s.max_trials) {
-      left = ", " + ShortDuration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
+      left = ", " + Duration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
     }
   }
   std::fprintf(stderr,

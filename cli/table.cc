@@ -56,6 +56,21 @@ std::string IsoTime(double unix_seconds) {
   return text;
 }
 
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60));
+  } else if (s >= 60) {
+    std::snprintf(text, sizeof text, "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(text, sizeof text, "%llds", static_cast<long long>(s));
+  }
+  return text;
+}
+
 Json Table::ToJson() const {
   Json rows = Json::array();
   for (const auto& row : rows_) {

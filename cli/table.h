@@ -51,6 +51,9 @@ Cell OptionalCell(const std::optional<T>& value) {
   return value ? Cell(*value) : Cell(std::monostate{});
 }
 
+// "42s", "4m05s", "1h02m": a duration for people.
+std::string Duration(double seconds);
+
 // "2026-12-03 07:17:52" (UTC), or "" for 0.
 std::string IsoTime(double unix_seconds);
 

@@ -12,7 +12,7 @@
 
 namespace actsearch::controller {
 
-// Defaults: NASNet's controller settings (../shared/REFERENCE.md section 1) and PPO's usual clip,
+// Defaults: NASNet's controller settings (docs/papers.md section 1) and PPO's usual clip,
 // every sample against the EMA baseline. docs/controller-strategies.md says when to change them.
 struct PpoOptions {
   PolicyOptions policy;

@@ -30,6 +30,9 @@ expect "syntax error" 2 'syntax.textproto: line 3, column 10' -- \
 sed 's/"sigmoid"/"sigmod"/' "$tmp/proxy.textproto" >"$tmp/op.textproto"
 expect "unknown operator" 2 "space.unary: .*sigmod" -- \
   "$bin" controller --config "$tmp/op.textproto" --db "$tmp/bad.db"
+sed 's/lease_seconds: 4/lease_seconds: inf/' "$tmp/proxy.textproto" >"$tmp/inf.textproto"
+expect "infinite lease" 2 'config field dispatch.lease_seconds: must be a finite number' -- \
+  "$bin" controller --config "$tmp/inf.textproto" --db "$tmp/bad.db"
 expect "no token off loopback" 2 'without a token' -- \
   env -u ACTSEARCH_TOKEN "$bin" controller --config "$tmp/proxy.textproto" --db "$tmp/bad.db" \
   --listen 0.0.0.0:0
