@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "storage/leaderboard.h"
-#include "storage/search_queries.h"
 #include "storage/results_store.h"
 #include "storage/schema.h"
+#include "storage/search_queries.h"
 
 namespace {
 

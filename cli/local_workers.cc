@@ -36,6 +36,7 @@ LocalWorkers::~LocalWorkers() {
 pid_t LocalWorkers::Spawn(int index) const {
   const std::string device =
       options_.device == "cuda" ? "cuda:" + std::to_string(index) : options_.device;
+  // clang-format off
   std::vector<std::string> argv = {"actsearch", "worker",
                                    "--controller", "127.0.0.1:" + std::to_string(port_),
                                    "--device", device,
@@ -44,6 +45,7 @@ pid_t LocalWorkers::Spawn(int index) const {
                                    "--give-up-seconds", "15",
                                    "--exit-with-parent",
                                    "--quiet"};  // the controller's lines say it all
+  // clang-format on
   std::vector<char*> c_argv;
   for (std::string& a : argv) c_argv.push_back(a.data());
   c_argv.push_back(nullptr);

@@ -51,6 +51,7 @@ using Command = std::function<int(const std::vector<std::string>&)>;
 
 const std::map<std::string, Command>& Commands() {
   using namespace actsearch::cli;
+  // clang-format off
   static const std::map<std::string, Command> commands = {
       {"local", RunLocalCommand},       {"controller", RunControllerCommand},
       {"worker", RunWorkerCommand},     {"stop", RunStopCommand},
@@ -59,6 +60,7 @@ const std::map<std::string, Command>& Commands() {
       {"export", RunExportCommand},     {"space", RunSpaceCommand},
       {"train", RunTrainCommand},       {"reevaluate", RunReevaluateCommand},
       {"db", RunDbCommand}};
+  // clang-format on
   return commands;
 }
 
@@ -86,8 +88,8 @@ int main(int argc, char** argv) {
     if (found == Commands().end()) {
       std::vector<std::string> names;
       for (const auto& [name, run] : Commands()) names.push_back(name);
-      throw UsageError("unknown command '" + command + "'" +
-                       actsearch::DidYouMean(command, names) + "; see `actsearch --help`");
+      throw UsageError("unknown command '" + command + "'" + actsearch::DidYouMean(command, names) +
+                       "; see `actsearch --help`");
     }
     return found->second(rest);
   } catch (const UsageError& e) {

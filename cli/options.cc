@@ -9,8 +9,8 @@ namespace actsearch::cli {
 namespace po = boost::program_options;
 
 bool ParseOptions(const std::vector<std::string>& args, po::options_description& options,
-                  const po::positional_options_description& positional,
-                  const std::string& synopsis, const std::string& examples) {
+                  const po::positional_options_description& positional, const std::string& synopsis,
+                  const std::string& examples) {
   options.add_options()("help,h", "show this help");
   po::variables_map vm;
   try {
@@ -45,10 +45,15 @@ po::typed_value<double>* Positive(double* target, const std::string& flag) {
       "a finite number above 0");
 }
 
+po::typed_value<double>* NonNegative(double* target, const std::string& flag) {
+  return Checked<double>(
+      target, flag, [](const double& v) { return std::isfinite(v) && v >= 0; },
+      "a finite number of at least 0");
+}
+
 po::typed_value<std::string>* NonEmpty(std::string* target, const std::string& flag) {
   return Checked<std::string>(
-      target, flag, [](const std::string& v) { return !SplitList(v).empty(); },
-      "a non-empty list");
+      target, flag, [](const std::string& v) { return !SplitList(v).empty(); }, "a non-empty list");
 }
 
 po::typed_value<std::string>* FormatFlag(std::string* target) {

@@ -49,8 +49,7 @@ boost::program_options::typed_value<T>* AtLeast(T* target, const std::string& fl
       what.str());
 }
 template <typename T>
-boost::program_options::typed_value<T>* InRange(T* target, const std::string& flag, T min,
-                                                T max) {
+boost::program_options::typed_value<T>* InRange(T* target, const std::string& flag, T min, T max) {
   std::ostringstream what;
   what << "from " << min << " to " << max;
   return Checked<T>(
@@ -58,6 +57,8 @@ boost::program_options::typed_value<T>* InRange(T* target, const std::string& fl
 }
 // A finite number above 0 (a learning rate, a duration).
 boost::program_options::typed_value<double>* Positive(double* target, const std::string& flag);
+// A finite number of at least 0 (a duration where 0 means none).
+boost::program_options::typed_value<double>* NonNegative(double* target, const std::string& flag);
 // A text that must not be empty.
 boost::program_options::typed_value<std::string>* NonEmpty(std::string* target,
                                                            const std::string& flag);

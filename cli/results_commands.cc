@@ -95,10 +95,11 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
        "order by mean or best")
       ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
-  if (!ParseOptions(args, options, {}, "actsearch leaderboard --db FILE [options]",
-                    "  actsearch leaderboard --db results.db --top 10\n"
-                    "  actsearch leaderboard --db results.db --search 'proxy ppo' --format csv\n"
-                    "  actsearch leaderboard --db results.db --all-searches --operators sigmoid\n")) {
+  if (!ParseOptions(
+          args, options, {}, "actsearch leaderboard --db FILE [options]",
+          "  actsearch leaderboard --db results.db --top 10\n"
+          "  actsearch leaderboard --db results.db --search 'proxy ppo' --format csv\n"
+          "  actsearch leaderboard --db results.db --all-searches --operators sigmoid\n")) {
     return kExitOk;
   }
   filter.rank_by = rank == "best" ? storage::LeaderboardFilter::RankBy::kBest
@@ -150,11 +151,17 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
   Table table = table_format
                     ? Table({"id", "name", "status", "strategy", "progress", "done", "diverged",
                              "failed", "screened", "running", "queued", "elapsed", "best_val%"})
-                    : Table({"id", "name", "kind", "status", "strategy", "trained", "max_trials",
-                             "elapsed_seconds", "max_seconds", "done", "diverged",
-                             "stopped_early", "failed", "screened", "running", "queued",
-                             "candidates", "best_validation", "started", "ended", "end_reason",
-                             "controller"});
+                    : Table({"id",          "name",
+                             "kind",        "status",
+                             "strategy",    "trained",
+                             "max_trials",  "elapsed_seconds",
+                             "max_seconds", "done",
+                             "diverged",    "stopped_early",
+                             "failed",      "screened",
+                             "running",     "queued",
+                             "candidates",  "best_validation",
+                             "started",     "ended",
+                             "end_reason",  "controller"});
   const std::vector<storage::SearchSummary> searches = storage::ListSearches(*db);
   for (const storage::SearchSummary& s : searches) {
     const Budget budget = BudgetOf(s);
@@ -168,14 +175,30 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
       continue;
     }
     const std::string controller =
-        s.controller_host.empty()
-            ? ""
-            : s.controller_host + " pid " + std::to_string(s.controller_pid) + " on " +
-                  s.controller_address;
-    table.AddRow({s.id, s.name, s.kind, status, budget.strategy, t.trained(), budget.max_trials,
-                  elapsed, budget.max_seconds, t.done, t.diverged, t.stopped_early, t.failed,
-                  t.screened, t.leased, t.queued, s.candidates, OptionalCell(s.best_validation),
-                  IsoTime(s.started_at), s.ended_at ? IsoTime(*s.ended_at) : "", s.end_reason,
+        s.controller_host.empty() ? ""
+                                  : s.controller_host + " pid " + std::to_string(s.controller_pid) +
+                                        " on " + s.controller_address;
+    table.AddRow({s.id,
+                  s.name,
+                  s.kind,
+                  status,
+                  budget.strategy,
+                  t.trained(),
+                  budget.max_trials,
+                  elapsed,
+                  budget.max_seconds,
+                  t.done,
+                  t.diverged,
+                  t.stopped_early,
+                  t.failed,
+                  t.screened,
+                  t.leased,
+                  t.queued,
+                  s.candidates,
+                  OptionalCell(s.best_validation),
+                  IsoTime(s.started_at),
+                  s.ended_at ? IsoTime(*s.ended_at) : "",
+                  s.end_reason,
                   controller});
   }
   std::cout << table.Render(format, 2);

@@ -83,28 +83,35 @@ std::string RandomToken() {
   return token;
 }
 
-// One line of the controller's progress: the database's counters (storage::TrialCounts), the
-// rate, and the time left when the budget has a trial count.
-void PrintProgress(const controller::SchedulerStatus& s, double elapsed) {
-  const storage::TrialCounts& t = s.trials;
-  const double per_minute = elapsed > 0 ? t.trained() * 60.0 / elapsed : 0;
-  std::string budget = std::to_string(t.trained());
-  std::string left;
-  if (s.max_trials > 0) {
-    budget += "/" + std::to_string(s.max_trials);
-    if (per_minute > 0 && t.trained() < s.max_trials) {
-      left = ", " + Duration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
+// One line of the controller's progress: the database's counters (storage::TrialCounts), this
+// controller's rate (a resumed search's downtime does not count), and the time left when the
+// budget has a trial count.
+struct ProgressLine {
+  int64_t trained_before = 0;  // when this controller started
+  double started = storage::NowSeconds();
+
+  void operator()(const controller::SchedulerStatus& s, double elapsed) const {
+    const storage::TrialCounts& t = s.trials;
+    const double session = storage::NowSeconds() - started;
+    const double per_minute = session > 0 ? (t.trained() - trained_before) * 60.0 / session : 0;
+    std::string budget = std::to_string(t.trained());
+    std::string left;
+    if (s.max_trials > 0) {
+      budget += "/" + std::to_string(s.max_trials);
+      if (per_minute > 0 && t.trained() < s.max_trials) {
+        left = ", " + Duration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
+      }
     }
+    std::fprintf(stderr,
+                 "[%7.1f s] trained %s (done %lld, diverged %lld, failed %lld), running %lld, "
+                 "queued %lld, screened %lld, repeats %lld; %.1f trials/min%s; best %.4f %s\n",
+                 elapsed, budget.c_str(), static_cast<long long>(t.done),
+                 static_cast<long long>(t.diverged), static_cast<long long>(t.failed),
+                 static_cast<long long>(t.leased), static_cast<long long>(t.queued),
+                 static_cast<long long>(t.screened), static_cast<long long>(s.repeats), per_minute,
+                 left.c_str(), s.best_reward, s.best_expression.c_str());
   }
-  std::fprintf(stderr,
-               "[%7.1f s] trained %s (done %lld, diverged %lld, failed %lld), running %lld, "
-               "queued %lld, screened %lld, repeats %lld; %.1f trials/min%s; best %.4f %s\n",
-               elapsed, budget.c_str(), static_cast<long long>(t.done),
-               static_cast<long long>(t.diverged), static_cast<long long>(t.failed),
-               static_cast<long long>(t.leased), static_cast<long long>(t.queued),
-               static_cast<long long>(t.screened), static_cast<long long>(s.repeats), per_minute,
-               left.c_str(), s.best_reward, s.best_expression.c_str());
-}
+};
 
 struct ControllerFlags {
   std::string config_path, db_path, search, listen = "127.0.0.1:50051", token_file, tls_cert,
@@ -125,15 +132,11 @@ void AddControllerFlags(po::options_description& flags, ControllerFlags& f) {
       ("search", po::value(&f.search), "without --config: the search to resume, by name or id")
       ("max-trials", AtLeast<int64_t>(&f.max_trials, "--max-trials", 0),
        "set the budget's trainings (0: no limit): extends a finished search")
-      ("max-seconds", Checked<double>(&f.max_seconds, "--max-seconds",
-                                      [](const double& v) { return std::isfinite(v) && v >= 0; },
-                                      "a finite number of at least 0"),
+      ("max-seconds", NonNegative(&f.max_seconds, "--max-seconds"),
        "set the budget's wall-clock seconds since the search started (0: no limit)")
       ("checkpoint-seconds", Positive(&f.checkpoint_seconds, "--checkpoint-seconds")
                                  ->default_value(30), "seconds between strategy checkpoints")
-      ("progress-seconds", Checked<double>(&f.progress_seconds, "--progress-seconds",
-                                           [](const double& v) { return std::isfinite(v) && v >= 0; },
-                                           "a finite number of at least 0")->default_value(10),
+      ("progress-seconds", NonNegative(&f.progress_seconds, "--progress-seconds")->default_value(10),
        "seconds between progress lines on stderr (0: none)");
   // clang-format on
 }
@@ -150,10 +153,9 @@ proto::SearchConfig LoadSearchConfig(const ControllerFlags& f) {
       throw UsageError("--config is needed to start a search (" + f.db_path + " does not exist)");
     }
     const auto db = OpenForReading(f.db_path);
-    const int64_t id = f.search.empty()
-                           ? storage::LatestSearch(*db, storage::kSearchKindReevaluation)
-                                 .value_or(0)
-                           : storage::ResolveSearch(*db, f.search);
+    const int64_t id =
+        f.search.empty() ? storage::LatestSearch(*db, storage::kSearchKindReevaluation).value_or(0)
+                         : storage::ResolveSearch(*db, f.search);
     const std::optional<storage::SearchSummary> summary = storage::FindSearchSummary(*db, id);
     const std::optional<proto::SearchConfig> stored =
         summary ? ParseStoredConfig(summary->config) : std::nullopt;
@@ -228,7 +230,8 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
   if (config.dispatch().heartbeat_seconds() > 0) {
     service.heartbeat_seconds = config.dispatch().heartbeat_seconds();
   }
-  if (config.dispatch().lease_seconds() > 0) service.lease_seconds = config.dispatch().lease_seconds();
+  if (config.dispatch().lease_seconds() > 0)
+    service.lease_seconds = config.dispatch().lease_seconds();
   controller::ServerOptions server_options;
   server_options.listen = f.listen;
   server_options.tls_certificate_file = f.tls_cert;
@@ -237,11 +240,13 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
   server_options.progress_seconds = f.progress_seconds;
   server_options.expire_check_seconds = std::min(1.0, service.lease_seconds / 4);
   server_options.stop_requested = &g_stop_signal;
-  controller::ControllerServer server(search->scheduler(), search->store(), service,
-                                      server_options, PrintProgress);
-  LogLine(std::string(search->resumed() ? "resuming" : "starting") + " search '" +
-          search->name() + "' (id " + std::to_string(search->search_id()) + ", " +
-          search->strategy().name() + ") on port " + std::to_string(server.port()));
+  ProgressLine progress;
+  progress.trained_before = search->scheduler().status(storage::NowSeconds()).trials.trained();
+  controller::ControllerServer server(search->scheduler(), search->store(), service, server_options,
+                                      progress);
+  LogLine(std::string(search->resumed() ? "resuming" : "starting") + " search '" + search->name() +
+          "' (id " + std::to_string(search->search_id()) + ", " + search->strategy().name() +
+          ") on port " + std::to_string(server.port()));
   if (!search->config_changes().empty()) LogLine("changed settings: " + search->config_changes());
   if (workers) workers->Start(server.port(), server);
   const controller::SearchEnd end = server.Run();
@@ -438,9 +443,7 @@ int RunStopCommand(const std::vector<std::string>& args) {
   flags.add_options()
       ("db", po::value(&path)->required(), "results database of the running search")
       ("search", po::value(&search), "the search, by name or id (default: the running one)")
-      ("wait-seconds", Checked<double>(&wait_seconds, "--wait-seconds",
-                                       [](const double& v) { return std::isfinite(v) && v >= 0; },
-                                       "a finite number of at least 0")->default_value(60),
+      ("wait-seconds", NonNegative(&wait_seconds, "--wait-seconds")->default_value(60),
        "how long to wait for the controller to release its trials and stop (0: do not wait)");
   // clang-format on
   if (!ParseOptions(args, flags, {},
@@ -493,8 +496,8 @@ int RunStopCommand(const std::vector<std::string>& args) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  std::fprintf(stderr, "actsearch: search '%s' has not stopped after %.0f s\n",
-               before.name.c_str(), wait_seconds);
+  std::fprintf(stderr, "actsearch: search '%s' has not stopped after %.0f s\n", before.name.c_str(),
+               wait_seconds);
   return kExitFailure;
 }
 

@@ -173,9 +173,9 @@ int Count(const std::vector<std::string>& args) {
       std::cout << (space.size() ? std::to_string(*space.size()) : "more than 2^64") << "\n";
     } else {
       Table table({"candidates"});
-      table.AddRow({space.size() ? Cell(static_cast<int64_t>(std::min<uint64_t>(
-                                       *space.size(), INT64_MAX)))
-                                 : Cell(std::monostate{})});
+      table.AddRow({space.size()
+                        ? Cell(static_cast<int64_t>(std::min<uint64_t>(*space.size(), INT64_MAX)))
+                        : Cell(std::monostate{})});
       std::cout << (format == "json" ? table.ToJson()[0].dump() + "\n" : table.Render(format));
     }
     return kExitOk;
@@ -395,9 +395,8 @@ int Encode(const std::vector<std::string>& args) {
     std::cerr << "actsearch: note: encoded the equal form '" << ToString(found->encoded)
               << "' (operands of a symmetric operator swapped)\n";
   } else if (found->how == EqualEncoding::How::kSameClass) {
-    std::cerr << "actsearch: note: '" << ToString(e)
-              << "' is not reachable as written; encoded '" << ToString(found->encoded)
-              << "', a candidate of its functional class\n";
+    std::cerr << "actsearch: note: '" << ToString(e) << "' is not reachable as written; encoded '"
+              << ToString(found->encoded) << "', a candidate of its functional class\n";
   }
   std::cout << space.TokensToString(found->tokens) << "\n";
   return kExitOk;

@@ -122,9 +122,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
       ("seed", AtLeast<int64_t>(&seed, "--seed", 0)->default_value(0),
        "seed of initialisation and data order")
-      ("time-limit", Checked<double>(&options.time_limit_seconds, "--time-limit",
-                                     [](const double& v) { return std::isfinite(v) && v >= 0; },
-                                     "a finite number of at least 0")->default_value(0),
+      ("time-limit", NonNegative(&options.time_limit_seconds, "--time-limit")->default_value(0),
        "seconds before the trial ends as timed out (0: none)")
       ("threads", InRange(&options.threads, "--threads", 0, 1024)->default_value(0),
        "CPU threads (0: all cores)")
@@ -192,8 +190,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
         "loaded " + data.name + ": " + std::to_string(data.train.size()) + " train, " +
         std::to_string(data.validation.size()) + " validation, " +
         std::to_string(data.test.size()) + " test images (" +
-        Seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start)
-                    .count()) +
+        Seconds(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count()) +
         "); training " + std::to_string(options.profile.steps) + " steps");
   }
   worker::ProgressCallback progress;

@@ -69,9 +69,8 @@ bool Allowed(const std::string& field, const proto::SearchConfig& stored,
   for (const char* section : {"budget", "dispatch"}) {
     if (field == section || field.rfind(std::string(section) + ".", 0) == 0) return true;
   }
-  return field == "child.resnet.dataset" &&
-         DatasetKind(stored.child().resnet().dataset()) ==
-             DatasetKind(given.child().resnet().dataset());
+  return field == "child.resnet.dataset" && DatasetKind(stored.child().resnet().dataset()) ==
+                                                DatasetKind(given.child().resnet().dataset());
 }
 
 class CollectChanges : public Differencer::Reporter {
@@ -79,9 +78,7 @@ class CollectChanges : public Differencer::Reporter {
   CollectChanges(const proto::SearchConfig& stored, const proto::SearchConfig& given)
       : stored_(stored), given_(given) {}
 
-  void ReportAdded(const pb::Message&, const pb::Message&, const Path& path) override {
-    Add(path);
-  }
+  void ReportAdded(const pb::Message&, const pb::Message&, const Path& path) override { Add(path); }
   void ReportDeleted(const pb::Message&, const pb::Message&, const Path& path) override {
     Add(path);
   }

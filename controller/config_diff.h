@@ -12,7 +12,7 @@
 namespace actsearch::controller {
 
 struct ConfigChange {
-  std::string field;  // "budget.max_trials", "space.unary", ...
+  std::string field;          // "budget.max_trials", "space.unary", ...
   std::string before, after;  // the values as text; "(unset)" when absent
   bool allowed = false;
 };

@@ -30,10 +30,10 @@ std::string Replace(std::string text, const std::string& from, const std::string
 }
 
 TEST(ConfigDiff, ABiggerBudgetAndNewDispatchSettingsAreAllowed) {
-  const std::vector<ConfigChange> changes = DiffConfigs(
-      Config(kBase), Config(Replace(kBase, "budget { max_trials: 24 }",
-                                    "budget { max_trials: 48 max_seconds: 60 } "
-                                    "dispatch { lease_seconds: 30 }")));
+  const std::vector<ConfigChange> changes =
+      DiffConfigs(Config(kBase), Config(Replace(kBase, "budget { max_trials: 24 }",
+                                                "budget { max_trials: 48 max_seconds: 60 } "
+                                                "dispatch { lease_seconds: 30 }")));
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(DescribeChanges(changes),
             "budget.max_seconds 0 -> 60, budget.max_trials 24 -> 48, "
@@ -62,8 +62,7 @@ TEST(ConfigDiff, SpaceStrategyChildAndSeedChangesAreRefusedAndNamed) {
     EXPECT_FALSE(c.allowed) << c.field;
     refused += c.field + ";";
   }
-  EXPECT_EQ(refused,
-            "child.resnet.steps;seed;space.unary;strategy.exhaustive;strategy.random;");
+  EXPECT_EQ(refused, "child.resnet.steps;seed;space.unary;strategy.exhaustive;strategy.random;");
   EXPECT_NE(DescribeChanges(changes).find("space.unary [\"identity\", \"sin\"] -> "
                                           "[\"identity\", \"cos\", \"tanh\"]"),
             std::string::npos)

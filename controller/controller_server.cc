@@ -72,8 +72,8 @@ struct ControllerServer::Impl {
 
   // Re-arms itself after each signal; the handler runs on the strand.
   void WaitForSignal() {
-    signals.async_wait(boost::asio::bind_executor(
-        strand, [this](const boost::system::error_code& error, int) {
+    signals.async_wait(
+        boost::asio::bind_executor(strand, [this](const boost::system::error_code& error, int) {
           if (error || phase_is_over) return;
           Stop(SearchEnd::kStopped, "");
           WaitForSignal();
@@ -220,8 +220,7 @@ SearchEnd ControllerServer::Run() {
 const std::string& ControllerServer::end_reason() const { return impl_->end_reason; }
 
 void ControllerServer::RequestStop(SearchEnd how, const std::string& reason) {
-  boost::asio::post(impl_->strand,
-                    [impl = impl_.get(), how, reason] { impl->Stop(how, reason); });
+  boost::asio::post(impl_->strand, [impl = impl_.get(), how, reason] { impl->Stop(how, reason); });
 }
 
 }  // namespace actsearch::controller

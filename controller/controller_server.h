@@ -20,7 +20,7 @@ namespace actsearch::controller {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // port 0: any free port (see port())
-  std::string tls_certificate_file;     // PEM; TLS when both files are given
+  std::string tls_certificate_file;    // PEM; TLS when both files are given
   std::string tls_key_file;
   double expire_check_seconds = 1;
   double checkpoint_seconds = 30;

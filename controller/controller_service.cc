@@ -25,8 +25,8 @@ std::string CurveJson(const proto::TrialOutcome& outcome) {
       std::snprintf(point, sizeof point, "[%lld, %.6g, %.6g]", static_cast<long long>(p.step()),
                     p.loss(), accuracy);
     } else {
-      std::snprintf(point, sizeof point, std::isfinite(p.loss()) ? "[%lld, %.6g, null]"
-                                                                  : "[%lld, null, null]",
+      std::snprintf(point, sizeof point,
+                    std::isfinite(p.loss()) ? "[%lld, %.6g, null]" : "[%lld, null, null]",
                     static_cast<long long>(p.step()), p.loss());
     }
     if (json.size() > 1) json += ", ";
@@ -143,7 +143,8 @@ grpc::ServerUnaryReactor* ControllerService::Heartbeat(grpc::CallbackServerConte
                                                        const proto::HeartbeatRequest* request,
                                                        proto::HeartbeatReply* reply) {
   return OnStrand(context, [this, request, reply] {
-    switch (scheduler_.Heartbeat(request->worker_id(), request->trial_id(), storage::NowSeconds())) {
+    switch (
+        scheduler_.Heartbeat(request->worker_id(), request->trial_id(), storage::NowSeconds())) {
       case HeartbeatAction::kContinue: reply->set_action(proto::HeartbeatReply::CONTINUE); break;
       case HeartbeatAction::kStop: reply->set_action(proto::HeartbeatReply::STOP); break;
       case HeartbeatAction::kRelease: reply->set_action(proto::HeartbeatReply::RELEASE); break;
@@ -152,9 +153,9 @@ grpc::ServerUnaryReactor* ControllerService::Heartbeat(grpc::CallbackServerConte
   });
 }
 
-grpc::ServerUnaryReactor* ControllerService::ReportResult(
-    grpc::CallbackServerContext* context, const proto::ReportResultRequest* request,
-    proto::ReportResultReply* reply) {
+grpc::ServerUnaryReactor* ControllerService::ReportResult(grpc::CallbackServerContext* context,
+                                                          const proto::ReportResultRequest* request,
+                                                          proto::ReportResultReply* reply) {
   return OnStrand(context, [this, request, reply] {
     const proto::TrialOutcome& outcome = request->outcome();
     const ReportReceipt receipt = scheduler_.Report(request->worker_id(), request->trial_id(),
@@ -167,9 +168,9 @@ grpc::ServerUnaryReactor* ControllerService::ReportResult(
   });
 }
 
-grpc::ServerUnaryReactor* ControllerService::ReleaseTrial(
-    grpc::CallbackServerContext* context, const proto::ReleaseTrialRequest* request,
-    proto::ReleaseTrialReply* reply) {
+grpc::ServerUnaryReactor* ControllerService::ReleaseTrial(grpc::CallbackServerContext* context,
+                                                          const proto::ReleaseTrialRequest* request,
+                                                          proto::ReleaseTrialReply* reply) {
   return OnStrand(context, [this, request, reply] {
     reply->set_released(scheduler_.Release(request->worker_id(), request->trial_id()));
     return grpc::Status::OK;
@@ -177,8 +178,7 @@ grpc::ServerUnaryReactor* ControllerService::ReleaseTrial(
 }
 
 void ControllerService::LogFailure(int64_t worker_id, int64_t trial_id,
-                                   const proto::TrialOutcome& outcome,
-                                   storage::TrialState state) {
+                                   const proto::TrialOutcome& outcome, storage::TrialState state) {
   if (!options_.log) return;
   const auto name = worker_names_.find(worker_id);
   const std::string worker =

@@ -79,7 +79,8 @@ void Scheduler::RestoreCheckpoint() {
     if (!trial) continue;
     if (HasResult(trial->state)) {
       // Finished after the checkpoint: the restored strategy still waits for its reward.
-      for (uint64_t proposal : waiting.proposal_ids()) strategy_.Observe(proposal, RewardOfRow(*trial));
+      for (uint64_t proposal : waiting.proposal_ids())
+        strategy_.Observe(proposal, RewardOfRow(*trial));
     } else {
       waiting_[waiting.trial_id()].assign(waiting.proposal_ids().begin(),
                                           waiting.proposal_ids().end());
@@ -139,8 +140,8 @@ Assignment Scheduler::Acquire(int64_t worker_id, double now) {
   return {finished(now) ? Assignment::Kind::kFinished : Assignment::Kind::kWait, {}};
 }
 
-std::optional<storage::TrialRow> Scheduler::LeaseQueued(std::set<int64_t>& queue,
-                                                        int64_t worker_id, double now) {
+std::optional<storage::TrialRow> Scheduler::LeaseQueued(std::set<int64_t>& queue, int64_t worker_id,
+                                                        double now) {
   while (!queue.empty()) {
     const int64_t trial_id = *queue.begin();
     queue.erase(queue.begin());
@@ -216,7 +217,7 @@ bool Scheduler::Release(int64_t worker_id, int64_t trial_id) {
 }
 
 ReportReceipt Scheduler::Report(int64_t worker_id, int64_t trial_id,
-                               const storage::TrialResult& result, Blame blame) {
+                                const storage::TrialResult& result, Blame blame) {
   ReportReceipt receipt;
   if (result.state == storage::TrialState::kFailed && blame == Blame::kEnvironment) {
     const std::optional<storage::TrialState> next =

@@ -22,8 +22,7 @@ class SchedulerTest : public storage::StorageTest {
   }
 
   std::unique_ptr<Scheduler> Make(Strategy& strategy) {
-    return std::make_unique<Scheduler>(*store_, space_, strategy, options_,
-                                       storage::NowSeconds());
+    return std::make_unique<Scheduler>(*store_, space_, strategy, options_, storage::NowSeconds());
   }
 
   storage::TrialResult Done(double accuracy) {
@@ -97,8 +96,7 @@ TEST_F(SchedulerTest, AnEnvironmentFailureRequeuesTheTrialAndACandidateFailureIs
       << "a candidate's failure is an outcome, not an environment failure";
   const Assignment retry = scheduler->Acquire(worker_, now);
   ASSERT_EQ(retry.trial.trial_id, a.trial.trial_id) << "the budget is full: the retry";
-  EXPECT_EQ(scheduler->Report(worker_, retry.trial.trial_id, Failed("no data"),
-                              Blame::kEnvironment)
+  EXPECT_EQ(scheduler->Report(worker_, retry.trial.trial_id, Failed("no data"), Blame::kEnvironment)
                 .state,
             storage::TrialState::kFailed)
       << "its attempts are spent";

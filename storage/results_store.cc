@@ -146,8 +146,8 @@ ResultsStore::ResultsStore(const std::string& path) : db_(path, sql::OpenMode::k
   Migrate(db_);
 }
 
-int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& config,
-                                   int64_t seed, const std::string& kind) {
+int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& config, int64_t seed,
+                                   const std::string& kind) {
   db_.Prepare(kInsertSearch)
       .Bind(1, name)
       .Bind(2, config)
@@ -167,8 +167,7 @@ int64_t ResultsStore::FindOrCreateSearch(const std::string& name, const std::str
   return id;
 }
 
-void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status,
-                                const std::string& reason) {
+void ResultsStore::FinishSearch(int64_t search_id, SearchStatus status, const std::string& reason) {
   db_.Prepare(kFinishSearch)
       .Bind(1, search_id)
       .Bind(2, SearchStatusName(status))

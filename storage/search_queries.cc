@@ -30,8 +30,7 @@ LEFT JOIN trials t ON t.candidate_id = c.id
 )sql";
 
 constexpr const char* kSearchById = "SELECT id FROM searches WHERE id = ?1";
-constexpr const char* kSearchByName =
-    "SELECT id FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
+constexpr const char* kSearchByName = "SELECT id FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
 constexpr const char* kSearchNames = "SELECT id, name FROM searches ORDER BY id";
 constexpr const char* kLatestSearch =
     "SELECT id FROM searches WHERE kind <> ?1 ORDER BY started_at DESC, id DESC LIMIT 1";

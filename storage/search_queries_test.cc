@@ -40,8 +40,8 @@ TEST_F(SearchQueriesTest, CountsEveryTrialStateApart) {
   AddTrial(search, "exp(exp(x))", TrialState::kDiverged);
   AddTrial(search, "sin(x)", TrialState::kFailed);
   AddTrial(search, "cos(x)", TrialState::kQueued);
-  store_->RecordScreenedTrial(store_->AddCandidate({search, "x - x", "zero", "", "random",
-                                                    "constant", "constant", {}}));
+  store_->RecordScreenedTrial(
+      store_->AddCandidate({search, "x - x", "zero", "", "random", "constant", "constant", {}}));
   store_->FinishSearch(store_->CreateSearch("empty", "", 5), SearchStatus::kStopped, "why");
   const std::vector<SearchSummary> searches = ListSearches(store_->database());
   ASSERT_EQ(searches.size(), 2u);

@@ -83,8 +83,8 @@ class LoopbackController {
     options.linger_seconds = 0.5;
     options.drain_seconds = 5;
     options.handle_signals = false;
-    server_ = std::make_unique<controller::ControllerServer>(
-        setup_.scheduler(), setup_.store(), service, options);
+    server_ = std::make_unique<controller::ControllerServer>(setup_.scheduler(), setup_.store(),
+                                                             service, options);
     thread_ = std::thread([this] { end_ = server_->Run(); });
   }
   ~LoopbackController() { Join(); }
@@ -170,12 +170,14 @@ class DispatchTest : public storage::StorageTest {
   void ExpectOneResultPerTrialAndClass(const std::string& path) {
     sql::Database db(path, sql::OpenMode::kReadOnly);
     EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state IN ('queued', 'leased')"), 0);
-    EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials t LEFT JOIN results r ON r.trial_id = t.id "
-                        "WHERE r.trial_id IS NULL"),
+    EXPECT_EQ(Count(db,
+                    "SELECT COUNT(*) FROM trials t LEFT JOIN results r ON r.trial_id = t.id "
+                    "WHERE r.trial_id IS NULL"),
               0);
     EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials t JOIN candidates c ON c.id = t.candidate_id"),
-              Count(db, "SELECT COUNT(DISTINCT c.fingerprint) FROM trials t "
-                        "JOIN candidates c ON c.id = t.candidate_id"));
+              Count(db,
+                    "SELECT COUNT(DISTINCT c.fingerprint) FROM trials t "
+                    "JOIN candidates c ON c.id = t.candidate_id"));
   }
 };
 
@@ -208,14 +210,13 @@ TEST_F(DispatchTest, AWorkerThatVanishesMidTrialHasItsTrialFinishedByAnother) {
   ASSERT_EQ(taken.status(), proto::AcquireTrialReply::TRIAL);
   // It never heartbeats nor reports: its lease (1 s) expires and the trial is requeued.
   std::atomic<bool> stop{false};
-  EXPECT_EQ(worker::RunWorkerLoop(WorkerOptions(controller.address(), "survivor"),
-                                  InstantTraining, stop),
-            worker::WorkerExit::kSearchFinished);
+  EXPECT_EQ(
+      worker::RunWorkerLoop(WorkerOptions(controller.address(), "survivor"), InstantTraining, stop),
+      worker::WorkerExit::kSearchFinished);
   EXPECT_EQ(controller.Join(), SearchEnd::kFinished);
   sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
-  sql::Statement trial =
-      db.Prepare("SELECT state, attempt FROM trials WHERE id = " +
-                 std::to_string(taken.trial().trial_id()));
+  sql::Statement trial = db.Prepare("SELECT state, attempt FROM trials WHERE id = " +
+                                    std::to_string(taken.trial().trial_id()));
   ASSERT_TRUE(trial.Step());
   EXPECT_EQ(trial.Text(0), "done");
   EXPECT_EQ(trial.Int(1), 2) << "leased once by the vanished worker, once by the survivor";
@@ -250,9 +251,9 @@ TEST_F(DispatchTest, AStoppedWorkerReleasesItsTrialAtOnce) {
         << "given back without waiting for its lease, its attempt unused";
   }
   std::atomic<bool> no_stop{false};
-  EXPECT_EQ(worker::RunWorkerLoop(WorkerOptions(controller.address(), "w2"), InstantTraining,
-                                  no_stop),
-            worker::WorkerExit::kSearchFinished);
+  EXPECT_EQ(
+      worker::RunWorkerLoop(WorkerOptions(controller.address(), "w2"), InstantTraining, no_stop),
+      worker::WorkerExit::kSearchFinished);
   EXPECT_EQ(controller.Join(), SearchEnd::kFinished);
   ExpectOneResultPerTrialAndClass(Path("search.db"));
 }
@@ -278,13 +279,13 @@ TEST_F(DispatchTest, EnvironmentFailuresInARowFailTheSearchAndLoseNoTrial) {
   EXPECT_NE(controller.server().end_reason().find("/data/cifar: no such directory"),
             std::string::npos);
   sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
-  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM searches WHERE status = 'failed' AND "
-                      "end_reason LIKE '%no such directory%'"),
+  EXPECT_EQ(Count(db,
+                  "SELECT COUNT(*) FROM searches WHERE status = 'failed' AND "
+                  "end_reason LIKE '%no such directory%'"),
             1);
   EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state IN ('failed', 'leased')"), 0)
       << "no candidate blamed, nothing left leased";
-  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'queued' AND last_error <> ''"),
-            3)
+  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'queued' AND last_error <> ''"), 3)
       << "three trials failed once each, and wait with their error";
 }
 
@@ -298,17 +299,17 @@ TEST_F(DispatchTest, AStopRequestInTheDatabaseStopsTheController) {
   };
   std::atomic<bool> stop{false};
   worker::WorkerExit exit{};
-  std::thread worker([&] {
-    exit = worker::RunWorkerLoop(WorkerOptions(controller.address(), "w"), slow, stop);
-  });
+  std::thread worker(
+      [&] { exit = worker::RunWorkerLoop(WorkerOptions(controller.address(), "w"), slow, stop); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(storage::RequestStop(Path("search.db"), controller.setup().search_id()));
   EXPECT_EQ(controller.Join(), SearchEnd::kStopped);  // heard within a heartbeat (2 s)
   worker.join();
   EXPECT_EQ(exit, worker::WorkerExit::kControllerStopped);
   sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
-  EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM searches WHERE status = 'stopped' AND "
-                      "heartbeat_at IS NULL AND stop_requested_at IS NOT NULL"),
+  EXPECT_EQ(Count(db,
+                  "SELECT COUNT(*) FROM searches WHERE status = 'stopped' AND "
+                  "heartbeat_at IS NULL AND stop_requested_at IS NOT NULL"),
             1);
   EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM trials WHERE state = 'leased'"), 0);
 }
@@ -345,9 +346,9 @@ TEST_F(DispatchTest, AWorkerWithAWrongTokenIsRefused) {
   EXPECT_EQ(worker::RunWorkerLoop(WorkerOptions(controller.address(), "intruder", "wrong"),
                                   InstantTraining, stop),
             worker::WorkerExit::kRefused);
-  EXPECT_EQ(worker::RunWorkerLoop(WorkerOptions(controller.address(), "member"), InstantTraining,
-                                  stop),
-            worker::WorkerExit::kSearchFinished);
+  EXPECT_EQ(
+      worker::RunWorkerLoop(WorkerOptions(controller.address(), "member"), InstantTraining, stop),
+      worker::WorkerExit::kSearchFinished);
   controller.Join();
   sql::Database db(Path("search.db"), sql::OpenMode::kReadOnly);
   EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM workers WHERE name = 'intruder'"), 0);

@@ -14,7 +14,8 @@ struct ParsedSpec {
 
 ParsedSpec ParseSpec(const std::string& spec) {
   const size_t colon = spec.find(':');
-  ParsedSpec parsed{spec.substr(0, colon), colon == std::string::npos ? "" : spec.substr(colon + 1)};
+  ParsedSpec parsed{spec.substr(0, colon),
+                    colon == std::string::npos ? "" : spec.substr(colon + 1)};
   const bool known = parsed.kind == "cifar10" || parsed.kind == "cifar100" ||
                      parsed.kind == "fashion-mnist" || parsed.kind == "mnist" ||
                      parsed.kind == "synthetic";

@@ -73,8 +73,9 @@ class ControllerClient {
   grpc::Status Call(Method<Request, Reply> method, const Request& request, Reply* reply) {
     grpc::ClientContext context;
     if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(static_cast<int64_t>(1000 * kCallTimeoutSeconds)));
+    context.set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(static_cast<int64_t>(1000 * kCallTimeoutSeconds)));
     return (stub_.get()->*method)(&context, request, reply);
   }
 
@@ -121,8 +122,8 @@ class Heartbeater {
             *request.mutable_progress() = progress_;
             lock.unlock();
             proto::HeartbeatReply reply;
-            const grpc::Status status = client.Call(&proto::Controller::Stub::Heartbeat, request,
-                                                    &reply);
+            const grpc::Status status =
+                client.Call(&proto::Controller::Stub::Heartbeat, request, &reply);
             // A failed heartbeat is not fatal: the lease may survive it, and if it does not,
             // the controller says stop at the next one.
             if (status.ok() && reply.action() != proto::HeartbeatReply::CONTINUE) {

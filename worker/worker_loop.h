@@ -12,8 +12,8 @@
 namespace actsearch::worker {
 
 struct WorkerLoopOptions {
-  std::string controller;  // host:port
-  std::string token;       // shared token; empty: none
+  std::string controller;   // host:port
+  std::string token;        // shared token; empty: none
   std::string tls_ca_file;  // PEM of the controller's CA: TLS when set
   std::string name;         // stable worker name; default host:pid:device
   std::string device = "cpu";
