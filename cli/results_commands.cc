@@ -165,7 +165,7 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
   const std::vector<storage::SearchSummary> searches = storage::ListSearches(*db);
   for (const storage::SearchSummary& s : searches) {
     const Budget budget = BudgetOf(s);
-    const double elapsed = s.ended_at.value_or(now) - s.started_at;
+    const double elapsed = storage::ActiveSeconds(s, now);
     const std::string status = storage::LiveStatus(s, now);
     const storage::TrialCounts& t = s.trials;
     if (table_format) {

@@ -133,7 +133,7 @@ void AddControllerFlags(po::options_description& flags, ControllerFlags& f) {
       ("max-trials", AtLeast<int64_t>(&f.max_trials, "--max-trials", 0),
        "set the budget's trainings (0: no limit): extends a finished search")
       ("max-seconds", NonNegative(&f.max_seconds, "--max-seconds"),
-       "set the budget's wall-clock seconds since the search started (0: no limit)")
+       "set the budget's seconds of running time (downtime excluded; 0: no limit)")
       ("checkpoint-seconds", Positive(&f.checkpoint_seconds, "--checkpoint-seconds")
                                  ->default_value(30), "seconds between strategy checkpoints")
       ("progress-seconds", NonNegative(&f.progress_seconds, "--progress-seconds")->default_value(10),

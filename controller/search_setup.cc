@@ -65,7 +65,8 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
       store_.UpdateSearchConfig(existing->id, config_text);
     }
     search_id_ = existing->id;
-    started_at_ = existing->started_at;
+    // The time budget counts the time controllers ran the search, not its downtime.
+    started_at_ = storage::NowSeconds() - existing->active_seconds;
     resumed_ = true;
   } else {
     search_id_ = store_.CreateSearch(name_, config_text, static_cast<int64_t>(config.seed()));

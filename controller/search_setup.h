@@ -37,6 +37,8 @@ class SearchSetup {
 
   const std::string& name() const { return name_; }
   int64_t search_id() const { return search_id_; }
+  // When the search would have started had it run without a break: now minus its active
+  // seconds for a resumed search. Its time budget and elapsed time count from here.
   double started_at() const { return started_at_; }
   bool resumed() const { return resumed_; }
   // The allowed changes a resumed search took from the given config ("" when none).

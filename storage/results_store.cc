@@ -22,14 +22,15 @@ constexpr const char* kFindSearch = "SELECT id FROM searches WHERE name = ?1 ORD
 constexpr const char* kMarkSearchRunning =
     "UPDATE searches SET status = 'running', ended_at = NULL WHERE id = ?1";
 constexpr const char* kFinishSearch =
-    "UPDATE searches SET status = ?2, ended_at = ?3, end_reason = ?4, heartbeat_at = NULL "
-    "WHERE id = ?1";
+    "UPDATE searches SET status = ?2, ended_at = ?3, end_reason = ?4, heartbeat_at = NULL, "
+    "active_seconds = active_seconds + ?3 - COALESCE(heartbeat_at, ?3) WHERE id = ?1";
 constexpr const char* kClaimSearch =
     "UPDATE searches SET status = 'running', ended_at = NULL, end_reason = '', "
     "controller_host = ?2, controller_pid = ?3, controller_address = ?4, heartbeat_at = ?5, "
     "stop_requested_at = NULL WHERE id = ?1";
 constexpr const char* kControllerHeartbeat =
-    "UPDATE searches SET heartbeat_at = ?2 WHERE id = ?1 RETURNING stop_requested_at IS NOT NULL";
+    "UPDATE searches SET active_seconds = active_seconds + ?2 - COALESCE(heartbeat_at, ?2), "
+    "heartbeat_at = ?2 WHERE id = ?1 RETURNING stop_requested_at IS NOT NULL";
 constexpr const char* kUpdateSearchConfig = "UPDATE searches SET config = ?2 WHERE id = ?1";
 constexpr const char* kInsertCandidate =
     "INSERT INTO candidates (search_id, expression, fingerprint, tokens, proposed_by, screen, "
@@ -82,7 +83,8 @@ constexpr const char* kSelectTrialRows =
     "r.validation_accuracy FROM trials t JOIN candidates c ON c.id = t.candidate_id "
     "LEFT JOIN results r ON r.trial_id = t.id WHERE ";
 constexpr const char* kFindSearchRow =
-    "SELECT id, config, started_at FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
+    "SELECT id, config, started_at, active_seconds FROM searches WHERE name = ?1 "
+    "ORDER BY id LIMIT 1";
 constexpr const char* kPruneCheckpoints =
     "DELETE FROM checkpoints WHERE search_id = ?1 AND kind = ?2 AND id NOT IN "
     "(SELECT id FROM checkpoints WHERE search_id = ?1 AND kind = ?2 "
@@ -400,7 +402,7 @@ std::optional<SearchRow> ResultsStore::FindSearch(const std::string& name) {
   sql::Statement find = db_.Prepare(kFindSearchRow);
   find.Bind(1, name);
   if (!find.Step()) return std::nullopt;
-  return SearchRow{find.Int(0), find.Text(1), find.Double(2)};
+  return SearchRow{find.Int(0), find.Text(1), find.Double(2), find.Double(3)};
 }
 
 void ResultsStore::PruneCheckpoints(int64_t search_id, const std::string& kind, int64_t keep) {

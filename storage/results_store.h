@@ -78,6 +78,7 @@ struct SearchRow {
   int64_t id = 0;
   std::string config;
   double started_at = 0;
+  double active_seconds = 0;  // how long controllers have run it, up to their last heartbeat
 };
 
 struct Checkpoint {
@@ -107,7 +108,8 @@ class ResultsStore {
   // This process, a controller serving on `address`, takes the search: running, its host, pid
   // and address recorded, its heartbeat now, and any earlier stop request cleared.
   void ClaimSearch(int64_t search_id, const std::string& address);
-  // The live controller's heartbeat; true when `actsearch stop` asked it to stop.
+  // The live controller's heartbeat, which also adds the time since the last one to the
+  // search's active seconds; true when `actsearch stop` asked it to stop.
   bool ControllerHeartbeat(int64_t search_id);
   // A resumed search whose budget or dispatch settings were changed.
   void UpdateSearchConfig(int64_t search_id, const std::string& config);

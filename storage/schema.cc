@@ -86,12 +86,14 @@ CREATE INDEX checkpoints_by_search ON checkpoints (search_id, kind, step);
 )sql";
 
 // Version 3: operating a search. A search's kind (a controller's search, a re-evaluation, or
-// standalone runs), why it ended, and its live controller: who it is, when it last said so
+// standalone runs), why it ended, how long controllers have run it (active_seconds: its time
+// budget, downtime excluded), and its live controller: who it is, when it last said so
 // (heartbeat_at, NULL once it ended) and whether `actsearch stop` asked it to stop. A trial's
 // start time and the error of its last failed attempt (a failure requeues it).
 constexpr const char* kSchemaV3 = R"sql(
 ALTER TABLE searches ADD COLUMN kind TEXT NOT NULL DEFAULT 'search';
 ALTER TABLE searches ADD COLUMN end_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE searches ADD COLUMN active_seconds REAL NOT NULL DEFAULT 0;
 ALTER TABLE searches ADD COLUMN controller_host TEXT NOT NULL DEFAULT '';
 ALTER TABLE searches ADD COLUMN controller_pid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE searches ADD COLUMN controller_address TEXT NOT NULL DEFAULT '';

@@ -11,7 +11,7 @@ namespace {
 // Columns as ReadSummary reads them; followed by an optional WHERE on s.id and the grouping.
 constexpr const char* kSearchSummaries = R"sql(
 SELECT s.id, s.name, s.kind, s.status, s.config, s.end_reason, s.seed, s.started_at,
-  s.ended_at, s.controller_host, s.controller_pid, s.controller_address, s.heartbeat_at,
+  s.ended_at, s.active_seconds, s.controller_host, s.controller_pid, s.controller_address, s.heartbeat_at,
   s.stop_requested_at IS NOT NULL,
   (SELECT COUNT(*) FROM candidates c WHERE c.search_id = s.id),
   COALESCE(SUM(t.state = 'queued'), 0),
@@ -48,20 +48,21 @@ SearchSummary ReadSummary(const sql::Statement& q) {
   s.seed = q.Int(6);
   s.started_at = q.Double(7);
   s.ended_at = q.OptionalDouble(8);
-  s.controller_host = q.Text(9);
-  s.controller_pid = q.Int(10);
-  s.controller_address = q.Text(11);
-  s.heartbeat_at = q.OptionalDouble(12);
-  s.stop_requested = q.Int(13) != 0;
-  s.candidates = q.Int(14);
-  s.trials.queued = q.Int(15);
-  s.trials.leased = q.Int(16);
-  s.trials.done = q.Int(17);
-  s.trials.diverged = q.Int(18);
-  s.trials.stopped_early = q.Int(19);
-  s.trials.failed = q.Int(20);
-  s.trials.screened = q.Int(21);
-  s.best_validation = q.OptionalDouble(22);
+  s.active_seconds = q.Double(9);
+  s.controller_host = q.Text(10);
+  s.controller_pid = q.Int(11);
+  s.controller_address = q.Text(12);
+  s.heartbeat_at = q.OptionalDouble(13);
+  s.stop_requested = q.Int(14) != 0;
+  s.candidates = q.Int(15);
+  s.trials.queued = q.Int(16);
+  s.trials.leased = q.Int(17);
+  s.trials.done = q.Int(18);
+  s.trials.diverged = q.Int(19);
+  s.trials.stopped_early = q.Int(20);
+  s.trials.failed = q.Int(21);
+  s.trials.screened = q.Int(22);
+  s.best_validation = q.OptionalDouble(23);
   return s;
 }
 
@@ -94,6 +95,14 @@ std::string LiveStatus(const SearchSummary& s, double now) {
   const bool gone_here = s.controller_host == HostName() && ProcessIsGone(s.controller_pid);
   if (silent || gone_here) return "interrupted";
   return s.stop_requested ? "stopping" : "running";
+}
+
+double ActiveSeconds(const SearchSummary& s, double now) {
+  if (s.kind != kSearchKindSearch) return s.ended_at.value_or(now) - s.started_at;
+  if (LiveStatus(s, now) == "running" || LiveStatus(s, now) == "stopping") {
+    return s.active_seconds + (now - s.heartbeat_at.value_or(now));
+  }
+  return s.active_seconds;
 }
 
 int64_t ResolveSearch(sql::Database& db, const std::string& name_or_id) {

@@ -23,6 +23,7 @@ struct SearchSummary {
   int64_t seed = 0;
   double started_at = 0;
   std::optional<double> ended_at;
+  double active_seconds = 0;  // up to the last heartbeat of its controller
   std::string controller_host;
   int64_t controller_pid = 0;
   std::string controller_address;
@@ -40,6 +41,10 @@ std::optional<SearchSummary> FindSearchSummary(sql::Database& db, int64_t search
 // once asked to stop, and "interrupted" when its controller is gone (no heartbeat for
 // kControllerSilenceSeconds, or, on this host, its process no longer exists): resumable.
 std::string LiveStatus(const SearchSummary& search, double now);
+
+// How long controllers have run the search: its time budget's clock (a stopped search's
+// downtime does not count), up to now for a live one.
+double ActiveSeconds(const SearchSummary& search, double now);
 
 // The search `name_or_id` names: an id (digits) or a name. Throws std::runtime_error naming
 // the file and the searches it holds when there is none.

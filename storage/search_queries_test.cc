@@ -83,6 +83,29 @@ TEST_F(SearchQueriesTest, TheLatestSearchCanSkipAKind) {
   EXPECT_EQ(LatestSearch(store_->database(), kSearchKindReevaluation), search);
 }
 
+TEST_F(SearchQueriesTest, ActiveSecondsCountTheControllersTimeNotTheDowntime) {
+  const int64_t search = store_->CreateSearch("s", "space {}", 1);
+  auto summary = [&] { return *FindSearchSummary(store_->database(), search); };
+  auto heartbeat_ago = [&](double seconds) {
+    store_->database()
+        .Prepare("UPDATE searches SET heartbeat_at = ?1")
+        .Bind(1, NowSeconds() - seconds)
+        .Run();
+  };
+  store_->ClaimSearch(search, "127.0.0.1:1");
+  heartbeat_ago(5);
+  store_->ControllerHeartbeat(search);
+  EXPECT_NEAR(summary().active_seconds, 5, 0.5);
+  heartbeat_ago(3);
+  store_->FinishSearch(search, SearchStatus::kStopped);
+  EXPECT_NEAR(summary().active_seconds, 8, 0.5);
+  EXPECT_NEAR(ActiveSeconds(summary(), NowSeconds() + 1000), 8, 0.5) << "stopped: no clock";
+  store_->database().Prepare("UPDATE searches SET started_at = started_at - 3600").Run();
+  store_->ClaimSearch(search, "127.0.0.1:2");  // resumed an hour later
+  EXPECT_NEAR(ActiveSeconds(summary(), NowSeconds() + 2), 10, 0.5) << "live: its clock runs";
+  EXPECT_NEAR(store_->FindSearch("s")->active_seconds, 8, 0.5);
+}
+
 TEST_F(SearchQueriesTest, ALiveControllerIsToldFromAGoneOne) {
   const int64_t search = store_->CreateSearch("s", "space {}", 1);
   auto status = [&](double now) {
