@@ -430,7 +430,9 @@ int Decode(const std::vector<std::string>& args) {
 
 int Ops(const std::vector<std::string>& args) {
   po::options_description options("ops options");
-  if (!ParseOptions(args, options, {}, "actsearch space ops")) return kExitOk;
+  if (!ParseOptions(args, options, {}, "actsearch space ops", "  actsearch space ops\n")) {
+    return kExitOk;
+  }
   std::printf("unary (%zu)\n", AllUnaryTokens().size());
   for (OpId op : AllUnaryTokens()) {
     const OpInfo& info = Info(op);

@@ -95,10 +95,16 @@ for signal in INT TERM; do
   "$bin" controller --config "$tmp/proxy.textproto" --db "$db" --listen "127.0.0.1:$port" \
     --progress-seconds 0 >"$tmp/controller.log" 2>&1 &
   controller=$!
-  "$bin" worker --controller "127.0.0.1:$port" --name w1 --give-up-seconds 30 --quiet \
+  "$bin" worker --controller "127.0.0.1:$port" --name "c-$signal" --give-up-seconds 30 --quiet \
     >"$tmp/worker.log" 2>&1 &
   worker=$!
   pids+=("$controller" "$worker")
+  # Once its worker has registered (a worker that comes after its controller has gone cannot
+  # hear it stop, and exits 7 as unreachable).
+  for _ in $(seq 300); do
+    [ "$(sql "$db" "SELECT COUNT(*) FROM workers WHERE name = 'c-$signal'" 2>/dev/null)" = 1 ] && break
+    sleep 0.1
+  done
   at_random_moment "$controller"
   kill -"$signal" "$controller"
   wait "$controller"
