@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -37,6 +38,10 @@ std::string JoinNames(const google::protobuf::RepeatedPtrField<std::string>& nam
 }  // namespace
 
 proto::SearchConfig ReadSearchConfig(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw UsageError(path + ": is a directory, not a config file");
+  }
   std::ifstream file(path);
   if (!file) throw UsageError(path + ": cannot open: " + std::strerror(errno));
   std::stringstream text;
@@ -59,6 +64,13 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
   auto at_least_zero = [&](double value, const std::string& field) {
     require(std::isfinite(value) && value >= 0, field, "must be a finite number of at least 0");
   };
+  // An empty or truncated file parses as all defaults: a search of everything, with no end.
+  require(c.has_space(), "space", "not set: a config names its search space (an empty file?)");
+  require(c.strategy().has_exhaustive() || c.budget().max_trials() > 0 ||
+              c.budget().max_seconds() > 0 || c.budget().max_proposals() > 0,
+          "budget",
+          "not set: give max_trials, max_seconds or max_proposals (only an exhaustive "
+          "search ends by itself)");
   SpaceSpecFromProto(c.space());
   require(c.space().units() <= 4, "space.units", "at most 4 core units");
   const proto::PpoSettings& ppo = c.strategy().ppo();

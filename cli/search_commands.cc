@@ -1,5 +1,7 @@
 #include "cli/search_commands.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -53,6 +55,25 @@ void CatchStopSignals() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+// A token travels as gRPC metadata (`authorization: Bearer <token>`), which takes printable
+// ASCII only: anything else would make gRPC abort the call, so it is refused at start-up.
+std::string CheckedToken(std::string token, const std::string& source) {
+  const size_t end = token.find_last_not_of(" \t\r\n");
+  token.erase(end == std::string::npos ? 0 : end + 1);  // an editor's line ending
+  token.erase(0, token.find_first_not_of(" \t"));
+  for (size_t i = 0; i < token.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(token[i]);
+    if (c < 0x21 || c > 0x7e) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", c);
+      throw UsageError(source + ": the token holds byte " + byte + " at position " +
+                       std::to_string(i + 1) +
+                       "; a token is printable ASCII without spaces (openssl rand -hex 32)");
+    }
+  }
+  return token;
+}
+
 // The shared token: the first line of --token-file, else $ACTSEARCH_TOKEN, else none.
 std::string ReadToken(const std::string& token_file) {
   if (!token_file.empty()) {
@@ -60,16 +81,36 @@ std::string ReadToken(const std::string& token_file) {
     if (!in) throw UsageError(token_file + ": cannot read the token file");
     std::string token;
     std::getline(in, token);
+    token = CheckedToken(token, token_file);
     if (token.empty()) throw UsageError(token_file + ": the token file is empty");
     return token;
   }
   const char* from_environment = std::getenv(kTokenVariable);
-  return from_environment ? from_environment : "";
+  return from_environment ? CheckedToken(from_environment, "$" + std::string(kTokenVariable)) : "";
 }
 
-bool IsLoopback(const std::string& address) {
-  return address.rfind("127.", 0) == 0 || address.rfind("localhost:", 0) == 0 ||
-         address.rfind("[::1]:", 0) == 0;
+// --listen as HOST:PORT or [IPV6]:PORT; throws UsageError for a malformed address or a port
+// outside 0..65535 (gRPC would otherwise map 99999 to some other port). True for a loopback
+// host, parsed rather than matched as text ("127.0.0.1.example.com" is not loopback).
+bool IsLoopbackListenAddress(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw UsageError("--listen: got " + address + ", must be HOST:PORT or [IPV6]:PORT");
+  }
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
+    throw UsageError("--listen: port '" + port + "' must be a number from 0 to 65535");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    in6_addr v6{};
+    return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return host == "localhost";
 }
 
 std::string RandomToken() {
@@ -301,7 +342,7 @@ int RunControllerCommand(const std::vector<std::string>& args) {
     return kExitOk;
   }
   const std::string token = ReadToken(f.token_file);
-  if (token.empty() && !IsLoopback(f.listen)) {
+  if (!IsLoopbackListenAddress(f.listen) && token.empty()) {
     throw UsageError("refusing to serve on " + f.listen +
                      " without a token: give --token-file or set $ACTSEARCH_TOKEN");
   }

@@ -184,6 +184,8 @@ ControllerServer::ControllerServer(Scheduler& scheduler, storage::ResultsStore& 
     credentials = grpc::SslServerCredentials(tls);
   }
   grpc::ServerBuilder builder;
+  // Without this, a second controller binds the same port silently and splits the workers.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(o.listen, credentials, &port_);
   builder.RegisterService(&impl_->service);
   impl_->server = builder.BuildAndStart();

@@ -63,8 +63,25 @@ class Parser {
   }
 
  private:
+  // Each nesting (a parenthesis, a call, a unary minus) recurses: deep input would overflow
+  // the stack, here and in every walk of the tree after it.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& parser) : parser_(parser) {
+      if (++parser_.depth_ > kMaxExpressionDepth) {
+        parser_.Fail("the expression nests deeper than " + std::to_string(kMaxExpressionDepth) +
+                     " levels");
+      }
+    }
+    ~Nesting() { --parser_.depth_; }
+
+   private:
+    Parser& parser_;
+  };
+
   // sum := term (('+' | '-') term)*
   Expr ParseSum() {
+    const Nesting nesting(*this);
     Expr e = ParseTerm();
     while (IsSymbol("+") || IsSymbol("-")) {
       const OpId op = IsSymbol("+") ? OpId::kAdd : OpId::kSub;
@@ -76,6 +93,7 @@ class Parser {
 
   // term := '-' term | product
   Expr ParseTerm() {
+    const Nesting nesting(*this);
     if (IsSymbol("-")) {
       Advance();
       return MakeUnary(OpId::kNeg, ParseTerm());
@@ -235,6 +253,7 @@ class Parser {
   std::string_view text_;
   Lexer lexer_;
   Token token_{};
+  int depth_ = 0;
 };
 
 }  // namespace

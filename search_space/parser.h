@@ -22,6 +22,11 @@ class ParseError : public std::runtime_error {
   std::string detail_;
 };
 
+// How deeply an expression may nest (parentheses, calls, negations): far beyond any candidate
+// of a space (4 units), far below what would overflow a thread's stack.
+inline constexpr int kMaxExpressionDepth = 256;
+
+// Throws ParseError for malformed text, and for text nesting deeper than kMaxExpressionDepth.
 Expr Parse(std::string_view text);
 
 }  // namespace actsearch

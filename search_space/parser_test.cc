@@ -127,5 +127,22 @@ TEST(Parser, EveryTreeRoundTripsThroughItsText) {
   }
 }
 
+TEST(Parser, ANestingBombIsAnErrorNotACrash) {
+  const std::string deep = std::string(100000, '(') + "x" + std::string(100000, ')');
+  try {
+    Parse(deep);
+    FAIL() << "parsed";
+  } catch (const ParseError& e) {
+    EXPECT_NE(e.detail().find("nests deeper than 256 levels"), std::string::npos) << e.detail();
+  }
+  EXPECT_THROW(Parse(std::string(100000, '-') + "x"), ParseError);
+  EXPECT_THROW(Parse(std::string(50000, 's') + "x"), ParseError) << "no name, no crash either";
+  std::string calls;
+  for (int i = 0; i < 20000; ++i) calls += "sin(";
+  EXPECT_THROW(Parse(calls + "x" + std::string(20000, ')')), ParseError);
+  const std::string fine = std::string(100, '(') + "x" + std::string(100, ')');
+  EXPECT_EQ(ToString(Parse(fine)), "x");
+}
+
 }  // namespace
 }  // namespace actsearch

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <iterator>
+#include <random>
 
 #include "storage/schema.h"
 
@@ -48,6 +50,17 @@ constexpr const char* kUpsertWorker =
     "ON CONFLICT (name) DO UPDATE SET capabilities = excluded.capabilities, "
     "last_seen = excluded.last_seen";
 constexpr const char* kFindWorker = "SELECT id FROM workers WHERE name = ?1";
+constexpr const char* kWorkerByName = "SELECT id, session, last_seen FROM workers WHERE name = ?1";
+constexpr const char* kSetSession = "UPDATE workers SET session = ?2, last_seen = ?3 WHERE id = ?1";
+constexpr const char* kWorkerById = "SELECT session, last_seen FROM workers WHERE id = ?1";
+constexpr const char* kTrialHolder =
+    "SELECT c.search_id, t.state, t.worker_id FROM trials t "
+    "JOIN candidates c ON c.id = t.candidate_id WHERE t.id = ?1";
+constexpr const char* kRecordLease =
+    "INSERT OR REPLACE INTO leases (trial_id, attempt, worker_id, leased_at) "
+    "SELECT id, attempt, worker_id, ?2 FROM trials WHERE id = ?1";
+constexpr const char* kHeldLease =
+    "SELECT 1 FROM leases WHERE trial_id = ?1 AND worker_id = ?2 LIMIT 1";
 constexpr const char* kLeaseTrial =
     "UPDATE trials SET state = 'leased', worker_id = ?2, lease_deadline = ?3, "
     "attempt = attempt + 1, started_at = ?4, updated_at = ?4 WHERE id = ?1 AND state = 'queued'";
@@ -132,6 +145,17 @@ void TrialCounts::Add(TrialState state, int64_t n) {
 
 const char* SearchStatusName(SearchStatus status) {
   return kSearchStatuses[static_cast<int>(status)];
+}
+
+std::string RandomHex(int bytes) {
+  std::random_device device;
+  std::string text;
+  for (int i = 0; i < bytes; ++i) {
+    char byte[3];
+    std::snprintf(byte, sizeof byte, "%02x", device() & 0xff);
+    text += byte;
+  }
+  return text;
 }
 
 std::string HostName() {
@@ -260,20 +284,72 @@ int64_t ResultsStore::RecordScreenedTrial(int64_t candidate_id) {
 
 int64_t ResultsStore::RegisterWorker(const std::string& name, const std::string& capabilities) {
   sql::Transaction transaction(db_);
-  db_.Prepare(kUpsertWorker).Bind(1, name).Bind(2, capabilities).Bind(3, NowSeconds()).Run();
-  sql::Statement find = db_.Prepare(kFindWorker);
-  find.Bind(1, name).Step();
-  const int64_t id = find.Int(0);
+  const int64_t id = UpsertWorker(name, capabilities);
   transaction.Commit();
   return id;
 }
 
 bool ResultsStore::LeaseTrial(int64_t trial_id, int64_t worker_id, double deadline) {
-  return UpdateLease(kLeaseTrial, trial_id, worker_id, deadline);
+  sql::Transaction transaction(db_);
+  const bool leased = RunLeaseStatement(kLeaseTrial, trial_id, worker_id, deadline);
+  if (leased) db_.Prepare(kRecordLease).Bind(1, trial_id).Bind(2, NowSeconds()).Run();
+  transaction.Commit();
+  return leased;
+}
+
+std::optional<WorkerSession> ResultsStore::OpenWorkerSession(const std::string& name,
+                                                             const std::string& capabilities,
+                                                             double alive_seconds) {
+  sql::Transaction transaction(db_);
+  const double now = NowSeconds();
+  sql::Statement existing = db_.Prepare(kWorkerByName);
+  existing.Bind(1, name);
+  if (existing.Step() && !existing.Text(1).empty() && now - existing.Double(2) < alive_seconds) {
+    return std::nullopt;
+  }
+  const int64_t id = UpsertWorker(name, capabilities);
+  const std::string session = RandomHex(16);
+  db_.Prepare(kSetSession).Bind(1, id).Bind(2, session).Bind(3, now).Run();
+  transaction.Commit();
+  return WorkerSession{id, session};
+}
+
+std::optional<std::string> ResultsStore::SessionOf(int64_t worker_id) {
+  sql::Statement find = db_.Prepare(kWorkerById);
+  find.Bind(1, worker_id);
+  if (!find.Step()) return std::nullopt;
+  return find.Text(0);
+}
+
+std::optional<double> ResultsStore::LastSeen(int64_t worker_id) {
+  sql::Statement find = db_.Prepare(kWorkerById);
+  find.Bind(1, worker_id);
+  if (!find.Step()) return std::nullopt;
+  return find.Double(1);
+}
+
+std::optional<TrialHolder> ResultsStore::HolderOf(int64_t trial_id) {
+  sql::Statement find = db_.Prepare(kTrialHolder);
+  find.Bind(1, trial_id);
+  if (!find.Step()) return std::nullopt;
+  TrialHolder holder;
+  holder.search_id = find.Int(0);
+  holder.state = TrialStateFromName(find.Text(1)).value_or(TrialState::kFailed);
+  if (!find.IsNull(2)) holder.worker_id = find.Int(2);
+  return holder;
+}
+
+bool ResultsStore::HeldLease(int64_t trial_id, int64_t worker_id) {
+  sql::Statement find = db_.Prepare(kHeldLease);
+  find.Bind(1, trial_id).Bind(2, worker_id);
+  return find.Step();
 }
 
 bool ResultsStore::RenewLease(int64_t trial_id, int64_t worker_id, double deadline) {
-  return UpdateLease(kRenewLease, trial_id, worker_id, deadline);
+  sql::Transaction transaction(db_);
+  const bool renewed = RunLeaseStatement(kRenewLease, trial_id, worker_id, deadline);
+  transaction.Commit();
+  return renewed;
 }
 
 bool ResultsStore::InsertResult(int64_t trial_id, const TrialResult& r, double now) {
@@ -292,15 +368,20 @@ bool ResultsStore::InsertResult(int64_t trial_id, const TrialResult& r, double n
   return db_.Changes() == 1;
 }
 
-bool ResultsStore::UpdateLease(const char* statement, int64_t trial_id, int64_t worker_id,
-                               double deadline) {
-  sql::Transaction transaction(db_);
+bool ResultsStore::RunLeaseStatement(const char* statement, int64_t trial_id, int64_t worker_id,
+                                     double deadline) {
   const double now = NowSeconds();
   db_.Prepare(statement).Bind(1, trial_id).Bind(2, worker_id).Bind(3, deadline).Bind(4, now).Run();
   const bool changed = db_.Changes() == 1;
   db_.Prepare(kTouchWorker).Bind(1, worker_id).Bind(2, now).Run();  // the worker is alive
-  transaction.Commit();
   return changed;
+}
+
+int64_t ResultsStore::UpsertWorker(const std::string& name, const std::string& capabilities) {
+  db_.Prepare(kUpsertWorker).Bind(1, name).Bind(2, capabilities).Bind(3, NowSeconds()).Run();
+  sql::Statement find = db_.Prepare(kFindWorker);
+  find.Bind(1, name).Step();
+  return find.Int(0);
 }
 
 std::vector<int64_t> ResultsStore::ExpireLeases(double now, int max_attempts) {

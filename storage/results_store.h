@@ -81,13 +81,27 @@ struct SearchRow {
   double active_seconds = 0;  // how long controllers have run it, up to their last heartbeat
 };
 
+// A registered worker's identity for one process: every call it makes carries the session.
+struct WorkerSession {
+  int64_t worker_id = 0;
+  std::string session;  // a random secret, new at each registration
+};
+
+// Who a trial belongs to, for checking a worker's report.
+struct TrialHolder {
+  int64_t search_id = 0;
+  TrialState state = TrialState::kQueued;
+  std::optional<int64_t> worker_id;  // the worker holding its lease
+};
+
 struct Checkpoint {
   int64_t step = 0;
   std::vector<uint8_t> data;
 };
 
-double NowSeconds();     // Unix time
-std::string HostName();  // this machine's, as a controller records it
+double NowSeconds();               // Unix time
+std::string HostName();            // this machine's, as a controller records it
+std::string RandomHex(int bytes);  // from std::random_device: secrets, tokens
 
 class ResultsStore {
  public:
@@ -122,6 +136,21 @@ class ResultsStore {
 
   // Registers a worker by name (again after a restart: same id) and returns its id.
   int64_t RegisterWorker(const std::string& name, const std::string& capabilities);
+  // Registers a worker with a fresh session secret, which ends the name's earlier session;
+  // nullopt (nothing changed) when that session's worker was seen less than `alive_seconds`
+  // ago: another live process holds the name.
+  std::optional<WorkerSession> OpenWorkerSession(const std::string& name,
+                                                 const std::string& capabilities,
+                                                 double alive_seconds);
+  // The worker's current session secret; nullopt for a worker that does not exist.
+  std::optional<std::string> SessionOf(int64_t worker_id);
+  // When the worker was last seen (registering, leasing, renewing); nullopt if unknown.
+  std::optional<double> LastSeen(int64_t worker_id);
+  // The trial's search, state and lease holder; nullopt for a trial that does not exist.
+  std::optional<TrialHolder> HolderOf(int64_t trial_id);
+  // True when this worker held a lease of the trial at some attempt (a late report of an
+  // expired lease comes from such a worker).
+  bool HeldLease(int64_t trial_id, int64_t worker_id);
 
   // queued -> leased (attempt + 1, started now). False if the trial is not queued.
   bool LeaseTrial(int64_t trial_id, int64_t worker_id, double deadline);
@@ -160,11 +189,14 @@ class ResultsStore {
   void PruneCheckpoints(int64_t search_id, const std::string& kind, int64_t keep);
 
  private:
-  // Runs a lease statement (?1 trial, ?2 worker, ?3 deadline, ?4 now) and marks the worker seen,
-  // in one transaction; true if the statement changed the trial.
   // Inserts a result row unless the trial has one; true if inserted. Inside a transaction.
   bool InsertResult(int64_t trial_id, const TrialResult& result, double now);
-  bool UpdateLease(const char* statement, int64_t trial_id, int64_t worker_id, double deadline);
+  // Runs a lease statement (?1 trial, ?2 worker, ?3 deadline, ?4 now) and marks the worker
+  // seen; true if the statement changed the trial. Inside a transaction.
+  bool RunLeaseStatement(const char* statement, int64_t trial_id, int64_t worker_id,
+                         double deadline);
+  // The worker's row, created or updated; its id. Inside a transaction.
+  int64_t UpsertWorker(const std::string& name, const std::string& capabilities);
 
   sql::Database db_;
 };

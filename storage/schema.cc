@@ -107,8 +107,21 @@ ALTER TABLE trials ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 CREATE INDEX searches_by_name ON searches (name);
 )sql";
 
+// Version 4: a worker's session secret (each registration makes a new one, and every call of
+// the worker carries it), and every lease a trial had: who may still report its result.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE workers ADD COLUMN session TEXT NOT NULL DEFAULT '';
+CREATE TABLE leases (
+  trial_id   INTEGER NOT NULL REFERENCES trials(id),
+  attempt    INTEGER NOT NULL,
+  worker_id  INTEGER NOT NULL REFERENCES workers(id),
+  leased_at  REAL NOT NULL,
+  PRIMARY KEY (trial_id, attempt)
+) WITHOUT ROWID;
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
   return migrations;
 }
 

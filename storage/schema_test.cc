@@ -25,8 +25,8 @@ TEST_F(SchemaTest, MigratesAnEmptyFileToTheLatestVersion) {
   Migrate(db);
   EXPECT_EQ(SchemaVersion(db), LatestSchemaVersion());
   EXPECT_EQ(Tables(db),
-            (std::vector<std::string>{"candidate_operators", "candidates", "checkpoints", "results",
-                                      "searches", "trials", "workers"}));
+            (std::vector<std::string>{"candidate_operators", "candidates", "checkpoints", "leases",
+                                      "results", "searches", "trials", "workers"}));
   Migrate(db);  // idempotent
   EXPECT_EQ(SchemaVersion(db), LatestSchemaVersion());
 }
