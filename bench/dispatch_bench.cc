@@ -236,10 +236,12 @@ class RawWorker {
   }
 
   // Acquire -> report until the controller says finished; each call timed.
-  void Loop(int64_t worker_id, Result* r) {
+  void Loop(const proto::RegisterWorkerReply& registration, Result* r) {
+    const int64_t worker_id = registration.worker_id();
     while (true) {
       proto::AcquireTrialRequest ask;
       ask.set_worker_id(worker_id);
+      ask.set_session(registration.session());
       proto::AcquireTrialReply offer;
       const Clock::time_point t0 = Clock::now();
       grpc::Status status = Call(&proto::Controller::Stub::AcquireTrial, ask, &offer);
@@ -257,6 +259,7 @@ class RawWorker {
       r->acquire_ms.push_back(Milliseconds(t1 - t0));
       proto::ReportResultRequest report;
       report.set_worker_id(worker_id);
+      report.set_session(registration.session());
       report.set_trial_id(offer.trial().trial_id());
       *report.mutable_outcome() = InstantOutcome(offer.trial().expression());
       proto::ReportResultReply receipt;
@@ -349,7 +352,7 @@ Result RunRawClients(const Options& o, int clients, int64_t trials, const std::s
         ++per_client[i].errors;
         return;
       }
-      worker.Loop(registration.worker_id(), &per_client[i]);
+      worker.Loop(registration, &per_client[i]);
     });
   }
   {

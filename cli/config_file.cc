@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/usage_error.h"
+#include "worker/training_profile.h"
 
 namespace actsearch::cli {
 namespace {
@@ -86,10 +87,13 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
           "must be in (0, 1]");
   if (c.child().has_resnet()) {
     const proto::ResNetChild& r = c.child().resnet();
-    const std::string profile = r.profile();
-    require(profile.empty() || profile == "paper" || profile == "cpu" || profile == "quick" ||
-                profile == "test",
-            "child.resnet.profile", "'" + profile + "' is not paper, cpu, quick or test");
+    if (!r.profile().empty()) {
+      try {
+        worker::ProfileByName(r.profile());
+      } catch (const std::invalid_argument& error) {
+        require(false, "child.resnet.profile", error.what());
+      }
+    }
     require(r.steps() >= 0, "child.resnet.steps", "must not be negative");
     require(r.validation() >= 0, "child.resnet.validation", "must not be negative");
   }

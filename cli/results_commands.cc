@@ -211,38 +211,54 @@ int RunSearchesCommand(const std::vector<std::string>& args) {
 }
 
 int RunDbCommand(const std::vector<std::string>& args) {
-  const std::string usage = "usage: actsearch db init|check --db FILE\n";
+  const std::string usage = "usage: actsearch db init|check|backup --db FILE [--to COPY]\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << usage << "  init   create the file, or migrate it to this build's schema\n"
-              << "  check  run SQLite's integrity check and print the schema version\n";
+    std::cout << usage << "  init    create the file, or migrate it to this build's schema\n"
+              << "  check   run SQLite's integrity check and print the schema version\n"
+              << "  backup  copy the database (its -wal file included) into the new file COPY,\n"
+              << "          consistent while a controller writes it\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
   const std::string command = args[0];
-  if (command != "init" && command != "check") {
+  if (command != "init" && command != "check" && command != "backup") {
     throw UsageError("unknown db command '" + command + "'" +
-                     DidYouMean(command, {"init", "check"}) + "; " + usage);
+                     DidYouMean(command, {"init", "check", "backup"}) + "; " + usage);
   }
-  std::string path;
+  std::string path, copy;
   po::options_description options("db options");
   // clang-format off
   options.add_options()
-      ("db", po::value(&path)->required(), "results database");
+      ("db", po::value(&path)->required(), "results database")
+      ("to", po::value(&copy), "backup: the new file to copy it to");
   // clang-format on
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (!ParseOptions(rest, options, {}, "actsearch db init|check --db FILE",
+  if (!ParseOptions(rest, options, {}, "actsearch db init|check|backup --db FILE [--to COPY]",
                     "  actsearch db init --db results.db\n"
-                    "  actsearch db check --db results.db\n")) {
+                    "  actsearch db check --db results.db\n"
+                    "  actsearch db backup --db results.db --to results-$(date +%F).db\n")) {
     return kExitOk;
+  }
+  if ((command == "backup") != !copy.empty()) {
+    throw UsageError(command == "backup" ? "db backup: give --to COPY"
+                                         : "--to: only for db backup");
   }
   if (command == "init") {
     sql::Database db(path, sql::OpenMode::kReadWriteCreate);
     const int before = storage::SchemaVersion(db);
-    storage::Migrate(db);
+    storage::PrepareForWriting(db);
     std::cout << path << ": schema version " << storage::SchemaVersion(db)
               << (before == storage::SchemaVersion(db) ? " (up to date)" : "") << "\n";
     return kExitOk;
   }
   const auto db = OpenForReading(path);
+  if (command == "backup") {
+    db->CopyTo(copy);
+    const auto check = OpenForReading(copy);
+    const std::string integrity = check->IntegrityCheck();
+    std::cout << path << " -> " << copy << ": schema version " << storage::SchemaVersion(*check)
+              << ", integrity " << integrity << "\n";
+    return integrity == "ok" ? kExitOk : kExitFailure;
+  }
   const std::string integrity = db->IntegrityCheck();
   std::cout << path << ": schema version " << storage::SchemaVersion(*db) << ", integrity "
             << integrity << "\n";

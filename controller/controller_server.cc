@@ -104,7 +104,12 @@ struct ControllerServer::Impl {
       Stop(SearchEnd::kStopped, "");
     }
   }
-  void Checkpoint() { scheduler.SaveCheckpoint(); }
+  // The search's checkpoint, and the WAL's pages into the main file: without it a small search
+  // keeps everything in the -wal file, and a copy of the main file alone holds nothing.
+  void Checkpoint() {
+    scheduler.SaveCheckpoint();
+    store.database().CheckpointWal();
+  }
   void ReportProgress() {
     const double now = storage::NowSeconds();
     if (progress) progress(scheduler.status(now), now - started_at);
@@ -129,6 +134,7 @@ struct ControllerServer::Impl {
     end_reason = reason;
     scheduler.SaveCheckpoint();
     store.FinishSearch(search_id, StoredStatus(how), reason);
+    store.database().CheckpointWal();
     progress_timer.cancel();  // the last report is this one
     ReportProgress();
     end_timer.expires_after(Milliseconds(linger_seconds));

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "controller/report_check.h"
+#include "worker/child_budget.h"
+
 namespace actsearch::controller {
 namespace {
 
@@ -65,7 +68,49 @@ Blame BlameOf(const proto::TrialOutcome& outcome) {
 
 ControllerService::ControllerService(Strand& strand, Scheduler& scheduler,
                                      storage::ResultsStore& store, ServiceOptions options)
-    : strand_(strand), scheduler_(scheduler), store_(store), options_(std::move(options)) {}
+    : strand_(strand),
+      scheduler_(scheduler),
+      store_(store),
+      options_(std::move(options)),
+      step_budget_(worker::StepBudget(options_.config.child())) {}
+
+grpc::Status ControllerService::CheckSession(int64_t worker_id, const std::string& session) {
+  auto known = sessions_.find(worker_id);
+  if (known == sessions_.end()) {
+    const std::optional<std::string> stored = store_.SessionOf(worker_id);
+    if (stored && !stored->empty()) known = sessions_.emplace(worker_id, *stored).first;
+  }
+  if (known == sessions_.end()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "no registered worker " + std::to_string(worker_id) + ": register first");
+  }
+  if (session != known->second) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "worker " + std::to_string(worker_id) +
+                            ": not its current session (its name was registered again, by "
+                            "another process or a restart of this one)");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerService::CheckReport(const proto::ReportResultRequest& request) {
+  const std::string trial = "trial " + std::to_string(request.trial_id());
+  const std::optional<storage::TrialHolder> holder = store_.HolderOf(request.trial_id());
+  if (!holder || holder->search_id != options_.search_id) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no " + trial + " in this search");
+  }
+  if (holder->worker_id != request.worker_id() &&
+      !store_.HeldLease(request.trial_id(), request.worker_id())) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        trial + " was never leased to worker " + std::to_string(request.worker_id()));
+  }
+  const std::string problem = OutcomeProblem(request.outcome(), step_budget_);
+  if (!problem.empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, trial + "'s outcome: " + problem);
+  }
+  return grpc::Status::OK;
+}
 
 grpc::ServerUnaryReactor* ControllerService::OnStrand(grpc::CallbackServerContext* context,
                                                       std::function<grpc::Status()> work) {
@@ -94,14 +139,31 @@ grpc::ServerUnaryReactor* ControllerService::RegisterWorker(
     grpc::CallbackServerContext* context, const proto::RegisterWorkerRequest* request,
     proto::RegisterWorkerReply* reply) {
   return OnStrand(context, [this, request, reply] {
-    if (request->name().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a worker needs a name");
+    const std::string& name = request->name();
+    if (name.empty() || name.size() > 256) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "a worker needs a name of 1 to 256 characters");
     }
-    reply->set_worker_id(store_.RegisterWorker(request->name(), request->device()));
+    // A worker that holds a lease and renewed it lately is alive: its name stays its own.
+    const double alive_seconds = 3 * options_.heartbeat_seconds;
+    const std::optional<storage::WorkerRow> existing = store_.FindWorker(name);
+    if (existing && existing->holds_lease &&
+        storage::NowSeconds() - existing->last_seen < alive_seconds) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "worker name '" + name +
+                              "' is in use by a live worker that holds a trial; give each worker "
+                              "its own --name (a restarted worker is let in once its old lease "
+                              "has gone quiet for " +
+                              std::to_string(static_cast<int>(alive_seconds)) + " s)");
+    }
+    const storage::WorkerSession session = store_.OpenWorkerSession(name, request->device());
+    reply->set_worker_id(session.worker_id);
+    reply->set_session(session.session);
     reply->set_heartbeat_seconds(options_.heartbeat_seconds);
     reply->set_lease_seconds(options_.lease_seconds);
     *reply->mutable_child() = options_.config.child();
-    worker_names_[reply->worker_id()] = request->name();
+    worker_names_[session.worker_id] = name;
+    sessions_[session.worker_id] = session.session;
     ++workers_;
     return grpc::Status::OK;
   });
@@ -111,6 +173,8 @@ grpc::ServerUnaryReactor* ControllerService::AcquireTrial(grpc::CallbackServerCo
                                                           const proto::AcquireTrialRequest* request,
                                                           proto::AcquireTrialReply* reply) {
   return OnStrand(context, [this, request, reply] {
+    const grpc::Status session = CheckSession(request->worker_id(), request->session());
+    if (!session.ok()) return session;
     const Assignment assignment = scheduler_.Acquire(request->worker_id(), storage::NowSeconds());
     switch (assignment.kind) {
       case Assignment::Kind::kTrial: {
@@ -143,6 +207,8 @@ grpc::ServerUnaryReactor* ControllerService::Heartbeat(grpc::CallbackServerConte
                                                        const proto::HeartbeatRequest* request,
                                                        proto::HeartbeatReply* reply) {
   return OnStrand(context, [this, request, reply] {
+    const grpc::Status session = CheckSession(request->worker_id(), request->session());
+    if (!session.ok()) return session;
     switch (
         scheduler_.Heartbeat(request->worker_id(), request->trial_id(), storage::NowSeconds())) {
       case HeartbeatAction::kContinue: reply->set_action(proto::HeartbeatReply::CONTINUE); break;
@@ -157,6 +223,9 @@ grpc::ServerUnaryReactor* ControllerService::ReportResult(grpc::CallbackServerCo
                                                           const proto::ReportResultRequest* request,
                                                           proto::ReportResultReply* reply) {
   return OnStrand(context, [this, request, reply] {
+    grpc::Status checked = CheckSession(request->worker_id(), request->session());
+    if (checked.ok()) checked = CheckReport(*request);
+    if (!checked.ok()) return checked;
     const proto::TrialOutcome& outcome = request->outcome();
     const ReportReceipt receipt = scheduler_.Report(request->worker_id(), request->trial_id(),
                                                     ToTrialResult(outcome), BlameOf(outcome));
@@ -172,6 +241,8 @@ grpc::ServerUnaryReactor* ControllerService::ReleaseTrial(grpc::CallbackServerCo
                                                           const proto::ReleaseTrialRequest* request,
                                                           proto::ReleaseTrialReply* reply) {
   return OnStrand(context, [this, request, reply] {
+    const grpc::Status session = CheckSession(request->worker_id(), request->session());
+    if (!session.ok()) return session;
     reply->set_released(scheduler_.Release(request->worker_id(), request->trial_id()));
     return grpc::Status::OK;
   });

@@ -1,7 +1,15 @@
 // The controller's gRPC service. Handlers do no work themselves: each posts its request to the
 // strand that owns the Scheduler and finishes the call from there, so the search state needs no
 // locks. Every call must carry the shared token (when there is one) as
-// `authorization: Bearer <token>` metadata.
+// `authorization: Bearer <token>` metadata, and every call after registering the worker's
+// session: a token holder acts only for the worker it registered, on the trials leased to it.
+// What is checked before anything changes:
+//   UNAUTHENTICATED      no token or a wrong one
+//   PERMISSION_DENIED    an unknown worker, or not its current session
+//   FAILED_PRECONDITION  a report for a trial leased to another worker; registering a name
+//                        whose worker holds a live lease
+//   NOT_FOUND            a trial that is not in this search
+//   INVALID_ARGUMENT     a report whose figures no training produces (report_check.h)
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -67,6 +75,11 @@ class ControllerService final : public proto::Controller::CallbackService {
   // Checks the token, then runs `work` on the strand and finishes the call with its status.
   grpc::ServerUnaryReactor* OnStrand(grpc::CallbackServerContext* context,
                                      std::function<grpc::Status()> work);
+  // OK when `session` is the worker's current one (registering again ends the old one).
+  grpc::Status CheckSession(int64_t worker_id, const std::string& session);
+  // OK when the worker may report this trial's result: it is this search's, and leased to the
+  // worker now or before (a late report of an expired lease); the report's figures are sound.
+  grpc::Status CheckReport(const proto::ReportResultRequest& request);
   void LogFailure(int64_t worker_id, int64_t trial_id, const proto::TrialOutcome& outcome,
                   storage::TrialState state);
 
@@ -76,7 +89,11 @@ class ControllerService final : public proto::Controller::CallbackService {
   ServiceOptions options_;
   std::atomic<bool> closed_{false};
   std::atomic<int64_t> workers_{0};
-  std::map<int64_t, std::string> worker_names_;  // on the strand: for log lines
+  int64_t step_budget_;  // of the search's child: no report may claim more steps
+  // On the strand: each worker's name (for log lines) and current session (read once from the
+  // database, which keeps sessions across controller restarts).
+  std::map<int64_t, std::string> worker_names_;
+  std::map<int64_t, std::string> sessions_;
 };
 
 // What a worker's report becomes in the results store, and whom a failure is blamed on.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
 #include "controller/strategy_state.h"
@@ -97,6 +99,13 @@ void PpoStrategy::Observe(uint64_t proposal_id, double reward) {
   if (it == pending_.end()) {
     throw std::invalid_argument("no pending proposal " + std::to_string(proposal_id));
   }
+  if (!std::isfinite(reward)) {
+    // The controller validates what workers report; this is the last line of defence, since
+    // one such value would poison the baseline and every later update.
+    std::fprintf(stderr, "actsearch: ppo: proposal %llu has a non-finite reward; counted as 0\n",
+                 static_cast<unsigned long long>(proposal_id));
+    reward = 0;
+  }
   if (!baseline_set_) {
     baseline_ = reward;
     baseline_set_ = true;
@@ -133,6 +142,35 @@ std::vector<double> PpoStrategy::BatchAdvantages() const {
 }
 
 void PpoStrategy::Update() {
+  // Weights and Adam's moments are saved first: if the update goes non-finite, both go back to
+  // what they were, and the batch is dropped (retrying it would fail the same way).
+  std::vector<torch::Tensor> weights;
+  for (const torch::Tensor& parameter : policy_->parameters()) {
+    weights.push_back(parameter.detach().clone());
+  }
+  std::ostringstream optimizer_state;
+  torch::save(*optimizer_, optimizer_state);
+  if (TryUpdate()) {
+    ++updates_;
+  } else {
+    {
+      torch::NoGradGuard no_grad;
+      size_t i = 0;
+      for (torch::Tensor& parameter : policy_->parameters()) parameter.copy_(weights[i++]);
+    }
+    optimizer_ = NewOptimizer();
+    std::istringstream saved(optimizer_state.str());
+    torch::load(*optimizer_, saved);
+    ++refused_updates_;
+    std::fprintf(stderr,
+                 "actsearch: ppo: a policy update went non-finite and was undone (%lld so far); "
+                 "its batch of %zu rewards is dropped\n",
+                 static_cast<long long>(refused_updates_), batch_.size());
+  }
+  batch_.clear();
+}
+
+bool PpoStrategy::TryUpdate() {
   std::vector<std::vector<int>> rows;
   std::vector<double> old_log_probs;
   for (const Observed& o : batch_) {
@@ -142,17 +180,21 @@ void PpoStrategy::Update() {
   const torch::Tensor tokens = TokenRows(rows, space_->num_steps());
   const torch::Tensor old_log_prob = Doubles(old_log_probs).to(torch::kFloat);
   const torch::Tensor advantage = Doubles(BatchAdvantages()).to(torch::kFloat);
+  if (!torch::isfinite(advantage).all().item<bool>()) return false;
   for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
     const auto [log_prob, entropy] = policy_->Evaluate(tokens);
     const torch::Tensor loss =
         ClippedSurrogateLoss(log_prob, old_log_prob, advantage, options_.clip) -
         options_.entropy_weight * entropy.mean();
+    if (!std::isfinite(loss.item<double>())) return false;
     optimizer_->zero_grad();
     loss.backward();
     optimizer_->step();
   }
-  batch_.clear();
-  ++updates_;
+  for (const torch::Tensor& parameter : policy_->parameters()) {
+    if (!torch::isfinite(parameter).all().item<bool>()) return false;
+  }
+  return true;
 }
 
 std::string PpoStrategy::SaveState() const {
@@ -219,6 +261,9 @@ void PpoStrategy::RestoreState(const std::string& bytes) {
     if (!weight.sizes().equals(parameter.value().sizes())) {
       throw reader.Error("policy weights '" + parameter.key() +
                          "' have another shape (another hidden size?)");
+    }
+    if (!torch::isfinite(weight).all().item<bool>()) {
+      throw reader.Error("policy weights '" + parameter.key() + "' are not finite");
     }
     weights.push_back(weight);
   }
@@ -290,6 +335,7 @@ void PpoStrategy::RestoreState(const std::string& bytes) {
     batch.push_back({std::move(rows[i]), old_log_probs[i], rewards[i], advantages[i]});
   }
   const double baseline = reader.ReadDouble("baseline");
+  if (!std::isfinite(baseline)) throw reader.Error("the reward baseline is not finite");
   const bool baseline_set = reader.ReadInt("baseline_set") != 0;
   const int64_t updates = reader.ReadInt("updates");
 

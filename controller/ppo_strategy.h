@@ -53,6 +53,9 @@ class PpoStrategy : public Strategy {
   void RestoreState(const std::string& bytes) override;
 
   int64_t updates() const { return updates_; }
+  // Updates undone because they made the policy's weights non-finite (a reward no training
+  // produces slipped through): the policy stays as it was, and so do its checkpoints.
+  int64_t refused_updates() const { return refused_updates_; }
   double baseline() const { return baseline_; }
   Policy& policy() { return policy_; }
 
@@ -64,6 +67,8 @@ class PpoStrategy : public Strategy {
     double advantage;  // against the EMA baseline as it was when the reward came
   };
   void Update();
+  // One PPO update of the batch: false when it produced a non-finite loss or weights.
+  bool TryUpdate();
   std::vector<double> BatchAdvantages() const;
   std::unique_ptr<torch::optim::Adam> NewOptimizer() const;
 
@@ -79,6 +84,7 @@ class PpoStrategy : public Strategy {
   bool baseline_set_ = false;
   uint64_t next_id_ = 1;
   int64_t updates_ = 0;
+  int64_t refused_updates_ = 0;
 };
 
 }  // namespace actsearch::controller

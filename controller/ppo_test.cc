@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <set>
 
@@ -241,6 +242,52 @@ TEST(PpoStrategy, LearnsToPreferRewardedCandidates) {
   for (int round = 0; round < 15; ++round) mean_reward(40);
   const double after = mean_reward(40);
   EXPECT_GT(after, before + 0.1) << "before " << before << ", after " << after;
+}
+
+TEST(PpoStrategy, ANonFiniteRewardCountsAsZeroAndTheSearchGoesOn) {
+  const Space space = TwoUnits();
+  PpoStrategy ppo(&space, OneBatchOfEight());
+  const double infinity = std::numeric_limits<double>::infinity();
+  ObserveOneBatch(ppo, 8, [&](int i) {
+    return i == 3 ? infinity : i == 5 ? std::nan("") : 0.1 * i;
+  });
+  EXPECT_EQ(ppo.updates(), 1);
+  EXPECT_TRUE(std::isfinite(ppo.baseline()));
+  for (const torch::Tensor& p : Snapshot(ppo)) EXPECT_TRUE(torch::isfinite(p).all().item<bool>());
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(ppo.Propose().has_value()) << "the policy still draws";
+}
+
+TEST(PpoStrategy, AnUpdateThatGoesNonFiniteIsUndoneAndNeverCheckpointed) {
+  const Space space = TwoUnits();
+  PpoOptions options = OneBatchOfEight();
+  options.learning_rate = 1e37;  // Adam steps take the weights to float's limit and past it
+  PpoStrategy ppo(&space, options);
+  const std::vector<torch::Tensor> before = Snapshot(ppo);
+  ObserveOneBatch(ppo, 8, [](int i) { return 0.1 * i; });
+  EXPECT_EQ(ppo.refused_updates(), 1);
+  EXPECT_EQ(ppo.updates(), 0);
+  const std::vector<torch::Tensor> after = Snapshot(ppo);
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_TRUE(torch::equal(before[i], after[i]));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(ppo.Propose().has_value());
+  PpoStrategy restored(&space, options);
+  EXPECT_NO_THROW(restored.RestoreState(ppo.SaveState()));
+  EXPECT_TRUE(SameParameters(ppo, restored));
+}
+
+TEST(PpoStrategy, RefusesACheckpointWithNonFiniteWeights) {
+  const Space space = TwoUnits();
+  PpoStrategy broken(&space, OneBatchOfEight());
+  {
+    torch::NoGradGuard no_grad;
+    broken.policy()->parameters()[0].fill_(std::nan(""));
+  }
+  PpoStrategy fresh(&space, OneBatchOfEight());
+  try {
+    fresh.RestoreState(broken.SaveState());
+    FAIL() << "restored";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("not finite"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -62,14 +62,38 @@ Scheduler::Scheduler(storage::ResultsStore& store, const Space& space, Strategy&
 }
 
 void Scheduler::RestoreCheckpoint() {
-  const std::optional<storage::Checkpoint> checkpoint =
-      store_.LatestCheckpoint(options_.search_id, kCheckpointKind);
-  if (!checkpoint) return;
+  // The newest checkpoint the strategy takes; a corrupt one (a disk fault, a bug of an older
+  // build) is passed over for the one before it, and the note says so.
+  const std::vector<storage::Checkpoint> checkpoints =
+      store_.Checkpoints(options_.search_id, kCheckpointKind);
+  if (checkpoints.empty()) return;
   proto::SchedulerCheckpoint saved;
-  if (!saved.ParseFromArray(checkpoint->data.data(), static_cast<int>(checkpoint->data.size()))) {
-    throw StrategyStateError("the search's latest checkpoint is corrupt");
+  std::string first_problem;
+  for (const storage::Checkpoint& checkpoint : checkpoints) {
+    std::string problem;
+    if (!saved.ParseFromArray(checkpoint.data.data(), static_cast<int>(checkpoint.data.size()))) {
+      problem = "it does not parse";
+    } else {
+      try {
+        strategy_.RestoreState(saved.strategy());
+      } catch (const StrategyStateError& error) {
+        problem = error.what();
+      }
+    }
+    if (problem.empty()) {
+      if (!first_problem.empty()) {
+        restore_note_ = "the latest checkpoint is corrupt (" + first_problem +
+                        "): resumed from an older one, at proposal " +
+                        std::to_string(checkpoint.step) + " (later proposals are drawn again)";
+      }
+      break;
+    }
+    if (first_problem.empty()) first_problem = problem;
+    if (&checkpoint == &checkpoints.back()) {
+      throw StrategyStateError("every kept checkpoint of the search is corrupt; the latest: " +
+                               first_problem);
+    }
   }
-  strategy_.RestoreState(saved.strategy());
   proposed_ = saved.proposed();
   repeats_ = saved.repeats();
   consecutive_repeats_ = saved.consecutive_repeats();
@@ -144,10 +168,11 @@ std::optional<storage::TrialRow> Scheduler::LeaseQueued(std::set<int64_t>& queue
                                                         double now) {
   while (!queue.empty()) {
     const int64_t trial_id = *queue.begin();
-    queue.erase(queue.begin());
-    if (store_.LeaseTrial(trial_id, worker_id, now + options_.lease_seconds)) {
-      return store_.Trial(trial_id);
-    }
+    // Off the queue only once the database has answered: if the lease throws (an unknown
+    // worker, a full disk), the trial stays queued here as it does there.
+    const bool leased = store_.LeaseTrial(trial_id, worker_id, now + options_.lease_seconds);
+    queue.erase(trial_id);
+    if (leased) return store_.Trial(trial_id);
   }
   return std::nullopt;
 }

@@ -71,9 +71,9 @@ struct SchedulerStatus {
 
 class Scheduler {
  public:
-  // Rebuilds the state from the store (trials of the search and its latest checkpoint).
-  // `space` and `strategy` must outlive the scheduler. Throws StrategyStateError for a
-  // checkpoint the strategy cannot take.
+  // Rebuilds the state from the store (trials of the search and its newest sound checkpoint).
+  // `space` and `strategy` must outlive the scheduler. Throws StrategyStateError when no kept
+  // checkpoint is one the strategy can take.
   Scheduler(storage::ResultsStore& store, const Space& space, Strategy& strategy,
             SchedulerOptions options, double search_started_at);
 
@@ -105,6 +105,9 @@ class Scheduler {
   // make progress, and its controller ends it as failed.
   bool failing() const;
   SchedulerStatus status(double now) const;
+  // What the operator should know about the resume ("" when nothing): a corrupt latest
+  // checkpoint passed over.
+  const std::string& restore_note() const { return restore_note_; }
 
  private:
   bool MayStartTraining(double now) const;
@@ -118,6 +121,7 @@ class Scheduler {
   void Finish(int64_t trial_id, storage::TrialState state, double reward);
   void RestoreCheckpoint();
 
+  std::string restore_note_;
   storage::ResultsStore& store_;
   const Space& space_;
   Strategy& strategy_;

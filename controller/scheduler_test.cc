@@ -145,5 +145,53 @@ TEST_F(SchedulerTest, AFinishedSearchGoesOnWhenItsBudgetIsRaised) {
   EXPECT_EQ(CountState("done"), 3) << "no class trained twice, none lost";
 }
 
+TEST_F(SchedulerTest, AnUnknownWorkerLeavesTheQueueAsTheDatabaseHasIt) {
+  RandomStrategy random(&space_, 3);
+  options_.max_trials = 2;
+  auto scheduler = Make(random);
+  const double now = storage::NowSeconds();
+  for (const int64_t stranger : {int64_t{0}, int64_t{-1}, int64_t{987654}}) {
+    EXPECT_ANY_THROW(scheduler->Acquire(stranger, now)) << "the database refuses the lease";
+  }
+  EXPECT_EQ(CountState("queued"), 1) << "the refused lease queued one trial, once";
+  EXPECT_EQ(scheduler->status(now).trials.queued, 1) << "and the scheduler still has it";
+  int trained = 0;
+  for (Assignment a = scheduler->Acquire(worker_, now); a.kind == Assignment::Kind::kTrial;
+       a = scheduler->Acquire(worker_, now)) {
+    scheduler->Report(worker_, a.trial.trial_id, Done(0.5), Blame::kCandidate);
+    ++trained;
+  }
+  EXPECT_EQ(trained, 2);
+  EXPECT_TRUE(scheduler->finished(now)) << "nothing stranded";
+}
+
+TEST_F(SchedulerTest, ACorruptLatestCheckpointFallsBackToTheNewestSoundOne) {
+  RandomStrategy random(&space_, 3);
+  options_.max_trials = 6;
+  auto scheduler = Make(random);
+  const double now = storage::NowSeconds();
+  for (int i = 0; i < 3; ++i) {
+    const Assignment a = scheduler->Acquire(worker_, now);
+    scheduler->Report(worker_, a.trial.trial_id, Done(0.1 * i), Blame::kCandidate);
+    scheduler->SaveCheckpoint();
+  }
+  store_->database().Execute(
+      "UPDATE checkpoints SET data = x'0badf00d' WHERE id = (SELECT max(id) FROM checkpoints)");
+  RandomStrategy resumed_strategy(&space_, 3);
+  auto resumed = Make(resumed_strategy);
+  EXPECT_NE(resumed->restore_note().find("the latest checkpoint is corrupt"), std::string::npos)
+      << resumed->restore_note();
+  for (Assignment a = resumed->Acquire(worker_, now); a.kind == Assignment::Kind::kTrial;
+       a = resumed->Acquire(worker_, now)) {
+    resumed->Report(worker_, a.trial.trial_id, Done(0.5), Blame::kCandidate);
+  }
+  EXPECT_TRUE(resumed->finished(now));
+  EXPECT_EQ(CountState("done"), 6) << "the budget, once each";
+
+  store_->database().Execute("UPDATE checkpoints SET data = x'0badf00d'");
+  RandomStrategy hopeless(&space_, 3);
+  EXPECT_THROW(Make(hopeless), StrategyStateError) << "no sound checkpoint left";
+}
+
 }  // namespace
 }  // namespace actsearch::controller

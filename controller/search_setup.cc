@@ -36,7 +36,8 @@ std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Spac
 
 SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
                          const std::string& db_path)
-    : store_(db_path),
+    : lock_(db_path, "controller of search '" + SearchName(config) + "'"),
+      store_(db_path),
       space_(std::move(space)),
       strategy_(MakeStrategy(config.strategy(), &space_, config.seed())),
       name_(SearchName(config)) {

@@ -12,6 +12,7 @@
 #include "proto/search_config.pb.h"
 #include "search_space/space.h"
 #include "storage/results_store.h"
+#include "storage/writer_lock.h"
 
 namespace actsearch::controller {
 
@@ -32,7 +33,8 @@ class ConfigError : public std::runtime_error {
 class SearchSetup {
  public:
   // Throws ConfigError when the database holds a search of the same name whose config differs
-  // in a way a resumed search may not take, naming the fields.
+  // in a way a resumed search may not take, naming the fields; storage::DatabaseLocked while
+  // another controller (or `local`) has the database.
   SearchSetup(const proto::SearchConfig& config, SpaceSpec space, const std::string& db_path);
 
   const std::string& name() const { return name_; }
@@ -48,6 +50,7 @@ class SearchSetup {
   const Strategy& strategy() const { return *strategy_; }
 
  private:
+  storage::WriterLock lock_;  // first: nothing is read or written before it is held
   storage::ResultsStore store_;
   Space space_;
   std::unique_ptr<Strategy> strategy_;

@@ -50,9 +50,12 @@ constexpr const char* kUpsertWorker =
     "ON CONFLICT (name) DO UPDATE SET capabilities = excluded.capabilities, "
     "last_seen = excluded.last_seen";
 constexpr const char* kFindWorker = "SELECT id FROM workers WHERE name = ?1";
-constexpr const char* kWorkerByName = "SELECT id, session, last_seen FROM workers WHERE name = ?1";
-constexpr const char* kSetSession = "UPDATE workers SET session = ?2, last_seen = ?3 WHERE id = ?1";
-constexpr const char* kWorkerById = "SELECT session, last_seen FROM workers WHERE id = ?1";
+constexpr const char* kWorkerByName =
+    "SELECT id, session, last_seen, "
+    "EXISTS (SELECT 1 FROM trials t WHERE t.worker_id = w.id AND t.state = 'leased') "
+    "FROM workers w WHERE name = ?1";
+constexpr const char* kSetSession = "UPDATE workers SET session = ?2 WHERE id = ?1";
+constexpr const char* kWorkerSession = "SELECT session FROM workers WHERE id = ?1";
 constexpr const char* kTrialHolder =
     "SELECT c.search_id, t.state, t.worker_id FROM trials t "
     "JOIN candidates c ON c.id = t.candidate_id WHERE t.id = ?1";
@@ -83,9 +86,9 @@ constexpr const char* kFinishTrial =
     "UPDATE trials SET state = ?2, lease_deadline = NULL, updated_at = ?3 WHERE id = ?1";
 constexpr const char* kInsertCheckpoint =
     "INSERT INTO checkpoints (search_id, kind, step, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
-constexpr const char* kLatestCheckpoint =
+constexpr const char* kCheckpoints =
     "SELECT step, data FROM checkpoints WHERE search_id = ?1 AND kind = ?2 "
-    "ORDER BY step DESC, id DESC LIMIT 1";
+    "ORDER BY step DESC, id DESC";
 constexpr const char* kTrialState = "SELECT state FROM trials WHERE id = ?1";
 constexpr const char* kReleaseLease =
     "UPDATE trials SET state = 'queued', worker_id = NULL, lease_deadline = NULL, "
@@ -169,7 +172,7 @@ double NowSeconds() {
 }
 
 ResultsStore::ResultsStore(const std::string& path) : db_(path, sql::OpenMode::kReadWriteCreate) {
-  Migrate(db_);
+  PrepareForWriting(db_);
 }
 
 int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& config, int64_t seed,
@@ -297,35 +300,28 @@ bool ResultsStore::LeaseTrial(int64_t trial_id, int64_t worker_id, double deadli
   return leased;
 }
 
-std::optional<WorkerSession> ResultsStore::OpenWorkerSession(const std::string& name,
-                                                             const std::string& capabilities,
-                                                             double alive_seconds) {
+std::optional<WorkerRow> ResultsStore::FindWorker(const std::string& name) {
+  sql::Statement find = db_.Prepare(kWorkerByName);
+  find.Bind(1, name);
+  if (!find.Step()) return std::nullopt;
+  return WorkerRow{find.Int(0), find.Text(1), find.Double(2), find.Int(3) != 0};
+}
+
+WorkerSession ResultsStore::OpenWorkerSession(const std::string& name,
+                                              const std::string& capabilities) {
   sql::Transaction transaction(db_);
-  const double now = NowSeconds();
-  sql::Statement existing = db_.Prepare(kWorkerByName);
-  existing.Bind(1, name);
-  if (existing.Step() && !existing.Text(1).empty() && now - existing.Double(2) < alive_seconds) {
-    return std::nullopt;
-  }
   const int64_t id = UpsertWorker(name, capabilities);
   const std::string session = RandomHex(16);
-  db_.Prepare(kSetSession).Bind(1, id).Bind(2, session).Bind(3, now).Run();
+  db_.Prepare(kSetSession).Bind(1, id).Bind(2, session).Run();
   transaction.Commit();
   return WorkerSession{id, session};
 }
 
 std::optional<std::string> ResultsStore::SessionOf(int64_t worker_id) {
-  sql::Statement find = db_.Prepare(kWorkerById);
+  sql::Statement find = db_.Prepare(kWorkerSession);
   find.Bind(1, worker_id);
   if (!find.Step()) return std::nullopt;
   return find.Text(0);
-}
-
-std::optional<double> ResultsStore::LastSeen(int64_t worker_id) {
-  sql::Statement find = db_.Prepare(kWorkerById);
-  find.Bind(1, worker_id);
-  if (!find.Step()) return std::nullopt;
-  return find.Double(1);
 }
 
 std::optional<TrialHolder> ResultsStore::HolderOf(int64_t trial_id) {
@@ -449,10 +445,17 @@ void ResultsStore::SaveCheckpoint(int64_t search_id, const std::string& kind, in
 
 std::optional<Checkpoint> ResultsStore::LatestCheckpoint(int64_t search_id,
                                                          const std::string& kind) {
-  sql::Statement latest = db_.Prepare(kLatestCheckpoint);
-  latest.Bind(1, search_id).Bind(2, kind);
-  if (!latest.Step()) return std::nullopt;
-  return Checkpoint{latest.Int(0), latest.Blob(1)};
+  std::vector<Checkpoint> all = Checkpoints(search_id, kind);
+  if (all.empty()) return std::nullopt;
+  return std::move(all.front());
+}
+
+std::vector<Checkpoint> ResultsStore::Checkpoints(int64_t search_id, const std::string& kind) {
+  sql::Statement query = db_.Prepare(kCheckpoints);
+  query.Bind(1, search_id).Bind(2, kind);
+  std::vector<Checkpoint> all;
+  while (query.Step()) all.push_back(Checkpoint{query.Int(0), query.Blob(1)});
+  return all;
 }
 
 bool ResultsStore::ReleaseLease(int64_t trial_id, int64_t worker_id) {

@@ -87,6 +87,13 @@ struct WorkerSession {
   std::string session;  // a random secret, new at each registration
 };
 
+struct WorkerRow {
+  int64_t id = 0;
+  std::string session;       // empty: never had one (registered before schema version 4)
+  double last_seen = 0;      // registering, leasing, renewing
+  bool holds_lease = false;  // a trial is leased to it now
+};
+
 // Who a trial belongs to, for checking a worker's report.
 struct TrialHolder {
   int64_t search_id = 0;
@@ -136,16 +143,13 @@ class ResultsStore {
 
   // Registers a worker by name (again after a restart: same id) and returns its id.
   int64_t RegisterWorker(const std::string& name, const std::string& capabilities);
-  // Registers a worker with a fresh session secret, which ends the name's earlier session;
-  // nullopt (nothing changed) when that session's worker was seen less than `alive_seconds`
-  // ago: another live process holds the name.
-  std::optional<WorkerSession> OpenWorkerSession(const std::string& name,
-                                                 const std::string& capabilities,
-                                                 double alive_seconds);
+  // The worker registered under `name`, if any.
+  std::optional<WorkerRow> FindWorker(const std::string& name);
+  // Registers a worker by name with a fresh session secret, which ends the name's earlier
+  // session (its process can no longer call).
+  WorkerSession OpenWorkerSession(const std::string& name, const std::string& capabilities);
   // The worker's current session secret; nullopt for a worker that does not exist.
   std::optional<std::string> SessionOf(int64_t worker_id);
-  // When the worker was last seen (registering, leasing, renewing); nullopt if unknown.
-  std::optional<double> LastSeen(int64_t worker_id);
   // The trial's search, state and lease holder; nullopt for a trial that does not exist.
   std::optional<TrialHolder> HolderOf(int64_t trial_id);
   // True when this worker held a lease of the trial at some attempt (a late report of an
@@ -173,6 +177,8 @@ class ResultsStore {
   void SaveCheckpoint(int64_t search_id, const std::string& kind, int64_t step,
                       const std::vector<uint8_t>& data);
   std::optional<Checkpoint> LatestCheckpoint(int64_t search_id, const std::string& kind);
+  // Every kept checkpoint of this kind, the newest first.
+  std::vector<Checkpoint> Checkpoints(int64_t search_id, const std::string& kind);
 
   std::optional<TrialState> StateOf(int64_t trial_id);
   std::optional<TrialRow> Trial(int64_t trial_id);

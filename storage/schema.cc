@@ -142,6 +142,20 @@ int SchemaVersion(sql::Database& db) {
   return static_cast<int>(version.Int(0));
 }
 
+void CheckOurs(sql::Database& db) {
+  const int version = SchemaVersion(db);
+  if (version > LatestSchemaVersion()) CheckReadable(db);
+  if (version == 0 && !HasOnlyOurTables(db)) {
+    throw sql::Error(db.path() + ": an SQLite database, but not actsearch's (it has tables)", 0);
+  }
+}
+
+void PrepareForWriting(sql::Database& db) {
+  CheckOurs(db);
+  db.EnableWal();
+  Migrate(db);
+}
+
 void CheckReadable(sql::Database& db) {
   const int version = SchemaVersion(db);
   if (version > LatestSchemaVersion()) {
@@ -156,11 +170,8 @@ void CheckReadable(sql::Database& db) {
 }
 
 void Migrate(sql::Database& db, int target) {
+  CheckOurs(db);
   const int version = SchemaVersion(db);
-  if (version > LatestSchemaVersion()) CheckReadable(db);
-  if (version == 0 && !HasOnlyOurTables(db)) {
-    throw sql::Error(db.path() + ": an SQLite database, but not actsearch's (it has tables)", 0);
-  }
   for (int next = version + 1; next <= target; ++next) {
     sql::Transaction transaction(db);
     db.Execute(Migrations()[next - 1]);

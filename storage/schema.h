@@ -16,6 +16,14 @@ int SchemaVersion(sql::Database& db);
 // or if it is a database that is not actsearch's.
 void Migrate(sql::Database& db, int target = LatestSchemaVersion());
 
+// Throws sql::Error naming the file unless it is empty or actsearch's, of a version this build
+// knows.
+void CheckOurs(sql::Database& db);
+
+// For writers: refuses a file that is not actsearch's or is too new (untouched: no journal
+// mode switched), then switches it to WAL and migrates it to the latest version.
+void PrepareForWriting(sql::Database& db);
+
 // For readers: throws unless the file's version is one this build reads (1 .. latest).
 void CheckReadable(sql::Database& db);
 

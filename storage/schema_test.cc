@@ -81,8 +81,12 @@ TEST_F(SchemaTest, RefusesSomeoneElsesDatabase) {
   }
   Database db(path, OpenMode::kReadWrite);
   EXPECT_THROW(Migrate(db), sql::Error);
+  EXPECT_THROW(PrepareForWriting(db), sql::Error);
   EXPECT_EQ(Tables(db), std::vector<std::string>{"recipes"});
   EXPECT_THROW(CheckReadable(db), sql::Error);
+  sql::Statement mode = db.Prepare("PRAGMA journal_mode");
+  mode.Step();
+  EXPECT_EQ(mode.Text(0), "delete") << "refused without switching the file to WAL";
 }
 
 }  // namespace

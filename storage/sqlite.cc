@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace actsearch::sql {
@@ -30,22 +31,61 @@ void CheckPath(const std::string& path, OpenMode mode) {
     throw Error(path + ": is a directory, not a database file", SQLITE_CANTOPEN);
 }
 
+// SQLite's URI for `path` (file: with ?, # and % escaped), read without locks or a WAL index:
+// for files on storage this process cannot write.
+std::string ImmutableUri(const std::string& path) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", static_cast<unsigned char>(c));
+      uri += escaped;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+off_t FileSize(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 ? info.st_size : 0;
+}
+
 }  // namespace
 
 Database::Database(const std::string& path, OpenMode mode) : path_(path), mode_(mode) {
   CheckPath(path, mode);
-  int flags = SQLITE_OPEN_NOMUTEX;
+  try {
+    Open(path, mode);
+  } catch (const Error& error) {
+    // A reader of a WAL database needs to create its -shm file beside it: on read-only storage
+    // (a finished search on a read-only mount, an archive) read the file as it stands.
+    const int code = error.code() & 0xff;
+    if (mode != OpenMode::kReadOnly || (code != SQLITE_READONLY && code != SQLITE_CANTOPEN)) throw;
+    if (FileSize(path + "-wal") > 0) {
+      throw Error(path + ": on read-only storage, with results still in " + path +
+                      "-wal that only a writable copy can read: copy both files to writable "
+                      "storage (or make the copy with `actsearch db backup`)",
+                  code);
+    }
+    Open(ImmutableUri(path), mode, /*immutable=*/true);
+  }
+}
+
+void Database::Open(const std::string& name, OpenMode mode, bool immutable) {
+  int flags = SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0);
   switch (mode) {
     case OpenMode::kReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
     case OpenMode::kReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
     case OpenMode::kReadOnly: flags |= SQLITE_OPEN_READONLY; break;
   }
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw Error(path + ": cannot open: " + message, rc);
+    throw Error(path_ + ": cannot open: " + message, rc);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
@@ -58,15 +98,21 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path), mode_(
     if (mode == OpenMode::kReadOnly) {
       Execute("PRAGMA query_only = ON");
     } else {
-      // WAL lets readers run beside the one writer. synchronous=FULL: a committed result
-      // survives a power cut, not just a crash of the process.
-      Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+      // synchronous=FULL: a committed result survives a power cut, not just a crash of the
+      // process. (The journal mode is the schema's business: see EnableWal.)
+      Execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
     }
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
   }
+}
+
+void Database::EnableWal() { Execute("PRAGMA journal_mode = WAL"); }
+
+void Database::CheckpointWal(bool truncate) {
+  Execute(truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
@@ -97,6 +143,22 @@ Statement Database::Prepare(std::string_view sql) { return Statement(*this, sql)
 int64_t Database::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 
 int Database::Changes() const { return sqlite3_changes(db_); }
+
+void Database::CopyTo(const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) == 0)
+    throw Error(path + ": exists; give a new file", SQLITE_CANTOPEN);
+  Database copy(path, OpenMode::kReadWriteCreate);
+  sqlite3_backup* backup = sqlite3_backup_init(copy.db_, "main", db_, "main");
+  if (backup == nullptr) copy.Fail(sqlite3_errcode(copy.db_), "cannot start the backup");
+  // All pages in one step: the copy is of one moment (the writer waits out the busy timeout).
+  const int rc = sqlite3_backup_step(backup, -1);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) {
+    std::remove(path.c_str());
+    throw Error(path + ": backup of " + path_ + " failed: " + sqlite3_errstr(rc), rc);
+  }
+}
 
 std::string Database::IntegrityCheck() {
   Statement check = Prepare("PRAGMA integrity_check");

@@ -34,8 +34,9 @@ class Statement;
 
 class Database {
  public:
-  // Opens with WAL journaling (writers), foreign keys on and a busy timeout, so that one
-  // writer and any number of readers work side by side.
+  // Opens with foreign keys on and a busy timeout, so that one writer and any number of
+  // readers work side by side. A reader of a file on read-only storage reads it as immutable
+  // (no -shm file needed), unless results sit in its -wal file (an error says so).
   Database(const std::string& path, OpenMode mode);
   ~Database();
   Database(const Database&) = delete;
@@ -49,6 +50,17 @@ class Database {
   int64_t LastInsertId() const;
   int Changes() const;  // rows changed by the last statement
 
+  // Switches the file to WAL journaling (persistent): readers beside the writer. Only after the
+  // file is known to be ours (storage/schema.h: PrepareForWriting).
+  void EnableWal();
+  // Copies the WAL's committed pages into the main file, so that the main file alone holds
+  // them (truncate: and empties the -wal file; needs no readers in the way).
+  void CheckpointWal(bool truncate = false);
+
+  // Copies the whole database, WAL included, into a new file at `path` with SQLite's online
+  // backup: consistent as of one moment while a writer goes on. Throws if `path` exists.
+  void CopyTo(const std::string& path);
+
   // The result of PRAGMA integrity_check: "ok" when the file is sound.
   std::string IntegrityCheck();
 
@@ -56,6 +68,8 @@ class Database {
   [[noreturn]] void Fail(int code, const std::string& what) const;
 
  private:
+  void Open(const std::string& name, OpenMode mode, bool immutable = false);
+
   std::string path_;
   OpenMode mode_;
   sqlite3* db_ = nullptr;

@@ -73,11 +73,16 @@ TEST_F(SqliteTest, TransactionsRollBackUnlessCommitted) {
   EXPECT_EQ(count.Text(0), "2");
 }
 
-TEST_F(SqliteTest, OpensInWalModeWithForeignKeysOn) {
+TEST_F(SqliteTest, OpensWithForeignKeysOnAndSwitchesToWalOnlyWhenAsked) {
   Database db(Path("wal.db"), OpenMode::kReadWriteCreate);
-  sql::Statement mode = db.Prepare("PRAGMA journal_mode");
-  mode.Step();
-  EXPECT_EQ(mode.Text(0), "wal");
+  auto journal_mode = [&] {
+    sql::Statement mode = db.Prepare("PRAGMA journal_mode");
+    mode.Step();
+    return mode.Text(0);
+  };
+  EXPECT_EQ(journal_mode(), "delete") << "opening changes nothing in the file";
+  db.EnableWal();
+  EXPECT_EQ(journal_mode(), "wal");
   sql::Statement keys = db.Prepare("PRAGMA foreign_keys");
   keys.Step();
   EXPECT_EQ(keys.Int(0), 1);
@@ -137,6 +142,20 @@ TEST_F(SqliteTest, AReadOnlyFileRefusesAWriter) {
   EXPECT_NE(error.find("read-only"), std::string::npos) << error;
   EXPECT_EQ(ReadAll(path), before);
   Database reader(path, OpenMode::kReadOnly);  // readers still work
+}
+
+TEST_F(SqliteTest, ABackupHoldsWhatIsStillInTheWal) {
+  const std::string path = Path("live.db"), copy = Path("copy.db");
+  Database writer(path, OpenMode::kReadWriteCreate);
+  writer.EnableWal();
+  writer.Execute("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)");
+  Database reader(path, OpenMode::kReadOnly);
+  reader.CopyTo(copy);
+  Database restored(copy, OpenMode::kReadOnly);
+  sql::Statement count = restored.Prepare("SELECT count(*) FROM t");
+  count.Step();
+  EXPECT_EQ(count.Int(0), 3);
+  EXPECT_THROW(reader.CopyTo(copy), sql::Error) << "never over an existing file";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "controller/controller_server.h"
@@ -134,11 +135,13 @@ class RawClient {
     request.set_name(name);
     proto::RegisterWorkerReply reply;
     EXPECT_TRUE(Call(&proto::Controller::Stub::RegisterWorker, request, &reply).ok());
+    sessions_[reply.worker_id()] = reply.session();
     return reply.worker_id();
   }
   proto::AcquireTrialReply Acquire(int64_t worker_id) {
     proto::AcquireTrialRequest request;
     request.set_worker_id(worker_id);
+    request.set_session(sessions_[worker_id]);
     proto::AcquireTrialReply reply;
     EXPECT_TRUE(Call(&proto::Controller::Stub::AcquireTrial, request, &reply).ok());
     return reply;
@@ -146,6 +149,7 @@ class RawClient {
   bool Report(int64_t worker_id, const proto::Trial& trial) {
     proto::ReportResultRequest request;
     request.set_worker_id(worker_id);
+    request.set_session(sessions_[worker_id]);
     request.set_trial_id(trial.trial_id());
     *request.mutable_outcome() = InstantTraining(trial, nullptr);
     proto::ReportResultReply reply;
@@ -156,6 +160,7 @@ class RawClient {
  private:
   std::unique_ptr<proto::Controller::Stub> stub_;
   std::string token_;
+  std::map<int64_t, std::string> sessions_;  // by worker id, from registering
 };
 
 int64_t Count(sql::Database& db, const std::string& query) {

@@ -8,12 +8,13 @@
 #include <cstdint>
 #include <string>
 
+#include "worker/child_budget.h"
 #include "worker/trainer.h"
 
 namespace actsearch::worker {
 
 struct ProxyOptions {
-  int64_t steps = 300;
+  int64_t steps = kProxyDefaultSteps;
   int64_t hidden = 32;  // units per hidden layer (2 hidden layers)
   int64_t train_points = 1024;
   int64_t validation_points = 512;

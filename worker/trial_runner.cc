@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "search_space/parser.h"
+#include "worker/child_budget.h"
 #include "worker/data_source.h"
 #include "worker/model_registry.h"
 #include "worker/proxy_task.h"
@@ -85,8 +86,7 @@ class Runner {
     TrainOptions o;
     o.activation = trial.expression();
     if (!child.model().empty()) o.model = child.model();
-    o.profile = ProfileByName(child.profile().empty() ? "quick" : child.profile());
-    if (child.steps() > 0) SetSteps(o.profile, child.steps());
+    o.profile = ChildProfile(child);
     o.device = options_.device;
     o.threads = options_.threads;
     o.seed = trial.seed();

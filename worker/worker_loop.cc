@@ -34,10 +34,26 @@ std::string DefaultName(const std::string& device) {
   return std::string(host) + ":" + device + ":" + std::to_string(getpid());
 }
 
-bool Fatal(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-         status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
-         status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+// What may pass with time (the controller restarting, a network fault) as against an answer
+// (a wrong token, a refused request) that asking again does not change.
+bool Transient(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::INTERNAL:  // the controller's store failed (a full disk)
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::CANCELLED: return true;
+    default: return false;
+  }
+}
+
+// A report the controller will not take for this trial (it is not ours any more, or not
+// there): the worker drops it and goes on.
+bool ReportNotOurs(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+         status.error_code() == grpc::StatusCode::NOT_FOUND;
 }
 
 // Sleeps up to `seconds`, waking early when `stop` is set.
@@ -79,16 +95,19 @@ class ControllerClient {
     return (stub_.get()->*method)(&context, request, reply);
   }
 
-  // Retries what can pass (the controller restarting, a network fault) with backoff, for up to
-  // give_up_seconds; returns at once for what cannot (a wrong token, a bad request).
+  // Retries what can pass (the controller restarting, a network fault; `also_retry` too) with
+  // backoff, for up to give_up_seconds; returns at once for what cannot (a wrong token, a
+  // refused request).
   template <typename Request, typename Reply>
   grpc::Status CallWithRetry(Method<Request, Reply> method, const Request& request, Reply* reply,
-                             const std::atomic<bool>& stop) {
+                             const std::atomic<bool>& stop,
+                             grpc::StatusCode also_retry = grpc::StatusCode::OK) {
     const auto start = Clock::now();
     double backoff = 0.1;
     while (true) {
       const grpc::Status status = Call(method, request, reply);
-      if (status.ok() || Fatal(status) || stop) return status;
+      if (status.ok() || stop) return status;
+      if (!Transient(status) && status.error_code() != also_retry) return status;
       const double waited = std::chrono::duration<double>(Clock::now() - start).count();
       if (waited >= options_.give_up_seconds) return status;
       if (!options_.quiet && backoff >= 1.6) {
@@ -108,8 +127,10 @@ class ControllerClient {
 // Heartbeats a trial every `interval` seconds from its own thread, with the latest progress.
 class Heartbeater {
  public:
-  Heartbeater(ControllerClient& client, int64_t worker_id, int64_t trial_id, double interval)
-      : thread_([this, &client, worker_id, trial_id, interval] {
+  Heartbeater(ControllerClient& client, const proto::RegisterWorkerReply& registered,
+              int64_t trial_id)
+      : thread_([this, &client, registered, trial_id] {
+          const double interval = registered.heartbeat_seconds();
           std::unique_lock<std::mutex> lock(mutex_);
           while (!done_) {
             if (wake_.wait_for(lock, std::chrono::duration<double>(interval),
@@ -117,16 +138,18 @@ class Heartbeater {
               break;
             }
             proto::HeartbeatRequest request;
-            request.set_worker_id(worker_id);
+            request.set_worker_id(registered.worker_id());
+            request.set_session(registered.session());
             request.set_trial_id(trial_id);
             *request.mutable_progress() = progress_;
             lock.unlock();
             proto::HeartbeatReply reply;
             const grpc::Status status =
                 client.Call(&proto::Controller::Stub::Heartbeat, request, &reply);
-            // A failed heartbeat is not fatal: the lease may survive it, and if it does not,
-            // the controller says stop at the next one.
-            if (status.ok() && reply.action() != proto::HeartbeatReply::CONTINUE) {
+            // A heartbeat lost in the network is not fatal: the lease may survive it, and if it
+            // does not, the controller says stop at the next one. A refused one is.
+            if (status.ok() ? reply.action() != proto::HeartbeatReply::CONTINUE
+                            : !Transient(status)) {
               told_to_stop_ = true;
             }
             lock.lock();
@@ -189,15 +212,18 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
                    status.error_message().c_str());
     }
     if (stop) return WorkerExit::kStopped;
-    return Fatal(status) ? WorkerExit::kRefused : WorkerExit::kUnreachable;
+    return Transient(status) ? WorkerExit::kUnreachable : WorkerExit::kRefused;
   };
 
   proto::RegisterWorkerRequest hello;
   hello.set_name(options.name.empty() ? DefaultName(options.device) : options.name);
   hello.set_device(options.device);
   proto::RegisterWorkerReply registered;
+  // A name still held by a live lease (this worker's own, before a quick restart) is let in
+  // once that lease goes quiet: wait for it.
   grpc::Status status =
-      client.CallWithRetry(&proto::Controller::Stub::RegisterWorker, hello, &registered, stop);
+      client.CallWithRetry(&proto::Controller::Stub::RegisterWorker, hello, &registered, stop,
+                           grpc::StatusCode::FAILED_PRECONDITION);
   if (!status.ok()) return failure(status, "registering");
   const int64_t worker_id = registered.worker_id();
   if (preflight) {
@@ -211,6 +237,7 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
   while (!stop) {
     proto::AcquireTrialRequest ask;
     ask.set_worker_id(worker_id);
+    ask.set_session(registered.session());
     proto::AcquireTrialReply offer;
     status = client.CallWithRetry(&proto::Controller::Stub::AcquireTrial, ask, &offer, stop);
     if (!status.ok()) return failure(status, "asking for a trial");
@@ -226,7 +253,7 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
     proto::TrialOutcome outcome;
     bool told_to_stop = false;
     {
-      Heartbeater heartbeater(client, worker_id, trial.trial_id(), registered.heartbeat_seconds());
+      Heartbeater heartbeater(client, registered, trial.trial_id());
       outcome = runner(trial, [&](const proto::Progress& progress) {
         heartbeater.Update(progress);
         return !stop && !heartbeater.told_to_stop();
@@ -238,6 +265,7 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
       // Stopping (a signal): give the trial back at once rather than let its lease run out.
       proto::ReleaseTrialRequest release;
       release.set_worker_id(worker_id);
+      release.set_session(registered.session());
       release.set_trial_id(trial.trial_id());
       proto::ReleaseTrialReply released;
       client.Call(&proto::Controller::Stub::ReleaseTrial, release, &released);
@@ -252,10 +280,18 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
     }
     proto::ReportResultRequest report;
     report.set_worker_id(worker_id);
+    report.set_session(registered.session());
     report.set_trial_id(trial.trial_id());
     *report.mutable_outcome() = outcome;
     proto::ReportResultReply receipt;
     status = client.CallWithRetry(&proto::Controller::Stub::ReportResult, report, &receipt, stop);
+    if (ReportNotOurs(status)) {
+      if (!options.quiet) {
+        std::fprintf(stderr, "worker: the controller dropped the report of trial %lld: %s\n",
+                     static_cast<long long>(trial.trial_id()), status.error_message().c_str());
+      }
+      continue;
+    }
     if (!status.ok()) return failure(status, "reporting a result");
   }
   return WorkerExit::kStopped;
