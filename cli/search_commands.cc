@@ -9,7 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <thread>
@@ -72,6 +74,17 @@ std::string CheckedToken(std::string token, const std::string& source) {
     }
   }
   return token;
+}
+
+// gRPC takes any file as a PEM without complaint, and then fails every connection as if the
+// network were down: a file without the expected block is refused here.
+void CheckPemFile(const std::string& path, const std::string& flag, const std::string& block) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(flag + ": " + path + ": cannot read: " + std::strerror(errno));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.find(block + "-----") == std::string::npos) {
+    throw UsageError(flag + ": " + path + ": not PEM (no '" + block + "-----' line)");
+  }
 }
 
 // The shared token: the first line of --token-file, else $ACTSEARCH_TOKEN, else none.
@@ -347,6 +360,8 @@ int RunControllerCommand(const std::vector<std::string>& args) {
     throw UsageError("refusing to serve on " + f.listen +
                      " without a token: give --token-file or set $ACTSEARCH_TOKEN");
   }
+  if (!f.tls_cert.empty()) CheckPemFile(f.tls_cert, "--tls-cert", "BEGIN CERTIFICATE");
+  if (!f.tls_key.empty()) CheckPemFile(f.tls_key, "--tls-key", "PRIVATE KEY");
   const proto::SearchConfig config = LoadSearchConfig(f);
   CheckChildConfig(config.child());
   return ServeSearch(f, config, token, nullptr);
@@ -376,18 +391,19 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
       ("exit-with-parent", po::bool_switch(&exit_with_parent),
        "stop as on SIGTERM when the process that started this one ends");
   // clang-format on
-  if (!ParseOptions(args, flags, {},
-                    "actsearch worker --controller HOST:PORT [options]\n\n"
-                    "Trains the trials of a controller's search, one at a time, until the search "
-                    "ends.\nRun one per GPU (--device cuda:N). Before its first trial it checks "
-                    "that it can train\nthe search's children (the device works, the data files "
-                    "load). SIGINT or SIGTERM\nstops it gracefully: its trial goes back to the "
-                    "queue.\n\nExit codes: 0 search finished, 1 failure (this worker cannot "
-                    "train the search's children),\n2 usage error, 5 stopped (a signal, or the "
-                    "controller stopped the search), 6 refused by\nthe controller (token), 7 "
-                    "controller unreachable",
-                    "  actsearch worker --controller gpu-head:50051 --token-file token "
-                    "--device cuda:0\n")) {
+  if (!ParseOptions(
+          args, flags, {},
+          "actsearch worker --controller HOST:PORT [options]\n\n"
+          "Trains the trials of a controller's search, one at a time, until the search "
+          "ends.\nRun one per GPU (--device cuda:N). Before its first trial it checks "
+          "that it can train\nthe search's children (the device works, the data files "
+          "load). SIGINT or SIGTERM\nstops it gracefully: its trial goes back to the "
+          "queue.\n\nExit codes: 0 search finished, 1 failure (this worker cannot "
+          "train the search's children),\n2 usage error, 5 stopped (a signal, or the "
+          "controller stopped the search), 6 refused by\nthe controller (its token, TLS), 7 "
+          "controller unreachable",
+          "  actsearch worker --controller gpu-head:50051 --token-file token "
+          "--device cuda:0\n")) {
     return kExitOk;
   }
   CheckDevice(runner.device, "--device");
@@ -397,6 +413,9 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
     return kExitFailure;
   }
   options.token = ReadToken(token_file);
+  if (!options.tls_ca_file.empty()) {
+    CheckPemFile(options.tls_ca_file, "--tls-ca", "BEGIN CERTIFICATE");
+  }
   options.device = runner.device;
   if (exit_with_parent) StopWhenParentExits();
   const worker::TrialRunnerWithPreflight trainer = worker::MakeTrialRunner(runner);

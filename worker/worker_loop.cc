@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "proto/controller.grpc.pb.h"
+#include "worker/connection_probe.h"
 
 namespace actsearch::worker {
 namespace {
@@ -108,6 +109,9 @@ class ControllerClient {
       const grpc::Status status = Call(method, request, reply);
       if (status.ok() || stop) return status;
       if (!Transient(status) && status.error_code() != also_retry) return status;
+      if (const std::string wrong = Misconfiguration(status); !wrong.empty()) {
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, wrong);
+      }
       const double waited = std::chrono::duration<double>(Clock::now() - start).count();
       if (waited >= options_.give_up_seconds) return status;
       if (!options_.quiet && backoff >= 1.6) {
@@ -120,6 +124,17 @@ class ControllerClient {
   }
 
  private:
+  // For a connection that fails at a live port (not refused): whether the two ends disagree on
+  // TLS, or the certificate does not verify; empty when not, or when it cannot tell.
+  std::string Misconfiguration(const grpc::Status& status) const {
+    const std::string& message = status.error_message();
+    const bool at_connect = message.find("failed to connect") != std::string::npos ||
+                            message.find("andshake") != std::string::npos;
+    if (!at_connect || message.find("Connection refused") != std::string::npos) return "";
+    return DiagnoseConnection(options_.controller, options_.tls_ca_file,
+                              ProbeController(options_.controller));
+  }
+
   const WorkerLoopOptions& options_;
   std::unique_ptr<proto::Controller::Stub> stub_;
 };
