@@ -33,15 +33,19 @@ LocalWorkers::~LocalWorkers() {
   Reap(0);
 }
 
-pid_t LocalWorkers::Spawn(int index) const {
+pid_t LocalWorkers::Spawn(int index, int life) const {
   const std::string device =
       options_.device == "cuda" ? "cuda:" + std::to_string(index) : options_.device;
+  // A replacement gets a name of its own: its dead predecessor's name stays bound to that
+  // one's lease until the lease goes quiet.
+  std::string name = "local-" + std::to_string(index + 1);
+  if (life > 1) name += "." + std::to_string(life);
   // clang-format off
   std::vector<std::string> argv = {"actsearch", "worker",
                                    "--controller", "127.0.0.1:" + std::to_string(port_),
                                    "--device", device,
                                    "--threads", std::to_string(options_.threads),
-                                   "--name", "local-" + std::to_string(index + 1),
+                                   "--name", name,
                                    "--give-up-seconds", "15",
                                    "--exit-with-parent",
                                    "--quiet"};  // the controller's lines say it all
@@ -63,7 +67,8 @@ pid_t LocalWorkers::Spawn(int index) const {
 
 void LocalWorkers::Start(int port, controller::ControllerServer& server) {
   port_ = port;
-  for (int i = 0; i < options_.workers; ++i) pids_.push_back(Spawn(i));
+  for (int i = 0; i < options_.workers; ++i) pids_.push_back(Spawn(i, 1));
+  lives_.assign(pids_.size(), 1);
   supervising_ = true;
   supervisor_ = std::thread([this, &server] { Supervise(server); });
 }
@@ -89,7 +94,7 @@ void LocalWorkers::Supervise(controller::ControllerServer& server) {
         ++restarts;
         std::fprintf(stderr, "; starting another (%d of %d replacements)\n", restarts,
                      max_restarts);
-        pids_[i] = Spawn(static_cast<int>(i));
+        pids_[i] = Spawn(static_cast<int>(i), ++lives_[i]);
         any_alive = true;
       } else {
         std::fprintf(stderr, "; no replacements left\n");

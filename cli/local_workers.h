@@ -42,12 +42,14 @@ class LocalWorkers {
   bool gave_up() const { return gave_up_; }
 
  private:
-  pid_t Spawn(int index) const;
+  // Starts worker `index` (0-based) for the `life`-th time (1 at first).
+  pid_t Spawn(int index, int life) const;
   void Supervise(controller::ControllerServer& server);
 
   LocalWorkerOptions options_;
   int port_ = 0;
   std::vector<pid_t> pids_;  // by worker index; 0 once exited normally
+  std::vector<int> lives_;   // by worker index: how many times it was started
   std::atomic<bool> supervising_{false};
   std::atomic<bool> gave_up_{false};
   std::thread supervisor_;
