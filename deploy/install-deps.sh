@@ -9,6 +9,7 @@ packages=(
   libboost-dev libboost-program-options-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsqlite3-dev sqlite3 zlib1g-dev
+  openssl  # the tests make TLS certificates
   nlohmann-json3-dev
   libopenblas0-openmp  # replaces the reference BLAS under Debian's libtorch (LSTM, linear layers)
   libgtest-dev libgmock-dev googletest libbenchmark-dev

@@ -3,8 +3,8 @@
 # but authenticated client (tests/hostile_client_test.cc, generated gRPC stubs) against a live
 # controller; two controllers on one database and on one port; the workers of `local` killed;
 # a worker's SIGTERM mid-trial; a nesting bomb; bad tokens, addresses and configs; read-only
-# storage; a foreign database; a corrupt checkpoint; backups of a live database. Each check
-# failed before its fix. Children are the proxy task: about a minute.
+# storage; a foreign database; a corrupt checkpoint; backups of a live database; TLS
+# mistakes. Each check failed before its fix. Children are the proxy task: about a minute.
 set -u
 source "$(dirname "$0")/lib.sh"
 hostile="${HOSTILE_CLIENT:?set HOSTILE_CLIENT to the hostile_client_test binary}"
@@ -165,10 +165,12 @@ for bad in tab utf8; do
 done
 "$bin" controller --config "$tmp/other.textproto" --db "$tmp/crlf.db" --listen "127.0.0.1:$port" \
   --token-file "$tmp/crlf-token" --progress-seconds 0 >/dev/null 2>&1 &
-pids+=("$!")
+controller=$!
+pids+=("$controller")
 wait_for_port "$port"
 expect "a token file with a CRLF line ending works" 0 'search finished' -- \
   "$bin" worker --controller "127.0.0.1:$port" --token-file "$tmp/crlf-token"
+wait "$controller"
 : >"$tmp/empty.textproto"
 expect "an empty config is refused" 2 'config field space: not set' -- \
   "$bin" controller --config "$tmp/empty.textproto" --db "$tmp/x.db"
@@ -177,6 +179,42 @@ expect "a directory as --config is refused" 2 'is a directory, not a config file
 sed 's/ppo { batch_size: 4 }/ppo { learning_rate: inf }/' "$tmp/faults.textproto" >"$tmp/inf.textproto"
 expect "learning_rate: inf is refused" 2 'strategy.ppo.learning_rate: must be a finite number' -- \
   "$bin" controller --config "$tmp/inf.textproto" --db "$tmp/x.db"
+
+# --- TLS mistakes are named, not retried as an unreachable controller. ---
+(
+  cd "$tmp" || exit 1
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=ca
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=o
+  openssl req -newkey rsa:2048 -nodes -keyout key.pem -out cert.csr -subj /CN=localhost
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+  openssl x509 -req -in cert.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 \
+    -extfile san.ext
+) >/dev/null 2>&1
+echo 'not a certificate' >"$tmp/garbage.pem"
+tls_port=$((port + 2))
+plain_port=$((port + 3))
+"$bin" controller --config "$tmp/other.textproto" --db "$tmp/tls.db" --listen "127.0.0.1:$tls_port" \
+  --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" --progress-seconds 0 >/dev/null 2>&1 &
+pids+=("$!")
+"$bin" controller --config "$tmp/other.textproto" --db "$tmp/plain.db" \
+  --listen "127.0.0.1:$plain_port" --progress-seconds 0 >/dev/null 2>&1 &
+pids+=("$!")
+wait_for_port "$tls_port"
+wait_for_port "$plain_port"
+expect "TLS: a plaintext worker against a TLS controller is told so" 6 \
+  'does not speak plaintext gRPC \(it serves TLS\?\): give --tls-ca' -- \
+  "$bin" worker --controller "127.0.0.1:$tls_port" --give-up-seconds 20
+expect "TLS: a certificate from another CA is named as such" 6 \
+  'its certificate does not verify against .*other.pem' -- \
+  "$bin" worker --controller "127.0.0.1:$tls_port" --tls-ca "$tmp/other.pem" --give-up-seconds 20
+expect "TLS: a TLS worker against a plaintext controller is told so" 6 \
+  'serves without TLS: drop --tls-ca' -- \
+  "$bin" worker --controller "127.0.0.1:$plain_port" --tls-ca "$tmp/ca.pem" --give-up-seconds 20
+expect "TLS: a CA file that is not PEM is refused at start-up" 2 'garbage.pem: not PEM' -- \
+  "$bin" worker --controller "127.0.0.1:$tls_port" --tls-ca "$tmp/garbage.pem"
+expect "TLS: the right CA trains the search" 0 'search finished' -- \
+  "$bin" worker --controller "localhost:$tls_port" --tls-ca "$tmp/ca.pem" --give-up-seconds 20
+"$bin" worker --controller "127.0.0.1:$plain_port" --quiet --give-up-seconds 20
 
 # --- Storage: a foreign database untouched; a finished one read from read-only storage. ---
 sql "$tmp/recipes.db" 'CREATE TABLE recipes (name TEXT)'
