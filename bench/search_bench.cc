@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     const Expr e = space.Decode(space.TokensAt(index));
     const Program program(e);
     if (!Screen(program).accepted()) continue;
-    const Fingerprint f = ComputeFingerprint(program);
+    const Fingerprint f = ComputeFingerprint(e);
     if (!classes.count(f)) classes.emplace(f, std::make_pair(reward(e), ToString(e)));
   }
   std::vector<double> rewards;

@@ -302,6 +302,7 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
           "' (id " + std::to_string(search->search_id()) + ", " + search->strategy().name() +
           ") on port " + std::to_string(server.port()));
   if (!search->config_changes().empty()) LogLine("changed settings: " + search->config_changes());
+  if (!search->fingerprint_note().empty()) LogLine(search->fingerprint_note());
   if (!search->scheduler().restore_note().empty()) LogLine(search->scheduler().restore_note());
   if (workers) workers->Start(server.port(), server);
   const controller::SearchEnd end = server.Run();

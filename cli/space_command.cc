@@ -339,7 +339,7 @@ int Eval(const std::vector<std::string>& args) {
     o["points"] = points.ToJson();
     o["screen"] = VerdictName(screen.verdict);
     if (!screen.accepted()) o["reason"] = screen.reason;
-    o["fingerprint"] = FingerprintToHex(ComputeFingerprint(program));
+    o["fingerprint"] = FingerprintToHex(ComputeFingerprint(e));
     std::cout << o.dump() << "\n";
     return kExitOk;
   }
@@ -349,7 +349,7 @@ int Eval(const std::vector<std::string>& args) {
   for (size_t k = 0; k < betas.size(); ++k) std::cout << (k ? ", " : "") << betas[k];
   std::cout << "\nscreening    " << VerdictName(screen.verdict)
             << (screen.accepted() ? "" : " (" + screen.reason + ")") << "\n"
-            << "fingerprint  " << FingerprintToHex(ComputeFingerprint(program)) << "\n\n";
+            << "fingerprint  " << FingerprintToHex(ComputeFingerprint(e)) << "\n\n";
   std::printf("%12s %14s %14s", "x", "f(x)", "df/dx");
   for (size_t k = 0; k < betas.size(); ++k) std::printf(" %13s%zu", "df/dbeta", k + 1);
   std::printf("\n");

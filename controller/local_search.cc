@@ -31,7 +31,7 @@ LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
       step.kind = SearchStep::Kind::kScreened;
       step.reward = 0;
     } else {
-      const Fingerprint fingerprint = ComputeFingerprint(program);
+      const Fingerprint fingerprint = ComputeFingerprint(expr);
       const auto it = known.find(fingerprint);
       if (it != known.end()) {
         step.kind = SearchStep::Kind::kRepeat;

@@ -6,6 +6,7 @@
 #include "controller/exhaustive_strategy.h"
 #include "controller/ppo_strategy.h"
 #include "controller/random_strategy.h"
+#include "search_space/fingerprint.h"
 
 namespace actsearch::controller {
 
@@ -66,6 +67,15 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
       store_.UpdateSearchConfig(existing->id, config_text);
     }
     search_id_ = existing->id;
+    if (existing->fingerprint_version != kFingerprintVersion) {
+      // Its classes were built by an older fingerprint: rebuilt before the scheduler reads
+      // them, so that old and new classes are never compared.
+      const int64_t changed = store_.UpdateFingerprints(search_id_);
+      fingerprint_note_ = "functional classes rebuilt with fingerprint version " +
+                          std::to_string(kFingerprintVersion) + " (was " +
+                          std::to_string(existing->fingerprint_version) +
+                          "): " + std::to_string(changed) + " candidates changed class";
+    }
     // The time budget counts the time controllers ran the search, not its downtime.
     started_at_ = storage::NowSeconds() - existing->active_seconds;
     resumed_ = true;

@@ -45,6 +45,8 @@ class SearchSetup {
   bool resumed() const { return resumed_; }
   // The allowed changes a resumed search took from the given config ("" when none).
   const std::string& config_changes() const { return config_changes_; }
+  // What rebuilding an older build's functional classes changed ("" when nothing was rebuilt).
+  const std::string& fingerprint_note() const { return fingerprint_note_; }
   storage::ResultsStore& store() { return store_; }
   Scheduler& scheduler() { return *scheduler_; }
   const Strategy& strategy() const { return *strategy_; }
@@ -59,6 +61,7 @@ class SearchSetup {
   double started_at_ = 0;
   bool resumed_ = false;
   std::string config_changes_;
+  std::string fingerprint_note_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

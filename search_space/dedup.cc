@@ -14,7 +14,7 @@ Candidate AnalyzeCandidate(const Space& space, uint64_t index) {
   c.text = ToString(c.expr);
   const Program program(c.expr);
   c.screen = Screen(program);
-  c.fingerprint = ComputeFingerprint(program);
+  c.fingerprint = ComputeFingerprint(c.expr);
   return c;
 }
 

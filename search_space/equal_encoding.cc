@@ -53,7 +53,7 @@ std::optional<EqualEncoding> EncodeEqualFunction(const Space& space, const Expr&
                            *tokens, forms[i]};
     }
   }
-  const Fingerprint wanted = ComputeFingerprint(Program(e));
+  const Fingerprint wanted = ComputeFingerprint(e);
   const uint64_t size = space.size().value_or(UINT64_MAX);
   for (uint64_t index = 0; index < size && index < scan_limit; ++index) {
     Candidate c = AnalyzeCandidate(space, index);

@@ -1,15 +1,31 @@
 #include "search_space/fingerprint.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 
+#include "search_space/printer.h"
 #include "search_space/probes.h"
+#include "search_space/program.h"
 
 namespace actsearch {
 namespace {
 
 constexpr uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+// The beta settings besides the initial one: beta number i (in canonical order) of setting j
+// takes kBetaValues[(j + 3 i) % 8]. Any four cyclically consecutive values hold a negative one,
+// one in (0, 1) and one above 1, so every beta visits both sides of its start (1, or 0.5 for
+// mix) and beyond zero; within a setting, the first eight betas all differ.
+constexpr int kSettings = 4;
+constexpr double kBetaValues[8] = {-1.6, 0.05, 2.3, -0.35, 0.55, 3.1, -0.8, 1.45};
+// Moving one beta alone by this much tells it from the others (its signature).
+constexpr double kSignatureStep = 0.77;
+// Orderings tried for betas whose signatures tie, at most: beyond, the first is taken (equal
+// families may then stay apart; different ones are never merged either way).
+constexpr int kMaxOrderings = 120;
 
 void Mix(uint64_t word, uint64_t& hash) {
   for (int byte = 0; byte < 8; ++byte) {
@@ -34,14 +50,82 @@ uint64_t Quantize(double v) {
   return (static_cast<uint64_t>(rounded) << 16) ^ static_cast<uint64_t>(exponent & 0xffff);
 }
 
+uint64_t HashValues(const std::vector<double>& values, uint64_t hash) {
+  for (const double v : values) Mix(Quantize(v), hash);
+  return hash;
+}
+
+// mix(a, b) computes mix(b, a) with beta -> 1 - beta, and both betas start at 0.5: one family.
+// Its operands go in the order of their printed text, at every depth.
+Expr WithMixOperandsOrdered(const Expr& e) {
+  if (!e->a) return e;
+  Expr a = WithMixOperandsOrdered(e->a);
+  if (!e->b) return a == e->a ? e : MakeUnary(e->op, a);
+  Expr b = WithMixOperandsOrdered(e->b);
+  if (e->op == OpId::kMix && ToString(b) < ToString(a)) std::swap(a, b);
+  return a == e->a && b == e->b ? e : MakeBinary(e->op, a, b);
+}
+
+// Beta number k's signature: the values with it alone moved from its start.
+uint64_t Signature(const Program& program, int k) {
+  std::vector<double> betas = program.initial_betas();
+  betas[k] += kSignatureStep;
+  return HashValues(ValuesAtProbes(program, betas), kFnvOffset);
+}
+
+// The beta orderings to hash: betas sorted by signature, and every arrangement of the betas
+// whose signatures tie (they may be symmetric), up to kMaxOrderings.
+std::vector<std::vector<int>> CanonicalOrderings(const Program& program) {
+  const int n = program.num_betas();
+  std::vector<uint64_t> signature(n);
+  for (int k = 0; k < n; ++k) signature[k] = Signature(program, k);
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int l, int r) { return signature[l] < signature[r]; });
+  std::vector<std::vector<int>> orderings = {order};
+  for (int start = 0; start < n;) {
+    int end = start + 1;
+    while (end < n && signature[order[end]] == signature[order[start]]) ++end;
+    if (end - start > 1) {
+      std::vector<std::vector<int>> grown;
+      for (const std::vector<int>& base : orderings) {
+        std::vector<int> ordering = base;
+        do {
+          grown.push_back(ordering);
+        } while (std::next_permutation(ordering.begin() + start, ordering.begin() + end) &&
+                 static_cast<int>(grown.size()) < kMaxOrderings);
+      }
+      if (static_cast<int>(grown.size()) < kMaxOrderings) orderings = std::move(grown);
+    }
+    start = end;
+  }
+  return orderings;
+}
+
 }  // namespace
 
-Fingerprint ComputeFingerprint(const Program& program) {
-  uint64_t hash = kFnvOffset;
-  for (const std::vector<double>& betas : {program.initial_betas(), PerturbedBetas(program)}) {
-    for (double v : ValuesAtProbes(program, betas)) Mix(Quantize(v), hash);
+Fingerprint ComputeFingerprint(const Expr& e) {
+  const Program program(WithMixOperandsOrdered(e));
+  const int n = program.num_betas();
+  uint64_t head = kFnvOffset;
+  Mix(static_cast<uint64_t>(n), head);
+  head = HashValues(ValuesAtProbes(program, program.initial_betas()), head);
+  Fingerprint best = 0;
+  bool first = true;
+  for (const std::vector<int>& ordering : CanonicalOrderings(program)) {
+    uint64_t hash = head;
+    std::vector<double> betas(n);
+    for (int setting = 0; setting < kSettings; ++setting) {
+      for (int i = 0; i < n; ++i) {
+        betas[ordering[i]] = kBetaValues[(setting + 3 * i) % 8] + 0.013 * (i / 8);
+      }
+      hash = HashValues(ValuesAtProbes(program, betas), hash);
+    }
+    if (first || hash < best) best = hash;
+    first = false;
   }
-  return hash;
+  return best;
 }
 
 std::string FingerprintToHex(Fingerprint fingerprint) {

@@ -52,10 +52,4 @@ std::vector<double> ValuesAtProbes(const Program& program, const std::vector<dou
   return ValuesAt(program, ProbePoints(), betas);
 }
 
-std::vector<double> PerturbedBetas(const Program& program) {
-  std::vector<double> betas = program.initial_betas();
-  for (size_t k = 0; k < betas.size(); ++k) betas[k] = 1.37 * betas[k] + 0.29 + 0.11 * k;
-  return betas;
-}
-
 }  // namespace actsearch

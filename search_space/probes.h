@@ -26,8 +26,4 @@ std::vector<double> ValuesAt(const Program& program, const std::vector<double>& 
                              const std::vector<double>& betas);
 std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas);
 
-// The second beta setting of fingerprints: moved away from the initial values, so that
-// candidates equal only at the start of training (x + beta and x + 1) stay distinct.
-std::vector<double> PerturbedBetas(const Program& program);
-
 }  // namespace actsearch

@@ -14,7 +14,7 @@ NewCandidate DescribeCandidate(int64_t search_id, const Expr& expr, const std::s
   NewCandidate candidate;
   candidate.search_id = search_id;
   candidate.expression = ToString(expr);
-  candidate.fingerprint = FingerprintToHex(ComputeFingerprint(program));
+  candidate.fingerprint = FingerprintToHex(ComputeFingerprint(expr));
   candidate.tokens = tokens;
   candidate.proposed_by = proposed_by;
   candidate.screen = VerdictName(screen.verdict);

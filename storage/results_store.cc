@@ -8,6 +8,8 @@
 #include <iterator>
 #include <random>
 
+#include "search_space/fingerprint.h"
+#include "search_space/parser.h"
 #include "storage/schema.h"
 
 namespace actsearch::storage {
@@ -18,8 +20,13 @@ constexpr const char* kTrialStates[] = {"queued",   "leased",   "done",         
 constexpr const char* kSearchStatuses[] = {"running", "finished", "stopped", "failed"};
 
 constexpr const char* kInsertSearch =
-    "INSERT INTO searches (name, config, seed, started_at, status, kind) "
-    "VALUES (?1, ?2, ?3, ?4, 'running', ?5)";
+    "INSERT INTO searches (name, config, seed, started_at, status, kind, fingerprint_version) "
+    "VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)";
+constexpr const char* kSearchCandidates =
+    "SELECT id, expression, fingerprint FROM candidates WHERE search_id = ?1";
+constexpr const char* kSetFingerprint = "UPDATE candidates SET fingerprint = ?2 WHERE id = ?1";
+constexpr const char* kSetFingerprintVersion =
+    "UPDATE searches SET fingerprint_version = ?2 WHERE id = ?1";
 constexpr const char* kFindSearch = "SELECT id FROM searches WHERE name = ?1 ORDER BY id LIMIT 1";
 constexpr const char* kMarkSearchRunning =
     "UPDATE searches SET status = 'running', ended_at = NULL WHERE id = ?1";
@@ -99,7 +106,8 @@ constexpr const char* kSelectTrialRows =
     "r.validation_accuracy FROM trials t JOIN candidates c ON c.id = t.candidate_id "
     "LEFT JOIN results r ON r.trial_id = t.id WHERE ";
 constexpr const char* kFindSearchRow =
-    "SELECT id, config, started_at, active_seconds FROM searches WHERE name = ?1 "
+    "SELECT id, config, started_at, active_seconds, fingerprint_version FROM searches "
+    "WHERE name = ?1 "
     "ORDER BY id LIMIT 1";
 constexpr const char* kPruneCheckpoints =
     "DELETE FROM checkpoints WHERE search_id = ?1 AND kind = ?2 AND id NOT IN "
@@ -183,6 +191,7 @@ int64_t ResultsStore::CreateSearch(const std::string& name, const std::string& c
       .Bind(3, seed)
       .Bind(4, NowSeconds())
       .Bind(5, kind)
+      .Bind(6, kFingerprintVersion)
       .Run();
   return db_.LastInsertId();
 }
@@ -482,11 +491,29 @@ std::optional<TrialRow> ResultsStore::Trial(int64_t trial_id) {
   return ReadTrialRow(query);
 }
 
+int64_t ResultsStore::UpdateFingerprints(int64_t search_id) {
+  sql::Transaction transaction(db_);
+  std::vector<std::pair<int64_t, std::string>> changed;
+  sql::Statement candidates = db_.Prepare(kSearchCandidates);
+  candidates.Bind(1, search_id);
+  while (candidates.Step()) {
+    const std::string fingerprint = FingerprintToHex(ComputeFingerprint(Parse(candidates.Text(1))));
+    if (fingerprint != candidates.Text(2)) changed.emplace_back(candidates.Int(0), fingerprint);
+  }
+  for (const auto& [id, fingerprint] : changed) {
+    db_.Prepare(kSetFingerprint).Bind(1, id).Bind(2, fingerprint).Run();
+  }
+  db_.Prepare(kSetFingerprintVersion).Bind(1, search_id).Bind(2, kFingerprintVersion).Run();
+  transaction.Commit();
+  return static_cast<int64_t>(changed.size());
+}
+
 std::optional<SearchRow> ResultsStore::FindSearch(const std::string& name) {
   sql::Statement find = db_.Prepare(kFindSearchRow);
   find.Bind(1, name);
   if (!find.Step()) return std::nullopt;
-  return SearchRow{find.Int(0), find.Text(1), find.Double(2), find.Double(3)};
+  return SearchRow{find.Int(0), find.Text(1), find.Double(2), find.Double(3),
+                   static_cast<int>(find.Int(4))};
 }
 
 void ResultsStore::PruneCheckpoints(int64_t search_id, const std::string& kind, int64_t keep) {

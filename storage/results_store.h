@@ -78,7 +78,8 @@ struct SearchRow {
   int64_t id = 0;
   std::string config;
   double started_at = 0;
-  double active_seconds = 0;  // how long controllers have run it, up to their last heartbeat
+  double active_seconds = 0;    // how long controllers have run it, up to their last heartbeat
+  int fingerprint_version = 0;  // of its candidates' classes (search_space/fingerprint.h)
 };
 
 // A registered worker's identity for one process: every call it makes carries the session.
@@ -119,6 +120,10 @@ class ResultsStore {
 
   int64_t CreateSearch(const std::string& name, const std::string& config, int64_t seed,
                        const std::string& kind = kSearchKindSearch);
+  // Recomputes the fingerprints of a search's candidates from their expressions with this
+  // build's fingerprint, and records its version, in one transaction: the classes of a search
+  // made by an older build, before it resumes. Returns how many candidates changed class.
+  int64_t UpdateFingerprints(int64_t search_id);
   // The id of the oldest search with this name, created (seed 0, empty config, this kind) if
   // none exists: where standalone runs and re-evaluations are recorded.
   int64_t FindOrCreateSearch(const std::string& name, const std::string& kind);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "search_space/fingerprint.h"
+#include "search_space/parser.h"
 #include "storage/test_support.h"
 
 namespace actsearch::storage {
@@ -150,6 +152,23 @@ TEST_F(ResultsStoreTest, ReopeningKeepsEverything) {
   }
   ResultsStore again(path);
   EXPECT_EQ(again.StateOf(trial), TrialState::kDone);
+}
+
+TEST_F(ResultsStoreTest, AnOlderBuildsClassesAreRebuiltWithThisFingerprint) {
+  ResultsStore store(Path("r.db"));
+  const int64_t search = store.CreateSearch("s", "space {}", 1);
+  EXPECT_EQ(store.FindSearch("s")->fingerprint_version, kFingerprintVersion);
+  const std::string sin_class = FingerprintToHex(ComputeFingerprint(Parse("sin(x)")));
+  // As version 1 recorded them: min(sin(x), beta) in sin(x)'s class.
+  store.AddCandidate(Candidate(search, "sin(x)", sin_class));
+  store.AddCandidate(Candidate(search, "min(sin(x), beta)", sin_class));
+  store.database().Execute("UPDATE searches SET fingerprint_version = 1");
+  EXPECT_EQ(store.UpdateFingerprints(search), 1);
+  EXPECT_EQ(store.FindSearch("s")->fingerprint_version, kFingerprintVersion);
+  sql::Statement classes =
+      store.database().Prepare("SELECT COUNT(DISTINCT fingerprint) FROM candidates");
+  classes.Step();
+  EXPECT_EQ(classes.Int(0), 2) << "two families, two classes";
 }
 
 }  // namespace

@@ -108,8 +108,10 @@ CREATE INDEX searches_by_name ON searches (name);
 )sql";
 
 // Version 4: a worker's session secret (each registration makes a new one, and every call of
-// the worker carries it), and every lease a trial had: who may still report its result.
+// the worker carries it), every lease a trial had (who may still report its result), and the
+// fingerprint version a search's classes were built with (1 before this column).
 constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE searches ADD COLUMN fingerprint_version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE workers ADD COLUMN session TEXT NOT NULL DEFAULT '';
 CREATE TABLE leases (
   trial_id   INTEGER NOT NULL REFERENCES trials(id),

@@ -11,9 +11,9 @@
 namespace actsearch::worker {
 namespace {
 
-bool IsRelu(const Program& program) {
-  static const Fingerprint relu = ComputeFingerprint(Program(Parse("relu(x)")));
-  return ComputeFingerprint(program) == relu;
+bool IsRelu(const Expr& expression) {
+  static const Fingerprint relu = ComputeFingerprint(Parse("relu(x)"));
+  return ComputeFingerprint(expression) == relu;
 }
 
 // Whether df/dx at the initial betas is 0 for x < 0 and 1 for x > 0 at every probe point
@@ -55,13 +55,13 @@ ModeActivation ActivationForMode(const Expr& expression, ReevaluationMode mode) 
   const Program program(expression);
   const std::string text = ToString(expression);
   switch (mode) {
-    case ReevaluationMode::kPlain: return {IsRelu(program) ? "relu" : text, ""};
+    case ReevaluationMode::kPlain: return {IsRelu(expression) ? "relu" : text, ""};
     case ReevaluationMode::kSugar:
       if (HasReluSlope(program)) {
         return {"", "its derivative is ReLU's step, so SUGAR with it trains exactly as ReLU"};
       }
       return {"sugar:expr=" + text, ""};
-    case ReevaluationMode::kPwlu: return {IsRelu(program) ? "pwlu" : "pwlu:init=" + text, ""};
+    case ReevaluationMode::kPwlu: return {IsRelu(expression) ? "pwlu" : "pwlu:init=" + text, ""};
   }
   return {"", "unknown mode"};
 }
