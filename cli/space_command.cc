@@ -336,6 +336,9 @@ int Eval(const std::vector<std::string>& args) {
     Json o = Json::object();
     o["expression"] = ToString(e);
     o["betas"] = betas;
+    Json owners = Json::array();
+    for (const Expr& owner : program.beta_owners()) owners.push_back(ToString(owner));
+    o["beta_owners"] = owners;
     o["points"] = points.ToJson();
     o["screen"] = VerdictName(screen.verdict);
     if (!screen.accepted()) o["reason"] = screen.reason;
@@ -344,10 +347,13 @@ int Eval(const std::vector<std::string>& args) {
     return kExitOk;
   }
   std::cout << "expression   " << ToString(e) << "\n";
-  std::cout << "betas        ";
-  if (betas.empty()) std::cout << "none";
-  for (size_t k = 0; k < betas.size(); ++k) std::cout << (k ? ", " : "") << betas[k];
-  std::cout << "\nscreening    " << VerdictName(screen.verdict)
+  // Each beta with the node it belongs to: post-order numbering is not the text's order.
+  std::cout << "betas        " << (betas.empty() ? "none\n" : "");
+  for (size_t k = 0; k < betas.size(); ++k) {
+    std::cout << (k ? "             " : "") << "beta" << k + 1 << " = " << betas[k] << "  in "
+              << ToString(program.beta_owners()[k]) << "\n";
+  }
+  std::cout << "screening    " << VerdictName(screen.verdict)
             << (screen.accepted() ? "" : " (" + screen.reason + ")") << "\n"
             << "fingerprint  " << FingerprintToHex(ComputeFingerprint(e)) << "\n\n";
   std::printf("%12s %14s %14s", "x", "f(x)", "df/dx");

@@ -15,12 +15,6 @@ namespace {
 constexpr uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
 
-// The beta settings besides the initial one: beta number i (in canonical order) of setting j
-// takes kBetaValues[(j + 3 i) % 8]. Any four cyclically consecutive values hold a negative one,
-// one in (0, 1) and one above 1, so every beta visits both sides of its start (1, or 0.5 for
-// mix) and beyond zero; within a setting, the first eight betas all differ.
-constexpr int kSettings = 4;
-constexpr double kBetaValues[8] = {-1.6, 0.05, 2.3, -0.35, 0.55, 3.1, -0.8, 1.45};
 // Moving one beta alone by this much tells it from the others (its signature).
 constexpr double kSignatureStep = 0.77;
 // Orderings tried for betas whose signatures tie, at most: beyond, the first is taken (equal
@@ -113,13 +107,13 @@ Fingerprint ComputeFingerprint(const Expr& e) {
   head = HashValues(ValuesAtProbes(program, program.initial_betas()), head);
   Fingerprint best = 0;
   bool first = true;
+  const std::vector<std::vector<double>> settings = ReachableBetaSettings(n);
   for (const std::vector<int>& ordering : CanonicalOrderings(program)) {
     uint64_t hash = head;
     std::vector<double> betas(n);
-    for (int setting = 0; setting < kSettings; ++setting) {
-      for (int i = 0; i < n; ++i) {
-        betas[ordering[i]] = kBetaValues[(setting + 3 * i) % 8] + 0.013 * (i / 8);
-      }
+    for (const std::vector<double>& setting : settings) {
+      // Beta number i in canonical order takes the setting's i-th value.
+      for (int i = 0; i < n; ++i) betas[ordering[i]] = setting[i];
       hash = HashValues(ValuesAtProbes(program, betas), hash);
     }
     if (first || hash < best) best = hash;

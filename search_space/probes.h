@@ -26,4 +26,10 @@ std::vector<double> ValuesAt(const Program& program, const std::vector<double>& 
                              const std::vector<double>& betas);
 std::vector<double> ValuesAtProbes(const Program& program, const std::vector<double>& betas);
 
+// Beta settings besides the initial one that stand for "every setting training can reach":
+// beta number i of setting j takes the i-th value of the setting. Every beta visits a negative
+// value, one in (0, 1) and one above 1 (both sides of its start, 1 or mix's 0.5, and beyond
+// zero); within a setting, the first eight betas all differ. For fingerprints and screening.
+std::vector<std::vector<double>> ReachableBetaSettings(int num_betas);
+
 }  // namespace actsearch

@@ -41,6 +41,7 @@ int Program::Compile(const Expr& e) {
     const int reg = code_.num_registers++;
     code_.beta_leaf_register.push_back(reg);
     initial_betas_.push_back(info.initial_beta);
+    beta_owners_.push_back(e);
     return reg;
   }
   const int a = Compile(e->a);
@@ -50,6 +51,7 @@ int Program::Compile(const Expr& e) {
     beta = num_betas();
     code_.beta_leaf_register.push_back(-1);
     initial_betas_.push_back(info.initial_beta);
+    beta_owners_.push_back(e);
   }
   const int out = code_.num_registers++;
   code_.code.push_back({e->op, out, a, b, beta});

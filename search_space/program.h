@@ -40,9 +40,14 @@ class Program {
  public:
   explicit Program(const Expr& e);
 
-  // Betas are numbered in post-order: left to right through the printed expression.
+  // Betas are numbered in post-order: a node's operands' betas (left operand first) before
+  // the node's own. In the printed text an operator's own beta can come before its operands'
+  // (`beta * (x + beta)` numbers the shift's beta 1 and the scale's 2): beta_owners says which
+  // node each one belongs to.
   int num_betas() const { return code_.num_betas(); }
   const std::vector<double>& initial_betas() const { return initial_betas_; }
+  // Beta k's node: a free `beta`, or the operator that owns it (scale, shift, rbf, laplace, mix).
+  const std::vector<Expr>& beta_owners() const { return beta_owners_; }
 
   // y[i] = f(x[i]; betas[0][i], betas[1][i], ...). `betas` has num_betas() arrays of n values.
   template <class T>
@@ -65,6 +70,7 @@ class Program {
 
   detail::ProgramCode code_;
   std::vector<double> initial_betas_;
+  std::vector<Expr> beta_owners_;
 };
 
 }  // namespace actsearch

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "search_space/parser.h"
+#include "search_space/printer.h"
 
 namespace actsearch {
 namespace {
@@ -113,6 +114,13 @@ TEST(Program, NumbersBetasInPostOrder) {
   EXPECT_DOUBLE_EQ(r.dbeta[0][0], 0.25 * 2);
   EXPECT_DOUBLE_EQ(r.dbeta[1][0], 0.75);
   EXPECT_DOUBLE_EQ(r.dbeta[2][0], 6 - 7);
+  std::vector<std::string> owners;
+  for (const Expr& owner : p.beta_owners()) owners.push_back(ToString(owner));
+  EXPECT_EQ(owners, (std::vector<std::string>{"beta * x", "x + beta", "mix(beta * x, x + beta)"}));
+  // An operator's own beta comes after its operands', though printed before them.
+  const Program scaled(Parse("beta * (x + beta)"));
+  EXPECT_EQ(ToString(scaled.beta_owners()[0]), "x + beta");
+  EXPECT_EQ(ToString(scaled.beta_owners()[1]), "beta * (x + beta)");
 }
 
 TEST(Program, LeavesAloneEvaluate) {

@@ -21,6 +21,30 @@ std::string At(const char* what, double point, double value) {
   return out.str();
 }
 
+bool IsConstant(const std::vector<double>& values) {
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  return *high - *low <= 1e-9 * std::max(1.0, std::abs(*high));
+}
+
+// The share of the preactivations where the slope is zero: the probe points weighted by the
+// standard normal density, which is about how a batch-normalised preactivation is spread.
+double FlatWeight(const std::vector<double>& slope) {
+  const std::vector<double>& x = ProbePoints();
+  double flat = 0, total = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double weight = std::exp(-0.5 * x[i] * x[i]);
+    total += weight;
+    if (std::abs(slope[i]) < 1e-6) flat += weight;
+  }
+  return flat / total;
+}
+
+// Why a degenerate start is for good: ", stuck (no beta gradient)" or ", at every beta setting".
+std::string Why(const Program& program, bool stuck) {
+  if (program.num_betas() == 0) return "";
+  return stuck ? ", and stuck there (no beta gradient)" : ", at every beta setting";
+}
+
 }  // namespace
 
 ScreenResult Screen(const Program& program) {
@@ -48,17 +72,32 @@ ScreenResult Screen(const Program& program) {
       return {ScreenVerdict::kExploding, At("exploding gradient", x[i], probe.slope[i])};
     }
   }
-  const auto [low, high] = std::minmax_element(probe.value.begin(), probe.value.end());
-  if (*high - *low <= 1e-9 * std::max(1.0, std::abs(*high))) {
+  // Constant and flat are judged over the betas a candidate can reach: a candidate that starts
+  // constant or flat but whose betas train it out of that (beta * x - x starts at 0) passes.
+  // One that starts so with no beta gradient anywhere is stuck there for good.
+  const bool stuck = std::all_of(
+      probe.beta_slope.begin(), probe.beta_slope.end(), [](const std::vector<double>& g) {
+        return std::all_of(g.begin(), g.end(), [](double v) { return v == 0; });
+      });
+  std::vector<std::vector<double>> reachable = ReachableBetaSettings(program.num_betas());
+  if (program.num_betas() == 0) reachable.clear();
+  if (IsConstant(probe.value) &&
+      (stuck || std::all_of(reachable.begin(), reachable.end(), [&](const auto& betas) {
+         return IsConstant(ValuesAtProbes(program, betas));
+       }))) {
     std::ostringstream out;
-    out << "constant: " << *low << " everywhere on [-6, 6]";
+    out << "constant: " << probe.value.front() << " everywhere on [-6, 6]" << Why(program, stuck);
     return {ScreenVerdict::kConstant, out.str()};
   }
-  const auto flat = std::count_if(probe.slope.begin(), probe.slope.end(),
-                                  [](double s) { return std::abs(s) < 1e-6; });
-  if (flat > kMaxFlatFraction * n) {
+  const double flat = FlatWeight(probe.slope);
+  if (flat > kMaxFlatFraction &&
+      (stuck || std::all_of(reachable.begin(), reachable.end(), [&](const auto& betas) {
+         return FlatWeight(EvaluateAtProbes(program, betas).slope) > kMaxFlatFraction;
+       }))) {
     std::ostringstream out;
-    out << "flat: zero gradient at " << flat << " of " << n << " points of [-6, 6]";
+    out.precision(3);
+    out << "flat: zero gradient on " << 100 * flat << "% of the preactivations (standard normal)"
+        << Why(program, stuck);
     return {ScreenVerdict::kFlat, out.str()};
   }
   return {};

@@ -32,7 +32,9 @@ TEST(Screening, RejectsDegenerateCandidatesWithAReason) {
       {"sin(x)^2 + cos(x)^2", ScreenVerdict::kConstant, "constant"},
       {"min(relu(x), 0)", ScreenVerdict::kConstant, "constant"},
       {"relu(x - exp(x))", ScreenVerdict::kConstant, "constant"},
-      {"relu(cos(x) - exp(x^2)^3 * x^2)", ScreenVerdict::kFlat, "flat"},
+      {"relu(x^2 - exp(cos(x - x)) - exp(cos(x - x)))", ScreenVerdict::kFlat, "flat"},
+      {"relu(x - x - beta) * x", ScreenVerdict::kConstant, "stuck there (no beta gradient)"},
+      {"beta + beta", ScreenVerdict::kConstant, "at every beta setting"},
       {"relu(cos(x) - exp(exp(x^2)) * x^2)", ScreenVerdict::kNonFinite, "gradient"},
   };
   for (const Case& c : cases) {
@@ -40,6 +42,13 @@ TEST(Screening, RejectsDegenerateCandidatesWithAReason) {
     EXPECT_EQ(r.verdict, c.verdict) << c.text << ": " << r.reason;
     EXPECT_NE(r.reason.find(c.reason), std::string::npos) << c.text << ": " << r.reason;
   }
+}
+
+TEST(Screening, JudgesOverTheBetasACandidateCanReachAndWhereBatchNormPutsInputs) {
+  EXPECT_TRUE(ScreenText("beta * x - x").accepted()) << "0 at the start, a line once beta moves";
+  EXPECT_TRUE(ScreenText("min(relu(x), beta)").accepted()) << "ReLU with a trainable cap";
+  EXPECT_TRUE(ScreenText("relu(cos(x) - exp(x^2)^3 * x^2)").accepted())
+      << "a bump around 0, where most preactivations fall";
 }
 
 TEST(Screening, DivisionNearZeroIsNotScreenedButStaysFinite) {
