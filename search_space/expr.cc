@@ -1,6 +1,6 @@
 #include "search_space/expr.h"
 
-#include <cassert>
+#include <stdexcept>
 
 namespace actsearch {
 namespace {
@@ -17,7 +17,9 @@ Expr MakeInput() { return Make(OpId::kInput); }
 Expr MakeBeta() { return Make(OpId::kBeta); }
 
 Expr MakeUnary(OpId op, Expr a) {
-  assert(IsUnaryToken(op) && a);
+  // Checked in every build (builds are Release): a bad tree would print and compute wrongly.
+  if (!IsUnaryToken(op) || !a)
+    throw std::invalid_argument("MakeUnary: not a unary token, or no operand");
   if (op == OpId::kIdentity) return a;
   if (op == OpId::kBeta) return MakeBeta();
   if (op == OpId::kExp && Is(a, OpId::kNeg) && Is(a->a, OpId::kSquare)) {
@@ -27,7 +29,9 @@ Expr MakeUnary(OpId op, Expr a) {
 }
 
 Expr MakeBinary(OpId op, Expr a, Expr b) {
-  assert(IsBinary(op) && a && b);
+  if (!IsBinary(op) || !a || !b) {
+    throw std::invalid_argument("MakeBinary: not a binary operator, or an operand missing");
+  }
   if (op == OpId::kMul) {
     if (Is(a, OpId::kSigmoid)) return Make(OpId::kSigmul, a->a, std::move(b));
     if (Is(a, OpId::kBeta)) return Make(OpId::kScale, std::move(b));

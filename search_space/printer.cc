@@ -1,6 +1,6 @@
 #include "search_space/printer.h"
 
-#include <cassert>
+#include <stdexcept>
 
 namespace actsearch {
 namespace {
@@ -101,7 +101,7 @@ void PrintBody(const Expr& e, std::string& out) {
     case OpId::kRbf:
     case OpId::kLaplace:
     case OpId::kMix: PrintCall2(Info(e->op).name, e->a, e->b, out); return;
-    case OpId::kIdentity: assert(false && "identity never appears in a tree"); return;
+    case OpId::kIdentity: throw std::logic_error("identity never appears in a tree");
     default: PrintCall(Info(e->op).name, e->a, out); return;  // abs, sqrt, exp, sin, ...
   }
 }
