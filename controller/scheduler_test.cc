@@ -1,8 +1,11 @@
-// The scheduler alone, on a real results database: the rules a search's counters and failures
-// follow. Dispatch over gRPC is tested in tests/dispatch_test.cc.
+// The scheduler alone, on a real results database, without gRPC: the search rules (screened,
+// repeats waiting on a class in flight, known classes), leases and their expiry, the attempt
+// limit, budgets, failures, resume. Dispatch over gRPC is tested in tests/dispatch_test.cc.
 #include "controller/scheduler.h"
 
 #include <gtest/gtest.h>
+
+#include <stdexcept>
 
 #include "controller/exhaustive_strategy.h"
 #include "controller/random_strategy.h"
@@ -11,6 +14,33 @@
 
 namespace actsearch::controller {
 namespace {
+
+// Proposes the given expressions in order (each must be in the space), then nothing; records
+// every reward it observes, by the expression proposed.
+class ScriptedStrategy : public Strategy {
+ public:
+  ScriptedStrategy(const Space& space, std::vector<std::string> script)
+      : space_(space), script_(std::move(script)) {}
+  std::string name() const override { return "scripted"; }
+  std::optional<Proposal> Propose() override {
+    if (next_ == script_.size()) return std::nullopt;
+    const std::optional<std::vector<int>> tokens = space_.Encode(Parse(script_[next_]));
+    if (!tokens) throw std::invalid_argument(script_[next_] + " is not in the space");
+    return Proposal{++next_, *tokens};  // proposal id i is script entry i - 1
+  }
+  void Observe(uint64_t id, double reward) override {
+    observed.emplace_back(script_.at(id - 1), reward);
+  }
+  std::string SaveState() const override { return std::to_string(next_); }
+  void RestoreState(const std::string& bytes) override { next_ = std::stoul(bytes); }
+
+  std::vector<std::pair<std::string, double>> observed;
+
+ private:
+  const Space& space_;
+  std::vector<std::string> script_;
+  size_t next_ = 0;
+};
 
 class SchedulerTest : public storage::StorageTest {
  protected:
@@ -191,6 +221,92 @@ TEST_F(SchedulerTest, ACorruptLatestCheckpointFallsBackToTheNewestSoundOne) {
   store_->database().Execute("UPDATE checkpoints SET data = x'0badf00d'");
   RandomStrategy hopeless(&space_, 3);
   EXPECT_THROW(Make(hopeless), StrategyStateError) << "no sound checkpoint left";
+}
+
+TEST_F(SchedulerTest, TheSearchRules) {
+  // Screened; a class; the same function spelled otherwise while the class trains (it waits),
+  // and once its reward is known (it gets it, no training).
+  ScriptedStrategy script(space_, {"x - x", "sin(x) + x", "x + sin(x)", "-x + -x", "sin(x) - -x"});
+  auto scheduler = Make(script);
+  const double now = storage::NowSeconds();
+  const Assignment first = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(first.kind, Assignment::Kind::kTrial);
+  EXPECT_EQ(first.trial.expression, "sin(x) + x") << "the screened candidate is never leased";
+  ASSERT_EQ(script.observed.size(), 1u);
+  EXPECT_EQ(script.observed[0], std::make_pair(std::string("x - x"), 0.0)) << "screened: 0";
+  const Assignment second = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(second.kind, Assignment::Kind::kTrial);
+  EXPECT_EQ(second.trial.expression, "-x + -x") << "x + sin(x) waits for its class in flight";
+  EXPECT_EQ(script.observed.size(), 1u);
+  scheduler->Report(worker_, first.trial.trial_id, Done(0.8), Blame::kCandidate);
+  ASSERT_EQ(script.observed.size(), 3u) << "the class, and the proposal that waited on it";
+  EXPECT_EQ(script.observed[2], std::make_pair(std::string("x + sin(x)"), 0.8));
+  EXPECT_EQ(scheduler->Acquire(worker_, now).kind, Assignment::Kind::kWait) << "-x + -x trains";
+  ASSERT_EQ(script.observed.size(), 4u);
+  EXPECT_EQ(script.observed[3], std::make_pair(std::string("sin(x) - -x"), 0.8))
+      << "a known class: its reward at once";
+  scheduler->Report(worker_, second.trial.trial_id, Done(0.6), Blame::kCandidate);
+  EXPECT_EQ(scheduler->Acquire(worker_, now).kind, Assignment::Kind::kFinished);
+  EXPECT_EQ(CountState("done"), 2);
+  EXPECT_EQ(CountState("screened"), 1);
+}
+
+TEST_F(SchedulerTest, AnExpiredLeaseIsRequeuedUntilTheAttemptLimitThenFailsWithRewardZero) {
+  ScriptedStrategy script(space_, {"sin(x) + x"});
+  options_.max_attempts = 2;
+  options_.lease_seconds = 10;
+  auto scheduler = Make(script);
+  double now = storage::NowSeconds();
+  const Assignment first = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(first.kind, Assignment::Kind::kTrial);
+  EXPECT_EQ(first.trial.attempt, 1);
+  scheduler->ExpireLeases(now + 5);
+  EXPECT_EQ(CountState("leased"), 1) << "not yet expired";
+  now += 11;
+  scheduler->ExpireLeases(now);
+  const Assignment second = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(second.kind, Assignment::Kind::kTrial);
+  EXPECT_EQ(second.trial.trial_id, first.trial.trial_id);
+  EXPECT_EQ(second.trial.attempt, 2);
+  now += 11;
+  scheduler->ExpireLeases(now);
+  EXPECT_EQ(CountState("failed"), 1) << "no attempts left";
+  ASSERT_EQ(script.observed.size(), 1u);
+  EXPECT_EQ(script.observed[0].second, 0.0);
+  EXPECT_EQ(scheduler->Acquire(worker_, now).kind, Assignment::Kind::kFinished);
+}
+
+TEST_F(SchedulerTest, TheTrialBudgetCountsTrainingsNotScreenedOrRepeatedCandidates) {
+  ScriptedStrategy script(space_, {"x - x", "sin(x) + x", "x + sin(x)", "-x + -x", "sin(x) - x"});
+  options_.max_trials = 2;
+  auto scheduler = Make(script);
+  const double now = storage::NowSeconds();
+  int trained = 0;
+  for (Assignment a = scheduler->Acquire(worker_, now); a.kind == Assignment::Kind::kTrial;
+       a = scheduler->Acquire(worker_, now)) {
+    scheduler->Report(worker_, a.trial.trial_id, Done(0.5), Blame::kCandidate);
+    ++trained;
+  }
+  EXPECT_EQ(trained, 2) << "the screened candidate and the repeat were free";
+  EXPECT_TRUE(scheduler->finished(now));
+  EXPECT_EQ(scheduler->status(now).trials.trained(), 2);
+}
+
+TEST_F(SchedulerTest, AResumedSearchKeepsItsClassesAndWaitingProposals) {
+  ScriptedStrategy script(space_, {"sin(x) + x", "x + sin(x)", "-x + -x"});
+  auto scheduler = Make(script);
+  const double now = storage::NowSeconds();
+  const Assignment leased = scheduler->Acquire(worker_, now);
+  ASSERT_EQ(leased.kind, Assignment::Kind::kTrial);
+  scheduler->Acquire(worker_, now);  // x + sin(x) waits on its class; -x + -x is leased
+  scheduler->SaveCheckpoint();
+  scheduler.reset();  // the controller dies; its leases live on in the database
+  ScriptedStrategy resumed_script(space_, {"sin(x) + x", "x + sin(x)", "-x + -x"});
+  auto resumed = Make(resumed_script);
+  resumed->Report(worker_, leased.trial.trial_id, Done(0.7), Blame::kCandidate);
+  ASSERT_EQ(resumed_script.observed.size(), 2u) << "the class and the proposal that waited";
+  EXPECT_EQ(resumed_script.observed[1], std::make_pair(std::string("x + sin(x)"), 0.7));
+  EXPECT_EQ(CountState("leased"), 1) << "-x + -x's lease survived the restart";
 }
 
 }  // namespace
