@@ -105,6 +105,22 @@ TEST(FusedActivation, FallbackPathMatchesPrimitiveOps) {
   CompareFusedWithPrimitive(strided, "strided");
 }
 
+TEST(FusedActivation, TakesTheSameDerivativeAsPrimitiveOpsAtTheKinks) {
+  // x exactly 0 (and ties of max and min): both paths pick the same one-sided derivative, so
+  // that a CUDA child (primitive operators) trains as a CPU one (fused) does.
+  const torch::Tensor x = torch::tensor({0.0, 0.0, -1.0, 1.0}, torch::kFloat).reshape({1, 1, 2, 2});
+  const torch::Tensor weight = torch::ones_like(x);
+  for (const char* text : {"relu(x)", "min0(x)", "abs(x)", "sqrt(x)", "softplus(x)", "log_abs(x)",
+                           "max(x, x)", "min(x, -x)", "laplace(x, -x)"}) {
+    const Expr e = Parse(text);
+    const torch::Tensor betas = Betas(Program(e).num_betas(), 1).to(torch::kFloat);
+    const Gradients fused = Differentiate(e, x, betas, true, weight);
+    const Gradients reference = Differentiate(e, x, betas, false, weight);
+    ExpectClose(fused.y, reference.y, std::string(text) + " value at the kink");
+    ExpectClose(fused.x, reference.x, std::string(text) + " derivative at the kink");
+  }
+}
+
 TEST(FusedActivation, KeepsOnlyTheInputAndBetasForBackward) {
   const Expr e = Parse("x * asinh(x)^2 + sin(beta * x)");
   const torch::Tensor x = Input({2, 3, 8, 8}, torch::kFloat).requires_grad_(true);

@@ -30,7 +30,9 @@ class TorchEvaluator {
       case OpId::kAbs: return a.abs();
       case OpId::kSquare: return a * a;
       case OpId::kCube: return a * a * a;
-      case OpId::kSqrt: return (a.clamp_min(0) + kEps).sqrt();
+      // At x = 0 exactly, clamp_min would pass the gradient and the fused path does not
+      // (op_formulas.h): where() takes the same one-sided derivative, 0.
+      case OpId::kSqrt: return (torch::where(a > 0, a, torch::zeros_like(a)) + kEps).sqrt();
       case OpId::kScale: return beta * a;
       case OpId::kShift: return a + beta;
       case OpId::kLogAbs: return (a.abs() + kEps).log();
@@ -56,7 +58,9 @@ class TorchEvaluator {
       case OpId::kRelu: return torch::where(a > 0, a, torch::zeros_like(a));
       case OpId::kMin0: return torch::where(a < 0, a, torch::zeros_like(a));
       case OpId::kSigmoid: return a.sigmoid();
-      case OpId::kSoftplus: return a.clamp_min(0) + (-a.abs()).exp().log1p();
+      // LibTorch's softplus is stable and its derivative is sigmoid(x) everywhere, 0.5 at 0,
+      // as the fused path's.
+      case OpId::kSoftplus: return torch::softplus(a);
       case OpId::kGaussian: return (-a * a).exp();
       case OpId::kErf: return a.erf();
       case OpId::kAdd: return a + b;
