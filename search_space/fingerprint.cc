@@ -71,10 +71,11 @@ uint64_t Signature(const Program& program, int k) {
 // whose signatures tie (they may be symmetric), up to kMaxOrderings.
 std::vector<std::vector<int>> CanonicalOrderings(const Program& program) {
   const int n = program.num_betas();
-  std::vector<uint64_t> signature(n);
-  for (int k = 0; k < n; ++k) signature[k] = Signature(program, k);
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
+  if (n < 2) return {order};  // nothing to order
+  std::vector<uint64_t> signature(n);
+  for (int k = 0; k < n; ++k) signature[k] = Signature(program, k);
   std::stable_sort(order.begin(), order.end(),
                    [&](int l, int r) { return signature[l] < signature[r]; });
   std::vector<std::vector<int>> orderings = {order};

@@ -79,10 +79,13 @@ ScreenResult Screen(const Program& program) {
       probe.beta_slope.begin(), probe.beta_slope.end(), [](const std::vector<double>& g) {
         return std::all_of(g.begin(), g.end(), [](double v) { return v == 0; });
       });
-  std::vector<std::vector<double>> reachable = ReachableBetaSettings(program.num_betas());
-  if (program.num_betas() == 0) reachable.clear();
+  // Asked only of a degenerate start: most candidates never pay for the other settings.
+  auto at_every_reachable_setting = [&](const auto& holds) {
+    const std::vector<std::vector<double>> reachable = ReachableBetaSettings(program.num_betas());
+    return std::all_of(reachable.begin(), reachable.end(), holds);
+  };
   if (IsConstant(probe.value) &&
-      (stuck || std::all_of(reachable.begin(), reachable.end(), [&](const auto& betas) {
+      (stuck || at_every_reachable_setting([&](const std::vector<double>& betas) {
          return IsConstant(ValuesAtProbes(program, betas));
        }))) {
     std::ostringstream out;
@@ -91,7 +94,7 @@ ScreenResult Screen(const Program& program) {
   }
   const double flat = FlatWeight(probe.slope);
   if (flat > kMaxFlatFraction &&
-      (stuck || std::all_of(reachable.begin(), reachable.end(), [&](const auto& betas) {
+      (stuck || at_every_reachable_setting([&](const std::vector<double>& betas) {
          return FlatWeight(EvaluateAtProbes(program, betas).slope) > kMaxFlatFraction;
        }))) {
     std::ostringstream out;

@@ -58,7 +58,7 @@ constexpr const char* kUpsertWorker =
     "last_seen = excluded.last_seen";
 constexpr const char* kFindWorker = "SELECT id FROM workers WHERE name = ?1";
 constexpr const char* kWorkerByName =
-    "SELECT id, session, last_seen, "
+    "SELECT id, last_seen, "
     "EXISTS (SELECT 1 FROM trials t WHERE t.worker_id = w.id AND t.state = 'leased') "
     "FROM workers w WHERE name = ?1";
 constexpr const char* kSetSession = "UPDATE workers SET session = ?2 WHERE id = ?1";
@@ -313,7 +313,7 @@ std::optional<WorkerRow> ResultsStore::FindWorker(const std::string& name) {
   sql::Statement find = db_.Prepare(kWorkerByName);
   find.Bind(1, name);
   if (!find.Step()) return std::nullopt;
-  return WorkerRow{find.Int(0), find.Text(1), find.Double(2), find.Int(3) != 0};
+  return WorkerRow{find.Int(0), find.Double(1), find.Int(2) != 0};
 }
 
 WorkerSession ResultsStore::OpenWorkerSession(const std::string& name,

@@ -90,7 +90,6 @@ struct WorkerSession {
 
 struct WorkerRow {
   int64_t id = 0;
-  std::string session;       // empty: never had one (registered before schema version 4)
   double last_seen = 0;      // registering, leasing, renewing
   bool holds_lease = false;  // a trial is leased to it now
 };
