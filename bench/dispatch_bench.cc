@@ -42,6 +42,7 @@
 #include "controller/controller_server.h"
 #include "controller/search_setup.h"
 #include "proto/controller.grpc.pb.h"
+#include "worker/trial_outcome.h"
 #include "worker/worker_loop.h"
 
 namespace {
@@ -209,7 +210,7 @@ Result RunInProcess(const Options& o, const std::string& db, bool durable) {
     }
     r.acquire_ms.push_back(Milliseconds(t1 - t0));
     scheduler.Report(worker_id, assignment.trial.trial_id,
-                     controller::ToTrialResult(InstantOutcome(assignment.trial.expression)));
+                     worker::ToTrialResult(InstantOutcome(assignment.trial.expression)));
     r.report_ms.push_back(Milliseconds(Clock::now() - t1));
   }
   ReadDatabase(setup.store(), &r);

@@ -17,7 +17,7 @@
 #include "worker/data_source.h"
 #include "worker/model_registry.h"
 #include "worker/trainer.h"
-#include "worker/trial_record.h"
+#include "worker/trial_outcome.h"
 
 namespace actsearch::cli {
 namespace po = boost::program_options;

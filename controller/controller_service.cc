@@ -1,11 +1,10 @@
 #include "controller/controller_service.h"
 
 #include <boost/asio/post.hpp>
-#include <cmath>
-#include <cstdio>
 
 #include "controller/report_check.h"
 #include "worker/child_budget.h"
+#include "worker/trial_outcome.h"
 
 namespace actsearch::controller {
 namespace {
@@ -19,48 +18,7 @@ bool Authorized(const grpc::CallbackServerContext& context, const std::string& t
   return presented == "Bearer " + token;
 }
 
-std::string CurveJson(const proto::TrialOutcome& outcome) {
-  std::string json = "[";
-  char point[96];
-  for (const proto::CurvePoint& p : outcome.curve()) {
-    const double accuracy = p.validation_accuracy();
-    if (accuracy >= 0 && std::isfinite(p.loss())) {
-      std::snprintf(point, sizeof point, "[%lld, %.6g, %.6g]", static_cast<long long>(p.step()),
-                    p.loss(), accuracy);
-    } else {
-      std::snprintf(point, sizeof point,
-                    std::isfinite(p.loss()) ? "[%lld, %.6g, null]" : "[%lld, null, null]",
-                    static_cast<long long>(p.step()), p.loss());
-    }
-    if (json.size() > 1) json += ", ";
-    json += point;
-  }
-  return json + "]";
-}
-
 }  // namespace
-
-storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome) {
-  storage::TrialResult r;
-  switch (outcome.status()) {
-    case proto::TrialOutcome::DONE: r.state = storage::TrialState::kDone; break;
-    case proto::TrialOutcome::DIVERGED: r.state = storage::TrialState::kDiverged; break;
-    case proto::TrialOutcome::TIMED_OUT: r.state = storage::TrialState::kStoppedEarly; break;
-    default: r.state = storage::TrialState::kFailed; break;
-  }
-  r.validation_accuracy = outcome.validation_accuracy();
-  if (r.state == storage::TrialState::kDiverged || r.state == storage::TrialState::kFailed) {
-    r.validation_accuracy = 0.0;
-  }
-  if (outcome.has_test_accuracy()) r.test_accuracy = outcome.test_accuracy();
-  r.loss = outcome.final_loss();
-  r.learning_curve = CurveJson(outcome);
-  r.steps = outcome.steps();
-  r.wall_seconds = outcome.wall_seconds();
-  r.device = outcome.device();
-  r.error = outcome.error();
-  return r;
-}
 
 Blame BlameOf(const proto::TrialOutcome& outcome) {
   return outcome.candidate_at_fault() ? Blame::kCandidate : Blame::kEnvironment;
@@ -227,8 +185,9 @@ grpc::ServerUnaryReactor* ControllerService::ReportResult(grpc::CallbackServerCo
     if (checked.ok()) checked = CheckReport(*request);
     if (!checked.ok()) return checked;
     const proto::TrialOutcome& outcome = request->outcome();
-    const ReportReceipt receipt = scheduler_.Report(request->worker_id(), request->trial_id(),
-                                                    ToTrialResult(outcome), BlameOf(outcome));
+    const ReportReceipt receipt =
+        scheduler_.Report(request->worker_id(), request->trial_id(), worker::ToTrialResult(outcome),
+                          BlameOf(outcome));
     reply->set_accepted(receipt.accepted);
     if (receipt.accepted && outcome.status() == proto::TrialOutcome::FAILED) {
       LogFailure(request->worker_id(), request->trial_id(), outcome, receipt.state);

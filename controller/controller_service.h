@@ -96,8 +96,8 @@ class ControllerService final : public proto::Controller::CallbackService {
   std::map<int64_t, std::string> sessions_;
 };
 
-// What a worker's report becomes in the results store, and whom a failure is blamed on.
-storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome);
+// Whom a failure is blamed on. What the report becomes in the results store is
+// worker::ToTrialResult (worker/trial_outcome.h).
 Blame BlameOf(const proto::TrialOutcome& outcome);
 
 }  // namespace actsearch::controller

@@ -31,14 +31,21 @@ std::string OutcomeProblem(const proto::TrialOutcome& o, int64_t step_budget) {
   }
   const bool trained =
       o.status() == proto::TrialOutcome::DONE || o.status() == proto::TrialOutcome::TIMED_OUT;
-  std::string problem;
   // A diverged or failed child's accuracy is recorded as 0 whatever it says.
-  if (trained) problem = NotAnAccuracy("validation_accuracy", o.validation_accuracy());
+  const bool recorded = trained || o.status() == proto::TrialOutcome::STOPPED;
+  std::string problem;
+  if (trained && !o.has_validation_accuracy()) {
+    problem = "validation_accuracy is missing; a child that trained to its end has one";
+  }
+  if (problem.empty() && recorded && o.has_validation_accuracy()) {
+    problem = NotAnAccuracy("validation_accuracy", o.validation_accuracy());
+  }
   if (problem.empty() && o.has_test_accuracy()) {
     problem = NotAnAccuracy("test_accuracy", o.test_accuracy());
   }
-  if (problem.empty() && trained && std::isinf(o.final_loss())) {
-    problem = "final_loss is " + Number(o.final_loss()) + " in a child that did not diverge";
+  // A loss that was not finite is left out, never sent.
+  if (problem.empty() && o.has_final_loss() && !std::isfinite(o.final_loss())) {
+    problem = "final_loss is " + Number(o.final_loss()) + "; a loss that is not finite is left out";
   }
   if (problem.empty()) problem = NotAStep("steps", o.steps(), step_budget);
   if (problem.empty() && !(std::isfinite(o.wall_seconds()) && o.wall_seconds() >= 0)) {
@@ -48,8 +55,7 @@ std::string OutcomeProblem(const proto::TrialOutcome& o, int64_t step_budget) {
     const proto::CurvePoint& point = o.curve(i);
     const std::string field = "curve[" + std::to_string(i) + "].";
     problem = NotAStep(field + "step", point.step(), step_budget);
-    // Negative: not evaluated at this step.
-    if (problem.empty() && !(point.validation_accuracy() < 0)) {
+    if (problem.empty() && point.has_validation_accuracy()) {
       problem = NotAnAccuracy(field + "validation_accuracy", point.validation_accuracy());
     }
   }

@@ -15,7 +15,6 @@ proto::TrialOutcome Sound() {
   proto::TrialOutcome o;
   o.set_status(proto::TrialOutcome::DONE);
   o.set_validation_accuracy(0.91);
-  o.set_has_test_accuracy(true);
   o.set_test_accuracy(0.9);
   o.set_final_loss(0.3);
   o.set_steps(kBudget);
@@ -23,7 +22,7 @@ proto::TrialOutcome Sound() {
   proto::CurvePoint* point = o.add_curve();
   point->set_step(100);
   point->set_loss(0.8);
-  point->set_validation_accuracy(-1);  // not evaluated there
+  // Not evaluated there: no validation accuracy.
   point = o.add_curve();
   point->set_step(kBudget);
   point->set_loss(0.3);
@@ -36,9 +35,25 @@ TEST(OutcomeProblem, ASoundOutcomeAndADivergedOneAreAccepted) {
   proto::TrialOutcome diverged = Sound();
   diverged.set_status(proto::TrialOutcome::DIVERGED);
   diverged.set_validation_accuracy(std::nan(""));  // recorded as 0 whatever it says
-  diverged.set_final_loss(std::numeric_limits<double>::infinity());
+  diverged.clear_final_loss();                     // not finite: left out
+  diverged.clear_test_accuracy();
   diverged.set_steps(17);
   EXPECT_EQ(OutcomeProblem(diverged, kBudget), "");
+}
+
+TEST(OutcomeProblem, AbsentFiguresAreAcceptedWhereATrainingHasNone) {
+  proto::TrialOutcome no_test = Sound();
+  no_test.clear_test_accuracy();
+  no_test.clear_final_loss();
+  EXPECT_EQ(OutcomeProblem(no_test, kBudget), "");
+  proto::TrialOutcome stopped = Sound();
+  stopped.set_status(proto::TrialOutcome::STOPPED);
+  stopped.clear_validation_accuracy();
+  EXPECT_EQ(OutcomeProblem(stopped, kBudget), "");
+  proto::TrialOutcome failed;
+  failed.set_status(proto::TrialOutcome::FAILED);
+  failed.set_error("no data files");
+  EXPECT_EQ(OutcomeProblem(failed, kBudget), "");
 }
 
 TEST(OutcomeProblem, EveryImpossibleFigureIsNamed) {
@@ -50,6 +65,13 @@ TEST(OutcomeProblem, EveryImpossibleFigureIsNamed) {
       {[](auto& o) { o.set_validation_accuracy(1.5); }, "must be in [0, 1]"},
       {[](auto& o) { o.set_test_accuracy(7); }, "test_accuracy is 7"},
       {[&](auto& o) { o.set_final_loss(-inf); }, "final_loss is -inf"},
+      {[](auto& o) { o.set_final_loss(std::nan("")); }, "final_loss is nan"},
+      {[](auto& o) { o.clear_validation_accuracy(); }, "validation_accuracy is missing"},
+      {[](auto& o) {
+         o.set_status(proto::TrialOutcome::STOPPED);
+         o.set_validation_accuracy(3);
+       },
+       "validation_accuracy is 3"},
       {[](auto& o) { o.set_steps(kBudget + 1); }, "steps is 301; must be from 0 to the child's"},
       {[](auto& o) { o.set_steps(-4); }, "steps is -4"},
       {[&](auto& o) { o.set_wall_seconds(inf); }, "wall_seconds is inf"},

@@ -9,7 +9,7 @@
 #include "search_space/parser.h"
 #include "search_space/printer.h"
 #include "storage/candidate_record.h"
-#include "worker/trial_record.h"
+#include "worker/trial_outcome.h"
 
 namespace actsearch::worker {
 namespace {

@@ -42,16 +42,6 @@ Dataset ToDevice(const Dataset& d, const torch::Device& device) {
 
 }  // namespace
 
-const char* TrainStatusName(TrainStatus status) {
-  switch (status) {
-    case TrainStatus::kDone: return "done";
-    case TrainStatus::kDiverged: return "diverged";
-    case TrainStatus::kTimedOut: return "timed_out";
-    case TrainStatus::kStopped: return "stopped";
-  }
-  return "unknown";
-}
-
 std::vector<torch::Tensor> WeightDecayedParameters(const torch::nn::Module& model) {
   std::vector<torch::Tensor> weights;
   auto add_weight_of = [&weights](const torch::nn::Module& module) {

@@ -11,6 +11,7 @@
 
 #include "worker/dataset.h"
 #include "worker/training_profile.h"
+#include "worker/trial_outcome.h"
 
 namespace actsearch::worker {
 
@@ -24,28 +25,6 @@ struct TrainOptions {
   bool channels_last = true;
   bool bf16 = true;  // autocast on CUDA (ignored on the CPU)
   int threads = 0;   // CPU threads; 0: every core
-};
-
-enum class TrainStatus { kDone, kDiverged, kTimedOut, kStopped };
-const char* TrainStatusName(TrainStatus status);  // done, diverged, timed_out, stopped
-
-struct CurvePoint {
-  int64_t step = 0;
-  double loss = 0;                            // mean training loss since the last point
-  std::optional<double> validation_accuracy;  // when evaluated at this step
-};
-
-struct TrainResult {
-  TrainStatus status = TrainStatus::kDone;
-  double validation_accuracy = 0;  // the reward; 0 when diverged
-  std::optional<double> test_accuracy;
-  std::optional<double> final_loss;  // absent when the loss was not finite
-  int64_t steps = 0;
-  double wall_seconds = 0;
-  std::string device;
-  std::string error;  // why it diverged or stopped
-  std::vector<CurvePoint> curve;
-  int64_t parameters = 0;
 };
 
 struct Progress {

@@ -1,6 +1,5 @@
 #include "worker/trial_runner.h"
 
-#include <limits>
 #include <map>
 #include <memory>
 
@@ -19,7 +18,7 @@ proto::Progress ToProto(const Progress& p) {
   out.set_step(p.step);
   out.set_total_steps(p.total_steps);
   out.set_loss(p.loss);
-  out.set_validation_accuracy(p.validation_accuracy.value_or(-1));
+  if (p.validation_accuracy) out.set_validation_accuracy(*p.validation_accuracy);
   return out;
 }
 
@@ -34,9 +33,9 @@ class Runner {
       if (trial.child().has_proxy()) return ToTrialOutcome(TrainOnProxy(trial, progress));
       return ToTrialOutcome(TrainOnImages(trial, progress));
     } catch (const ParseError& error) {
-      return Failed(error.what(), /*candidate_at_fault=*/true);
+      return FailedOutcome(options_.device, error.what(), /*candidate_at_fault=*/true);
     } catch (const std::exception& error) {
-      return Failed(error.what(), /*candidate_at_fault=*/false);
+      return FailedOutcome(options_.device, error.what(), /*candidate_at_fault=*/false);
     }
   }
 
@@ -53,15 +52,6 @@ class Runner {
   }
 
  private:
-  proto::TrialOutcome Failed(const std::string& error, bool candidate_at_fault) const {
-    proto::TrialOutcome failed;
-    failed.set_status(proto::TrialOutcome::FAILED);
-    failed.set_device(options_.device);
-    failed.set_error(error);
-    failed.set_candidate_at_fault(candidate_at_fault);
-    return failed;
-  }
-
   static std::string DatasetSpec(const proto::ResNetChild& child) {
     return child.dataset().empty() ? "fashion-mnist" : child.dataset();
   }
@@ -109,33 +99,6 @@ class Runner {
 };
 
 }  // namespace
-
-proto::TrialOutcome ToTrialOutcome(const TrainResult& r) {
-  proto::TrialOutcome out;
-  switch (r.status) {
-    case TrainStatus::kDone: out.set_status(proto::TrialOutcome::DONE); break;
-    case TrainStatus::kDiverged: out.set_status(proto::TrialOutcome::DIVERGED); break;
-    case TrainStatus::kTimedOut: out.set_status(proto::TrialOutcome::TIMED_OUT); break;
-    case TrainStatus::kStopped: out.set_status(proto::TrialOutcome::FAILED); break;
-  }
-  out.set_validation_accuracy(r.validation_accuracy);
-  if (r.test_accuracy) {
-    out.set_has_test_accuracy(true);
-    out.set_test_accuracy(*r.test_accuracy);
-  }
-  out.set_final_loss(r.final_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
-  out.set_steps(r.steps);
-  out.set_wall_seconds(r.wall_seconds);
-  out.set_device(r.device);
-  out.set_error(r.error);
-  for (const CurvePoint& p : r.curve) {
-    proto::CurvePoint* point = out.add_curve();
-    point->set_step(p.step);
-    point->set_loss(p.loss);
-    point->set_validation_accuracy(p.validation_accuracy.value_or(-1));
-  }
-  return out;
-}
 
 TrialRunnerWithPreflight MakeTrialRunner(const TrialRunnerOptions& options) {
   auto runner = std::make_shared<Runner>(options);

@@ -2,7 +2,8 @@
 // dataset, or the cheap proxy task, as the search's config says. Datasets are loaded once per
 // worker and kept. Anything that keeps a trial from training becomes a failed outcome with its
 // reason, not a crash, blamed on the candidate when its expression does not build here, else
-// on the environment (data files missing here, the device, memory).
+// on the environment (data files missing here, the device, memory). Outcomes are built by
+// worker/trial_outcome.h.
 #pragma once
 
 #include "worker/trainer.h"
@@ -21,7 +22,5 @@ struct TrialRunnerWithPreflight {
   Preflight preflight;
 };
 TrialRunnerWithPreflight MakeTrialRunner(const TrialRunnerOptions& options);
-
-proto::TrialOutcome ToTrialOutcome(const TrainResult& result);
 
 }  // namespace actsearch::worker

@@ -14,6 +14,7 @@
 
 #include "proto/controller.grpc.pb.h"
 #include "worker/connection_probe.h"
+#include "worker/trial_outcome.h"
 
 namespace actsearch::worker {
 namespace {
@@ -195,15 +196,6 @@ class Heartbeater {
   std::thread thread_;  // last: starts once the members above exist
 };
 
-const char* OutcomeName(proto::TrialOutcome::Status status) {
-  switch (status) {
-    case proto::TrialOutcome::DONE: return "done";
-    case proto::TrialOutcome::DIVERGED: return "diverged";
-    case proto::TrialOutcome::TIMED_OUT: return "timed out";
-    default: return "failed";
-  }
-}
-
 }  // namespace
 
 const char* WorkerExitName(WorkerExit exit) {
@@ -287,11 +279,16 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
       break;
     }
     if (!options.quiet) {
-      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s, validation %.4f, %.1f s%s%s\n",
+      char validation[32] = "";
+      if (outcome.has_validation_accuracy()) {
+        std::snprintf(validation, sizeof validation, ", validation %.4f",
+                      outcome.validation_accuracy());
+      }
+      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s%s, %.1f s%s%s\n",
                    static_cast<long long>(trial.trial_id()), trial.attempt(),
-                   trial.expression().c_str(), OutcomeName(outcome.status()),
-                   outcome.validation_accuracy(), outcome.wall_seconds(),
-                   outcome.error().empty() ? "" : ": ", outcome.error().c_str());
+                   trial.expression().c_str(), OutcomeStatusName(outcome.status()), validation,
+                   outcome.wall_seconds(), outcome.error().empty() ? "" : ": ",
+                   outcome.error().c_str());
     }
     proto::ReportResultRequest report;
     report.set_worker_id(worker_id);
