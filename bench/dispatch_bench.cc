@@ -102,12 +102,6 @@ proto::SearchConfig BenchConfig(int units, int64_t trials) {
   return config;
 }
 
-SpaceSpec SpecOf(int units) {
-  SpaceSpec spec;  // every unary and binary operator
-  spec.units = units;
-  return spec;
-}
-
 // The instant "training": a cheap deterministic reward, so that clients spend no CPU the
 // controller could use (they share its two cores).
 proto::TrialOutcome InstantOutcome(const std::string& expression) {
@@ -195,7 +189,7 @@ Result RunInProcess(const Options& o, const std::string& db, bool durable) {
   r.name = durable ? "in-process (reference)" : "in-process, sync off";
   r.clients = 1;
   r.timed_calls = true;
-  controller::SearchSetup setup(BenchConfig(o.units, o.trials), SpecOf(o.units), db);
+  controller::SearchSetup setup(BenchConfig(o.units, o.trials), db);
   if (!durable) setup.store().database().Execute("PRAGMA synchronous = OFF");
   controller::Scheduler& scheduler = setup.scheduler();
   const int64_t worker_id = setup.store().RegisterWorker("in-process", "fake");
@@ -284,17 +278,10 @@ class RawWorker {
 class BenchController {
  public:
   BenchController(const Options& o, int64_t trials, const std::string& db, bool durable)
-      : config_(BenchConfig(o.units, trials)), setup_(config_, SpecOf(o.units), db) {
+      : setup_(BenchConfig(o.units, trials), db) {
     if (!durable) setup_.store().database().Execute("PRAGMA synchronous = OFF");
-    controller::ServiceOptions service;
+    controller::ServiceOptions service = setup_.service_options();
     service.token = kToken;
-    service.config = config_;
-    service.search_name = setup_.name();
-    service.strategy_name = setup_.strategy().name();
-    service.search_id = setup_.search_id();
-    service.search_started_at = setup_.started_at();
-    service.heartbeat_seconds = config_.dispatch().heartbeat_seconds();
-    service.lease_seconds = config_.dispatch().lease_seconds();
     controller::ServerOptions options;
     options.progress_seconds = 0;
     options.handle_signals = false;
@@ -312,7 +299,6 @@ class BenchController {
   storage::ResultsStore& store() { return setup_.store(); }
 
  private:
-  proto::SearchConfig config_;
   controller::SearchSetup setup_;
   std::unique_ptr<controller::ControllerServer> server_;
   std::thread thread_;

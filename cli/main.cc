@@ -14,6 +14,7 @@
 #include "cli/train_command.h"
 #include "cli/trial_commands.h"
 #include "cli/usage_error.h"
+#include "controller/search_config.h"
 #include "search_space/suggest.h"
 
 namespace {
@@ -93,6 +94,9 @@ int main(int argc, char** argv) {
     }
     return found->second(rest);
   } catch (const UsageError& e) {
+    std::cerr << "actsearch: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const actsearch::controller::ConfigError& e) {  // a bad config is a usage error
     std::cerr << "actsearch: " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {

@@ -5,12 +5,12 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/config_file.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
 #include "cli/search_choice.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
+#include "controller/search_config.h"
 #include "search_space/suggest.h"
 #include "storage/leaderboard.h"
 #include "storage/schema.h"
@@ -48,9 +48,9 @@ struct Budget {
 
 Budget BudgetOf(const storage::SearchSummary& s) {
   if (s.kind != storage::kSearchKindSearch) return {s.kind, 0, 0};
-  const std::optional<proto::SearchConfig> config = ParseStoredConfig(s.config);
+  const std::optional<proto::SearchConfig> config = controller::ParseStoredConfig(s.config);
   if (!config) return {"?", 0, 0};
-  return {StrategyName(config->strategy()), config->budget().max_trials(),
+  return {controller::StrategyName(config->strategy()), config->budget().max_trials(),
           config->budget().max_seconds()};
 }
 
@@ -110,7 +110,13 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
 
   const auto db = OpenForReading(path);
   filter.search_id = ChooseSearch(*db, choice);
-  const std::vector<storage::LeaderboardRow> rows = storage::QueryLeaderboard(*db, filter);
+  PrintLeaderboard(*db, filter, format);
+  return kExitOk;
+}
+
+void PrintLeaderboard(sql::Database& db, const storage::LeaderboardFilter& filter,
+                      const std::string& format) {
+  const std::vector<storage::LeaderboardRow> rows = storage::QueryLeaderboard(db, filter);
   // The table shows accuracies in percent; the other formats keep fractions for machines.
   const bool percent = format == "table";
   const double scale = percent ? 100.0 : 1.0;
@@ -125,10 +131,9 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
   if (rows.empty() && format == "table") {
     std::cout << "no results yet" << (filter.search_id ? " in this search" : "")
               << (filter.operators.empty() ? "" : " with these operators") << "\n";
-    return kExitOk;
+    return;
   }
   std::cout << table.Render(format, 2);
-  return kExitOk;
 }
 
 int RunSearchesCommand(const std::vector<std::string>& args) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/leaderboard.h"
 #include "storage/sqlite.h"
 
 namespace actsearch::cli {
@@ -13,6 +14,10 @@ namespace actsearch::cli {
 std::unique_ptr<sql::Database> OpenForReading(const std::string& path);
 
 int RunLeaderboardCommand(const std::vector<std::string>& args);
+// The leaderboard `filter` selects in `db` (any connection: a reader's, or the writer's of a
+// search that just ended), printed as `format` (table, csv, json or jsonl).
+void PrintLeaderboard(sql::Database& db, const storage::LeaderboardFilter& filter,
+                      const std::string& format);
 int RunSearchesCommand(const std::vector<std::string>& args);
 int RunDbCommand(const std::vector<std::string>& args);
 

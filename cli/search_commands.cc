@@ -16,7 +16,6 @@
 #include <random>
 #include <thread>
 
-#include "cli/config_file.h"
 #include "cli/exit_codes.h"
 #include "cli/local_workers.h"
 #include "cli/options.h"
@@ -24,6 +23,7 @@
 #include "cli/table.h"
 #include "cli/usage_error.h"
 #include "controller/controller_server.h"
+#include "controller/search_config.h"
 #include "controller/search_setup.h"
 #include "storage/schema.h"
 #include "storage/search_queries.h"
@@ -198,31 +198,16 @@ void AddControllerFlags(po::options_description& flags, ControllerFlags& f) {
 // The search config: the file, or the stored config of the search being resumed; with the
 // budget given on the command line.
 proto::SearchConfig LoadSearchConfig(const ControllerFlags& f) {
-  proto::SearchConfig config;
-  if (!f.config_path.empty()) {
-    if (!f.search.empty()) throw UsageError("give --config or --search, not both");
-    config = ReadSearchConfig(f.config_path);
-  } else {
-    if (access(f.db_path.c_str(), F_OK) != 0) {
-      throw UsageError("--config is needed to start a search (" + f.db_path + " does not exist)");
-    }
-    const auto db = OpenForReading(f.db_path);
-    const int64_t id =
-        f.search.empty() ? storage::LatestSearch(*db, storage::kSearchKindReevaluation).value_or(0)
-                         : storage::ResolveSearch(*db, f.search);
-    const std::optional<storage::SearchSummary> summary = storage::FindSearchSummary(*db, id);
-    const std::optional<proto::SearchConfig> stored =
-        summary ? ParseStoredConfig(summary->config) : std::nullopt;
-    if (!stored) {
-      throw UsageError("--config is needed: " + f.db_path + " holds no search to resume" +
-                       (summary ? " (search '" + summary->name + "' has no config)" : ""));
-    }
-    config = *stored;
+  if (!f.config_path.empty() && !f.search.empty()) {
+    throw UsageError("give --config or --search, not both");
   }
-  if (f.max_trials >= 0) config.mutable_budget()->set_max_trials(f.max_trials);
-  if (f.max_seconds >= 0) config.mutable_budget()->set_max_seconds(f.max_seconds);
-  ValidateSearchConfig(config);
-  return config;
+  controller::ConfigSource source;
+  source.file = f.config_path;
+  source.db_path = f.db_path;
+  source.search = f.search;
+  if (f.max_trials >= 0) source.max_trials = f.max_trials;
+  if (f.max_seconds >= 0) source.max_seconds = f.max_seconds;
+  return controller::LoadSearchConfig(source);
 }
 
 // What the controller can check of the child before any trial: the model's name and the
@@ -262,30 +247,13 @@ void LogLine(const std::string& line) {
   std::fflush(stderr);
 }
 
-// Builds the search and serves it until it ends; `workers` (if any) start once it listens.
-// Returns the exit code.
-int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
-                const std::string& token, LocalWorkers* workers) {
-  std::unique_ptr<controller::SearchSetup> search;
-  try {
-    search = std::make_unique<controller::SearchSetup>(config, SpaceSpecFromProto(config.space()),
-                                                       f.db_path);
-  } catch (const controller::ConfigError& e) {
-    throw UsageError(e.what());
-  }
-  controller::ServiceOptions service;
+// Serves `search` until it ends; `workers` (if any) start once it listens. Returns the exit
+// code.
+int ServeSearch(controller::SearchSetup& search, const ControllerFlags& f, const std::string& token,
+                LocalWorkers* workers) {
+  controller::ServiceOptions service = search.service_options();
   service.token = token;
-  service.config = config;
-  service.search_name = search->name();
-  service.strategy_name = search->strategy().name();
-  service.search_id = search->search_id();
-  service.search_started_at = search->started_at();
   service.log = LogLine;
-  if (config.dispatch().heartbeat_seconds() > 0) {
-    service.heartbeat_seconds = config.dispatch().heartbeat_seconds();
-  }
-  if (config.dispatch().lease_seconds() > 0)
-    service.lease_seconds = config.dispatch().lease_seconds();
   controller::ServerOptions server_options;
   server_options.listen = f.listen;
   server_options.tls_certificate_file = f.tls_cert;
@@ -295,15 +263,15 @@ int ServeSearch(const ControllerFlags& f, const proto::SearchConfig& config,
   server_options.expire_check_seconds = std::min(1.0, service.lease_seconds / 4);
   server_options.stop_requested = &g_stop_signal;
   ProgressLine progress;
-  progress.trained_before = search->scheduler().status(storage::NowSeconds()).trials.trained();
-  controller::ControllerServer server(search->scheduler(), search->store(), service, server_options,
+  progress.trained_before = search.scheduler().status(storage::NowSeconds()).trials.trained();
+  controller::ControllerServer server(search.scheduler(), search.store(), service, server_options,
                                       progress);
-  LogLine(std::string(search->resumed() ? "resuming" : "starting") + " search '" + search->name() +
-          "' (id " + std::to_string(search->search_id()) + ", " + search->strategy().name() +
+  LogLine(std::string(search.resumed() ? "resuming" : "starting") + " search '" + search.name() +
+          "' (id " + std::to_string(search.search_id()) + ", " + search.strategy().name() +
           ") on port " + std::to_string(server.port()));
-  if (!search->config_changes().empty()) LogLine("changed settings: " + search->config_changes());
-  if (!search->fingerprint_note().empty()) LogLine(search->fingerprint_note());
-  if (!search->scheduler().restore_note().empty()) LogLine(search->scheduler().restore_note());
+  if (!search.config_changes().empty()) LogLine("changed settings: " + search.config_changes());
+  if (!search.fingerprint_note().empty()) LogLine(search.fingerprint_note());
+  if (!search.scheduler().restore_note().empty()) LogLine(search.scheduler().restore_note());
   if (workers) workers->Start(server.port(), server);
   const controller::SearchEnd end = server.Run();
   CatchStopSignals();  // Run gave the signals back: the end (reaping workers) is not cut short
@@ -365,7 +333,8 @@ int RunControllerCommand(const std::vector<std::string>& args) {
   if (!f.tls_key.empty()) CheckPemFile(f.tls_key, "--tls-key", "PRIVATE KEY");
   const proto::SearchConfig config = LoadSearchConfig(f);
   CheckChildConfig(config.child());
-  return ServeSearch(f, config, token, nullptr);
+  controller::SearchSetup search(config, f.db_path);
+  return ServeSearch(search, f, token, nullptr);
 }
 
 int RunWorkerCommand(const std::vector<std::string>& args) {
@@ -486,14 +455,17 @@ int RunLocalCommand(const std::vector<std::string>& args) {
   f.listen = "127.0.0.1:0";
   const std::string token = RandomToken();
   setenv(kTokenVariable, token.c_str(), 1);  // the workers' token, not on their command line
+  controller::SearchSetup search(config, f.db_path);
   LocalWorkers processes(workers);
-  int code = ServeSearch(f, config, token, &processes);
+  int code = ServeSearch(search, f, token, &processes);
   // The workers heard the end (finished, or release) and exit; stragglers are stopped.
   processes.Reap(20);
   if (processes.gave_up()) code = kExitSearchFailed;
   std::fprintf(stderr, "\n");
-  RunLeaderboardCommand({"--db", f.db_path, "--search", controller::SearchName(config), "--top",
-                         std::to_string(top)});
+  storage::LeaderboardFilter leaderboard;
+  leaderboard.search_id = search.search_id();
+  leaderboard.top = top;
+  PrintLeaderboard(search.store().database(), leaderboard, "table");
   return code;
 }
 

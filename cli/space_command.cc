@@ -7,11 +7,11 @@
 #include <random>
 #include <sstream>
 
-#include "cli/config_file.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
+#include "controller/search_config.h"
 #include "search_space/dedup.h"
 #include "search_space/equal_encoding.h"
 #include "search_space/parser.h"
@@ -76,7 +76,7 @@ void AddSpaceOptions(po::options_description& options, SpaceFlags& flags) {
 Space MakeSpace(const SpaceFlags& flags) {
   SpaceSpec spec;
   if (!flags.config.empty()) {
-    spec = SpaceSpecFromProto(ReadSearchConfig(flags.config).space());
+    spec = controller::SpaceSpecFromProto(controller::ReadSearchConfig(flags.config).space());
   } else {
     spec.units = flags.units;
     try {

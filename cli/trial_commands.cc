@@ -7,13 +7,13 @@
 #include <iostream>
 #include <map>
 
-#include "cli/config_file.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
 #include "cli/results_commands.h"
 #include "cli/search_choice.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
+#include "controller/search_config.h"
 #include "storage/search_queries.h"
 #include "storage/trial_queries.h"
 
@@ -38,7 +38,7 @@ class SearchConfigs {
     if (found != configs_.end()) return found->second;
     Json config = nullptr;
     if (const auto summary = storage::FindSearchSummary(db_, search_id)) {
-      if (const auto parsed = ParseStoredConfig(summary->config)) {
+      if (const auto parsed = controller::ParseStoredConfig(summary->config)) {
         std::string json;
         google::protobuf::util::JsonPrintOptions options;
         options.preserve_proto_field_names = true;

@@ -1,7 +1,5 @@
 #include "controller/search_setup.h"
 
-#include <google/protobuf/text_format.h>
-
 #include "controller/config_diff.h"
 #include "controller/exhaustive_strategy.h"
 #include "controller/ppo_strategy.h"
@@ -9,10 +7,14 @@
 #include "search_space/fingerprint.h"
 
 namespace actsearch::controller {
+namespace {
 
-std::string SearchName(const proto::SearchConfig& config) {
-  return config.name().empty() ? "search" : config.name();
+const proto::SearchConfig& Validated(const proto::SearchConfig& config) {
+  ValidateSearchConfig(config);
+  return config;
 }
+
+}  // namespace
 
 std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Space* space,
                                        uint64_t seed) {
@@ -35,22 +37,22 @@ std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Spac
   return std::make_unique<RandomStrategy>(space, seed);
 }
 
-SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
-                         const std::string& db_path)
-    : lock_(db_path, "controller of search '" + SearchName(config) + "'"),
+SearchSetup::SearchSetup(const proto::SearchConfig& config, const std::string& db_path)
+    : config_(Validated(config)),
+      lock_(db_path, "controller of search '" + SearchName(config) + "'"),
       store_(db_path),
-      space_(std::move(space)),
+      space_(SpaceSpecFromProto(config.space())),
       strategy_(MakeStrategy(config.strategy(), &space_, config.seed())),
       name_(SearchName(config)) {
-  std::string config_text;
-  google::protobuf::TextFormat::PrintToString(config, &config_text);
+  const std::string config_text = StoredConfigText(config);
   if (const std::optional<storage::SearchRow> existing = store_.FindSearch(name_)) {
-    proto::SearchConfig stored;
-    if (!google::protobuf::TextFormat::ParseFromString(existing->config, &stored)) {
+    const std::optional<proto::SearchConfig> stored =
+        ParseStoredConfig(existing->config, UnknownFields::kRefuse);
+    if (!stored) {
       throw ConfigError(db_path + ": the stored config of search '" + name_ +
                         "' does not parse; give this config another name");
     }
-    const std::vector<ConfigChange> changes = DiffConfigs(stored, config);
+    const std::vector<ConfigChange> changes = DiffConfigs(*stored, config);
     std::vector<ConfigChange> refused;
     for (const ConfigChange& change : changes) {
       if (!change.allowed) refused.push_back(change);
@@ -83,19 +85,30 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, SpaceSpec space,
     search_id_ = store_.CreateSearch(name_, config_text, static_cast<int64_t>(config.seed()));
     started_at_ = storage::NowSeconds();
   }
+  const DispatchSettings dispatch = DispatchOf(config.dispatch());
   SchedulerOptions o;
   o.search_id = search_id_;
-  const proto::Dispatch& dispatch = config.dispatch();
-  if (dispatch.lease_seconds() > 0) o.lease_seconds = dispatch.lease_seconds();
-  if (dispatch.max_attempts() > 0) o.max_attempts = dispatch.max_attempts();
-  if (dispatch.max_consecutive_failures() != 0) {
-    o.max_consecutive_failures = std::max(0, dispatch.max_consecutive_failures());
-  }
+  o.lease_seconds = dispatch.lease_seconds;
+  o.max_attempts = dispatch.max_attempts;
+  o.max_consecutive_failures = dispatch.max_consecutive_failures;
   o.max_trials = config.budget().max_trials();
   o.max_seconds = config.budget().max_seconds();
   o.max_proposals = config.budget().max_proposals();
   o.seed = config.seed();
   scheduler_ = std::make_unique<Scheduler>(store_, space_, *strategy_, o, started_at_);
+}
+
+ServiceOptions SearchSetup::service_options() const {
+  const DispatchSettings dispatch = DispatchOf(config_.dispatch());
+  ServiceOptions o;
+  o.config = config_;
+  o.search_name = name_;
+  o.strategy_name = strategy_->name();
+  o.search_id = search_id_;
+  o.search_started_at = started_at_;
+  o.heartbeat_seconds = dispatch.heartbeat_seconds;
+  o.lease_seconds = dispatch.lease_seconds;
+  return o;
 }
 
 }  // namespace actsearch::controller

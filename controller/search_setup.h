@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "controller/controller_service.h"
 #include "controller/scheduler.h"
+#include "controller/search_config.h"
 #include "controller/strategy.h"
 #include "proto/search_config.pb.h"
 #include "search_space/space.h"
@@ -16,26 +18,17 @@
 
 namespace actsearch::controller {
 
-// The name a config's search is stored under ("search" when it names none).
-std::string SearchName(const proto::SearchConfig& config);
-
 // The config's strategy over `space`; `seed` seeds its randomness.
 std::unique_ptr<Strategy> MakeStrategy(const proto::Strategy& config, const Space* space,
                                        uint64_t seed);
 
-// A configuration mistake (which field, what is wrong): the command line reports it as a
-// usage error.
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 class SearchSetup {
  public:
-  // Throws ConfigError when the database holds a search of the same name whose config differs
-  // in a way a resumed search may not take, naming the fields; storage::DatabaseLocked while
-  // another controller (or `local`) has the database.
-  SearchSetup(const proto::SearchConfig& config, SpaceSpec space, const std::string& db_path);
+  // Throws ConfigError for an invalid config (search_config.h validates it here too, so that
+  // a config built in code keeps the same rules), and when the database holds a search of the
+  // same name whose config differs in a way a resumed search may not take, naming the fields;
+  // storage::DatabaseLocked while another controller (or `local`) has the database.
+  SearchSetup(const proto::SearchConfig& config, const std::string& db_path);
 
   const std::string& name() const { return name_; }
   int64_t search_id() const { return search_id_; }
@@ -50,9 +43,13 @@ class SearchSetup {
   storage::ResultsStore& store() { return store_; }
   Scheduler& scheduler() { return *scheduler_; }
   const Strategy& strategy() const { return *strategy_; }
+  // What the gRPC service needs of this search: its config, name, strategy, id, start and
+  // dispatch settings. The caller adds the token and the log.
+  ServiceOptions service_options() const;
 
  private:
-  storage::WriterLock lock_;  // first: nothing is read or written before it is held
+  proto::SearchConfig config_;
+  storage::WriterLock lock_;  // nothing is read or written before it is held
   storage::ResultsStore store_;
   Space space_;
   std::unique_ptr<Strategy> strategy_;

@@ -39,17 +39,6 @@ proto::SearchConfig SmallSearch(const std::string& strategy) {
   return config;
 }
 
-SpaceSpec SpecOf(const proto::SearchConfig& config) {
-  SpaceSpec spec;
-  spec.units = config.space().units();
-  std::string unary, binary;
-  for (const auto& op : config.space().unary()) unary += (unary.empty() ? "" : ",") + op;
-  for (const auto& op : config.space().binary()) binary += (binary.empty() ? "" : ",") + op;
-  spec.unary = ParseUnaryList(unary);
-  spec.binary = ParseBinaryList(binary);
-  return spec;
-}
-
 // An instant "training": the reward is the candidate's closeness to Swish.
 proto::TrialOutcome InstantTraining(const proto::Trial& trial,
                                     const std::function<bool(const proto::Progress&)>&) {
@@ -68,14 +57,9 @@ class LoopbackController {
  public:
   LoopbackController(const proto::SearchConfig& config, const std::string& db,
                      const std::string& token = "secret")
-      : setup_(config, SpecOf(config), db) {
-    controller::ServiceOptions service;
+      : setup_(config, db) {
+    controller::ServiceOptions service = setup_.service_options();
     service.token = token;
-    service.config = config;
-    service.search_id = setup_.search_id();
-    service.search_started_at = setup_.started_at();
-    service.heartbeat_seconds = config.dispatch().heartbeat_seconds();
-    service.lease_seconds = config.dispatch().lease_seconds();
     service.retry_after_seconds = 0.05;
     controller::ServerOptions options;
     options.expire_check_seconds = 0.1;
@@ -296,6 +280,7 @@ TEST_F(DispatchTest, EnvironmentFailuresInARowFailTheSearchAndLoseNoTrial) {
 
 TEST_F(DispatchTest, AStopRequestInTheDatabaseStopsTheController) {
   proto::SearchConfig config = SmallSearch("random");
+  config.mutable_budget()->set_max_trials(1000);  // stopped long before
   LoopbackController controller(config, Path("search.db"));
   const worker::TrialRunner slow = [](const proto::Trial& trial,
                                       const std::function<bool(const proto::Progress&)>& go_on) {

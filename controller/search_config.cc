@@ -1,18 +1,22 @@
-#include "cli/config_file.h"
+#include "controller/search_config.h"
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "cli/usage_error.h"
+#include "storage/schema.h"
+#include "storage/search_queries.h"
+#include "storage/sqlite.h"
 #include "worker/training_profile.h"
 
-namespace actsearch::cli {
+namespace actsearch::controller {
 namespace {
 
 class CollectFirstError : public google::protobuf::io::ErrorCollector {
@@ -36,15 +40,46 @@ std::string JoinNames(const google::protobuf::RepeatedPtrField<std::string>& nam
   return out;
 }
 
+// The stored config of the search `search` names (the latest one when empty) in `db_path`,
+// opened read-only.
+proto::SearchConfig StoredConfig(const std::string& db_path, const std::string& search) {
+  std::error_code error;
+  if (!std::filesystem::exists(db_path, error)) {
+    throw ConfigError("a config file is needed to start a search (" + db_path + " does not exist)");
+  }
+  sql::Database db(db_path, sql::OpenMode::kReadOnly);
+  storage::CheckReadable(db);
+  const int64_t id = search.empty()
+                         ? storage::LatestSearch(db, storage::kSearchKindReevaluation).value_or(0)
+                         : storage::ResolveSearch(db, search);
+  const std::optional<storage::SearchSummary> summary = storage::FindSearchSummary(db, id);
+  const std::optional<proto::SearchConfig> stored =
+      summary ? ParseStoredConfig(summary->config) : std::nullopt;
+  if (!stored) {
+    throw ConfigError("a config file is needed: " + db_path + " holds no search to resume" +
+                      (summary ? " (search '" + summary->name + "' has no config)" : ""));
+  }
+  return *stored;
+}
+
 }  // namespace
+
+proto::SearchConfig LoadSearchConfig(const ConfigSource& source) {
+  proto::SearchConfig config = source.file.empty() ? StoredConfig(source.db_path, source.search)
+                                                   : ReadSearchConfig(source.file);
+  if (source.max_trials) config.mutable_budget()->set_max_trials(*source.max_trials);
+  if (source.max_seconds) config.mutable_budget()->set_max_seconds(*source.max_seconds);
+  ValidateSearchConfig(config);
+  return config;
+}
 
 proto::SearchConfig ReadSearchConfig(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
-    throw UsageError(path + ": is a directory, not a config file");
+    throw ConfigError(path + ": is a directory, not a config file");
   }
   std::ifstream file(path);
-  if (!file) throw UsageError(path + ": cannot open: " + std::strerror(errno));
+  if (!file) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
   std::stringstream text;
   text << file.rdbuf();
   proto::SearchConfig config;
@@ -52,14 +87,14 @@ proto::SearchConfig ReadSearchConfig(const std::string& path) {
   CollectFirstError errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text.str(), &config)) {
-    throw UsageError(path + ": " + errors.first());
+    throw ConfigError(path + ": " + errors.first());
   }
   return config;
 }
 
 void ValidateSearchConfig(const proto::SearchConfig& c) {
   auto require = [](bool ok, const std::string& field, const std::string& what) {
-    if (!ok) throw UsageError("config field " + field + ": " + what);
+    if (!ok) throw ConfigError("config field " + field + ": " + what);
   };
   // Doubles must also be finite: `learning_rate: inf` parses.
   auto at_least_zero = [&](double value, const std::string& field) {
@@ -105,38 +140,31 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
   const proto::Dispatch& d = c.dispatch();
   at_least_zero(d.lease_seconds(), "dispatch.lease_seconds");
   at_least_zero(d.heartbeat_seconds(), "dispatch.heartbeat_seconds");
-  const double lease = d.lease_seconds() > 0 ? d.lease_seconds() : 120;
-  const double heartbeat = d.heartbeat_seconds() > 0 ? d.heartbeat_seconds() : 10;
-  require(heartbeat < lease, "dispatch.heartbeat_seconds",
-          "must be shorter than the lease (" + std::to_string(lease) + " s)");
+  const DispatchSettings dispatch = DispatchOf(d);
+  require(dispatch.heartbeat_seconds < dispatch.lease_seconds, "dispatch.heartbeat_seconds",
+          "must be shorter than the lease (" + std::to_string(dispatch.lease_seconds) + " s)");
   require(d.max_attempts() >= 0, "dispatch.max_attempts", "must not be negative");
   at_least_zero(d.trial_time_limit_seconds(), "dispatch.trial_time_limit_seconds");
 }
 
-SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space) {
-  SpaceSpec spec;
-  spec.units = space.units() == 0 ? 1 : space.units();
-  if (spec.units < 1) throw UsageError("space.units must be at least 1");
-  try {
-    spec.unary = ParseUnaryList(JoinNames(space.unary()));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("space.unary: ") + e.what());
-  }
-  try {
-    spec.binary = ParseBinaryList(JoinNames(space.binary()));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("space.binary: ") + e.what());
-  }
-  return spec;
+std::string StoredConfigText(const proto::SearchConfig& config) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(config, &text);
+  return text;
 }
 
-std::optional<proto::SearchConfig> ParseStoredConfig(const std::string& text) {
+std::optional<proto::SearchConfig> ParseStoredConfig(const std::string& text,
+                                                     UnknownFields unknown_fields) {
   if (text.empty()) return std::nullopt;
   proto::SearchConfig config;
   google::protobuf::TextFormat::Parser parser;
-  parser.AllowUnknownField(true);  // written by a newer actsearch: read what this one knows
+  parser.AllowUnknownField(unknown_fields == UnknownFields::kSkip);
   if (!parser.ParseFromString(text, &config)) return std::nullopt;
   return config;
+}
+
+std::string SearchName(const proto::SearchConfig& config) {
+  return config.name().empty() ? "search" : config.name();
 }
 
 std::string StrategyName(const proto::Strategy& strategy) {
@@ -145,4 +173,33 @@ std::string StrategyName(const proto::Strategy& strategy) {
   return "random";
 }
 
-}  // namespace actsearch::cli
+SpaceSpec SpaceSpecFromProto(const proto::SearchSpace& space) {
+  SpaceSpec spec;
+  spec.units = space.units() == 0 ? 1 : space.units();
+  if (spec.units < 1) throw ConfigError("space.units must be at least 1");
+  try {
+    spec.unary = ParseUnaryList(JoinNames(space.unary()));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("space.unary: ") + e.what());
+  }
+  try {
+    spec.binary = ParseBinaryList(JoinNames(space.binary()));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("space.binary: ") + e.what());
+  }
+  return spec;
+}
+
+DispatchSettings DispatchOf(const proto::Dispatch& d) {
+  DispatchSettings s;
+  if (d.lease_seconds() > 0) s.lease_seconds = d.lease_seconds();
+  if (d.heartbeat_seconds() > 0) s.heartbeat_seconds = d.heartbeat_seconds();
+  if (d.max_attempts() > 0) s.max_attempts = d.max_attempts();
+  if (d.max_consecutive_failures() != 0) {
+    s.max_consecutive_failures = std::max(0, d.max_consecutive_failures());
+  }
+  s.trial_time_limit_seconds = d.trial_time_limit_seconds();
+  return s;
+}
+
+}  // namespace actsearch::controller
