@@ -1,6 +1,7 @@
 #include "activation/primitive_ops.h"
 
 #include "search_space/op_formulas.h"
+#include "search_space/value_graph.h"
 
 namespace actsearch {
 namespace {
@@ -12,14 +13,22 @@ class TorchEvaluator {
   TorchEvaluator(const torch::Tensor& x, const std::vector<torch::Tensor>& betas)
       : x_(x), betas_(betas) {}
 
-  // Post-order, numbering betas exactly as Program does.
+  // Each value once, in the graph's order, with its betas numbered as Program numbers them.
   torch::Tensor Eval(const Expr& e) {
-    if (e->op == OpId::kInput) return x_;
-    if (e->op == OpId::kBeta) return betas_.at(next_beta_++) * torch::ones_like(x_);
-    const torch::Tensor a = Eval(e->a);
-    const torch::Tensor b = e->b ? Eval(e->b) : torch::Tensor();
-    const torch::Tensor beta = Info(e->op).has_beta ? betas_.at(next_beta_++) : torch::Tensor();
-    return Apply(e->op, a, b, beta);
+    const ValueGraph graph = BuildValueGraph(e);
+    std::vector<torch::Tensor> values;
+    values.reserve(graph.values.size());
+    for (const Value& v : graph.values) {
+      const torch::Tensor beta = v.beta >= 0 ? betas_.at(v.beta) : torch::Tensor();
+      if (v.op == OpId::kInput) {
+        values.push_back(x_);
+      } else if (v.op == OpId::kBeta) {
+        values.push_back(beta * torch::ones_like(x_));
+      } else {
+        values.push_back(Apply(v.op, values[v.a], v.b >= 0 ? values[v.b] : torch::Tensor(), beta));
+      }
+    }
+    return values[graph.root];
   }
 
  private:
@@ -86,7 +95,6 @@ class TorchEvaluator {
 
   const torch::Tensor& x_;
   const std::vector<torch::Tensor>& betas_;
-  size_t next_beta_ = 0;
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// An expression evaluated with ordinary LibTorch operators, one tensor per tree node. Autograd
+// An expression evaluated with ordinary LibTorch operators, one tensor per value. Autograd
 // through these operators is the reference the fused path is tested against, and the path
 // used on devices the fused kernel does not cover.
 #pragma once
@@ -9,7 +9,8 @@
 
 namespace actsearch {
 
-// `betas` has one tensor per beta of the expression (post-order), each broadcastable to x.
+// `betas` has one tensor per beta of the expression (numbered as Program numbers them), each
+// broadcastable to x.
 torch::Tensor EvaluateWithTorchOps(const Expr& e, const torch::Tensor& x,
                                    const std::vector<torch::Tensor>& betas);
 

@@ -2,19 +2,14 @@
 
 #include <algorithm>
 
-#include "search_space/printer.h"
-
 namespace actsearch {
 
 Candidate AnalyzeCandidate(const Space& space, uint64_t index) {
   Candidate c;
+  const std::vector<int> tokens = space.TokensAt(index);
+  static_cast<CandidateAnalysis&>(c) = AnalyzeExpression(space.Decode(tokens));
   c.index = index;
-  c.tokens = space.TokensAt(index);
-  c.expr = space.Decode(c.tokens);
-  c.text = ToString(c.expr);
-  const Program program(c.expr);
-  c.screen = Screen(program);
-  c.fingerprint = ComputeFingerprint(c.expr);
+  c.tokens = tokens;
   return c;
 }
 

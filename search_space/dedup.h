@@ -8,19 +8,15 @@
 #include <unordered_set>
 #include <vector>
 
-#include "search_space/fingerprint.h"
-#include "search_space/screening.h"
+#include "search_space/candidate_analysis.h"
 #include "search_space/space.h"
 
 namespace actsearch {
 
-struct Candidate {
+// The index-th candidate of a space, analysed.
+struct Candidate : CandidateAnalysis {
   uint64_t index = 0;
   std::vector<int> tokens;
-  Expr expr;
-  std::string text;  // canonical printed form
-  ScreenResult screen;
-  Fingerprint fingerprint = 0;
 };
 
 Candidate AnalyzeCandidate(const Space& space, uint64_t index);

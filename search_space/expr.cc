@@ -1,6 +1,9 @@
 #include "search_space/expr.h"
 
 #include <stdexcept>
+#include <unordered_map>
+
+#include "search_space/value_graph.h"
 
 namespace actsearch {
 namespace {
@@ -44,30 +47,43 @@ Expr MakeBinary(OpId op, Expr a, Expr b) {
   return Make(op, std::move(a), std::move(b));
 }
 
+Expr WithOperands(const Expr& node, Expr a, Expr b) {
+  if (a == node->a && b == node->b) return node;
+  if (IsBinary(node->op)) return MakeBinary(node->op, std::move(a), std::move(b));
+  return MakeUnary(node->op, std::move(a));
+}
+
 bool Equal(const Expr& lhs, const Expr& rhs) {
   if (lhs == rhs) return true;
-  if (!lhs || !rhs || lhs->op != rhs->op) return false;
-  return Equal(lhs->a, rhs->a) && Equal(lhs->b, rhs->b);
+  if (!lhs || !rhs) return false;
+  return SameGraph(BuildValueGraph(lhs), BuildValueGraph(rhs));
 }
 
-int CountBetas(const Expr& e) {
-  if (!e) return 0;
-  return (Info(e->op).has_beta ? 1 : 0) + CountBetas(e->a) + CountBetas(e->b);
-}
-
-namespace {
-void CollectOperatorNames(const Expr& e, std::set<std::string>& names) {
-  if (!e) return;
-  if (Info(e->op).arity > 0) names.emplace(Info(e->op).name);
-  CollectOperatorNames(e->a, names);
-  CollectOperatorNames(e->b, names);
-}
-}  // namespace
+int CountBetas(const Expr& e) { return e ? BuildValueGraph(e).num_betas : 0; }
 
 std::set<std::string> OperatorNames(const Expr& e) {
   std::set<std::string> names;
-  CollectOperatorNames(e, names);
+  for (const Value& v : BuildValueGraph(e).values) {
+    if (Info(v.op).arity > 0) names.emplace(Info(v.op).name);
+  }
   return names;
+}
+
+namespace {
+Expr RebuildNode(const Expr& e, const RebuildFn& rebuild,
+                 std::unordered_map<const Node*, Expr>& done) {
+  if (const auto it = done.find(e.get()); it != done.end()) return it->second;
+  const Expr a = e->a ? RebuildNode(e->a, rebuild, done) : nullptr;
+  const Expr b = e->b ? RebuildNode(e->b, rebuild, done) : nullptr;
+  Expr out = rebuild(e, a, b);
+  done.emplace(e.get(), out);
+  return out;
+}
+}  // namespace
+
+Expr Rebuild(const Expr& e, const RebuildFn& rebuild) {
+  std::unordered_map<const Node*, Expr> done;
+  return RebuildNode(e, rebuild, done);
 }
 
 }  // namespace actsearch

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <stdexcept>
 
 #include "search_space/printer.h"
 #include "search_space/probes.h"
@@ -52,12 +53,10 @@ uint64_t HashValues(const std::vector<double>& values, uint64_t hash) {
 // mix(a, b) computes mix(b, a) with beta -> 1 - beta, and both betas start at 0.5: one family.
 // Its operands go in the order of their printed text, at every depth.
 Expr WithMixOperandsOrdered(const Expr& e) {
-  if (!e->a) return e;
-  Expr a = WithMixOperandsOrdered(e->a);
-  if (!e->b) return a == e->a ? e : MakeUnary(e->op, a);
-  Expr b = WithMixOperandsOrdered(e->b);
-  if (e->op == OpId::kMix && ToString(b) < ToString(a)) std::swap(a, b);
-  return a == e->a && b == e->b ? e : MakeBinary(e->op, a, b);
+  return Rebuild(e, [](const Expr& node, const Expr& a, const Expr& b) {
+    if (node->op == OpId::kMix && ToString(b) < ToString(a)) return MakeBinary(OpId::kMix, b, a);
+    return WithOperands(node, a, b);
+  });
 }
 
 // Beta number k's signature: the values with it alone moved from its start.
@@ -127,6 +126,14 @@ std::string FingerprintToHex(Fingerprint fingerprint) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(fingerprint));
   return text;
+}
+
+Fingerprint FingerprintFromHex(const std::string& hex) {
+  if (hex.empty() || hex.size() > 16 ||
+      hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    throw std::invalid_argument("not a fingerprint: '" + hex + "'");
+  }
+  return std::stoull(hex, nullptr, 16);
 }
 
 }  // namespace actsearch

@@ -23,11 +23,14 @@ using Fingerprint = uint64_t;
 
 // Bumped whenever fingerprints of the same candidate change: classes of different versions
 // must not be compared (a database records the version its classes were built with).
-inline constexpr int kFingerprintVersion = 2;
+inline constexpr int kFingerprintVersion = 3;
 
 // Non-finite values hash too (screening rejects such candidates before they train).
 Fingerprint ComputeFingerprint(const Expr& e);
 
 std::string FingerprintToHex(Fingerprint fingerprint);
+// The inverse of FingerprintToHex. Throws std::invalid_argument for text that is not 1 to 16
+// hex digits.
+Fingerprint FingerprintFromHex(const std::string& hex);
 
 }  // namespace actsearch

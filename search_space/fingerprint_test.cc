@@ -160,15 +160,16 @@ TEST(FingerprintProperty, NoFalseMergeInASampleOfTheTwoUnitSpace) {
   ExpectNoFalseMerge(AcceptedCandidates(Space(spec), 6000, 7), "2-unit sample");
 }
 
-// mix operands swapped, and symmetric operators' operands swapped, at every depth.
+// mix operands swapped, and symmetric operators' operands swapped, at every depth; shared
+// values stay shared.
 Expr Swapped(const Expr& e) {
-  if (!e->a) return e;
-  if (!e->b) return MakeUnary(e->op, Swapped(e->a));
-  const bool symmetric = e->op == OpId::kAdd || e->op == OpId::kMul || e->op == OpId::kMax ||
-                         e->op == OpId::kMin || e->op == OpId::kRbf || e->op == OpId::kLaplace ||
-                         e->op == OpId::kMix;
-  Expr a = Swapped(e->a), b = Swapped(e->b);
-  return symmetric ? MakeBinary(e->op, b, a) : MakeBinary(e->op, a, b);
+  return Rebuild(e, [](const Expr& node, const Expr& a, const Expr& b) {
+    const OpId op = node->op;
+    const bool symmetric = op == OpId::kAdd || op == OpId::kMul || op == OpId::kMax ||
+                           op == OpId::kMin || op == OpId::kRbf || op == OpId::kLaplace ||
+                           op == OpId::kMix;
+    return symmetric ? MakeBinary(op, b, a) : WithOperands(node, a, b);
+  });
 }
 
 TEST(FingerprintProperty, SwappedOperandsShareTheFingerprintAndTheRateOfFalseSplitsIsSmall) {

@@ -1,7 +1,9 @@
 #include "search_space/parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
+#include <vector>
 
 #include "search_space/suggest.h"
 
@@ -55,10 +57,15 @@ class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text), lexer_(text) { Advance(); }
 
+  // input := (name '=' sum ';')* sum
   Expr ParseAll() {
+    while (token_.kind == Token::kName && PeekIsSymbol("=")) ParseDefinition();
     if (token_.kind == Token::kEnd) Fail("expected an expression, found the end of the input");
     Expr e = ParseSum();
     if (token_.kind != Token::kEnd) Fail("expected an operator or the end, found " + Describe());
+    for (const Definition& d : definitions_) {
+      if (!d.used) Fail(d.position, "'" + d.name + "' is defined but never used");
+    }
     return e;
   }
 
@@ -67,17 +74,60 @@ class Parser {
   // the stack, here and in every walk of the tree after it.
   class Nesting {
    public:
-    explicit Nesting(Parser& parser) : parser_(parser) {
-      if (++parser_.depth_ > kMaxExpressionDepth) {
-        parser_.Fail("the expression nests deeper than " + std::to_string(kMaxExpressionDepth) +
-                     " levels");
-      }
-    }
+    explicit Nesting(Parser& parser) : parser_(parser) { parser_.Reach(++parser_.depth_); }
     ~Nesting() { --parser_.depth_; }
 
    private:
     Parser& parser_;
   };
+
+  // A named value: `u1 = x + beta;`. Every use of the name reads this one value, with its betas.
+  struct Definition {
+    std::string name;
+    size_t position;
+    Expr value;
+    int depth;  // how deep the value nests, names it reads included
+    bool used = false;
+  };
+
+  void ParseDefinition() {
+    const Token name = token_;
+    const std::string text(name.text);
+    if (text == "x" || text == "beta" || IsFunctionName(text)) {
+      Fail(name.position, "'" + text + "' is taken by the grammar; name a value u1, u2, ...");
+    }
+    if (FindDefinition(text)) Fail(name.position, "'" + text + "' is already defined");
+    Advance();  // the name
+    Advance();  // '='
+    const size_t start = token_.position;
+    deepest_ = 0;
+    Expr value = ParseSum();
+    if (value->op == OpId::kBeta) {
+      Fail(start, "a name stands for a computed value; a lone beta is one already");
+    }
+    Expect(";", "after the definition of '" + text + "'");
+    definitions_.push_back({text, name.position, std::move(value), deepest_});
+  }
+
+  Definition* FindDefinition(const std::string& name) {
+    for (Definition& d : definitions_) {
+      if (d.name == name) return &d;
+    }
+    return nullptr;
+  }
+
+  static bool IsFunctionName(const std::string& name) {
+    const std::optional<OpId> op = OpByName(Canonical(name));
+    return (op && Info(*op).arity > 0) || name == "log" || name == "max" || name == "min";
+  }
+
+  // Records that the expression reaches `depth` levels, and refuses what nests too deeply.
+  void Reach(int depth) {
+    if (depth > kMaxExpressionDepth) {
+      Fail("the expression nests deeper than " + std::to_string(kMaxExpressionDepth) + " levels");
+    }
+    deepest_ = std::max(deepest_, depth);
+  }
 
   // sum := term (('+' | '-') term)*
   Expr ParseSum() {
@@ -130,7 +180,7 @@ class Parser {
          Describe());
   }
 
-  // primary := 'x' | 'beta' | '(' sum ')' | name '(' arguments ')'
+  // primary := 'x' | 'beta' | defined name | '(' sum ')' | function '(' arguments ')'
   Expr ParsePrimary() {
     if (IsSymbol("(")) {
       Advance();
@@ -151,9 +201,15 @@ class Parser {
     Advance();
     if (name.text == "x") return MakeInput();
     if (name.text == "beta") return MakeBeta();
+    if (Definition* d = FindDefinition(std::string(name.text))) {
+      Reach(depth_ + d->depth);
+      d->used = true;
+      return d->value;
+    }
     if (!IsSymbol("(")) {
       Fail(name.position, "unknown name '" + std::string(name.text) +
-                              "': the variables are x and beta, functions take '('");
+                              "': the variables are x, beta and names defined before "
+                              "(u1 = ...;), functions take '('");
     }
     return ParseCall(name);
   }
@@ -244,6 +300,11 @@ class Parser {
   }
 
   void Advance() { token_ = lexer_.Next(); }
+  bool PeekIsSymbol(std::string_view symbol) const {
+    Lexer ahead = lexer_;
+    const Token next = ahead.Next();
+    return next.kind == Token::kSymbol && next.text == symbol;
+  }
 
   [[noreturn]] void Fail(const std::string& message) const { Fail(token_.position, message); }
   [[noreturn]] void Fail(size_t position, const std::string& message) const {
@@ -254,6 +315,8 @@ class Parser {
   Lexer lexer_;
   Token token_{};
   int depth_ = 0;
+  int deepest_ = 0;  // the deepest level reached since the current definition began
+  std::vector<Definition> definitions_;
 };
 
 }  // namespace

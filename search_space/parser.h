@@ -1,5 +1,7 @@
 // Reads the infix expression syntax (docs/search-space.md), for example
 //   x * sigmoid(beta * x)     max(x, sigmoid(x))     atan(x)^2 - x     rbf(x, sin(x))
+// and named values, one value with one set of betas wherever the name is read:
+//   u1 = x + beta; u1 * sin(u1)
 #pragma once
 
 #include <stdexcept>

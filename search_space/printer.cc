@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "search_space/value_graph.h"
+
 namespace actsearch {
 namespace {
 
@@ -25,100 +27,122 @@ Level LevelOf(OpId op) {
   }
 }
 
-void Print(const Expr& e, Level required, std::string& out);
-
-void PrintCall(std::string_view name, const Expr& a, std::string& out) {
-  out.append(name).append("(");
-  Print(a, kSum, out);
-  out.append(")");
-}
-
-void PrintCall2(std::string_view name, const Expr& a, const Expr& b, std::string& out) {
-  out.append(name).append("(");
-  Print(a, kSum, out);
-  out.append(", ");
-  Print(b, kSum, out);
-  out.append(")");
-}
-
-void PrintInfix(const Expr& a, std::string_view op, const Expr& b, Level left, Level right,
-                std::string& out) {
-  Print(a, left, out);
-  out.append(op);
-  Print(b, right, out);
-}
-
-void PrintBody(const Expr& e, std::string& out) {
-  switch (e->op) {
-    case OpId::kInput: out.append("x"); return;
-    case OpId::kBeta: out.append("beta"); return;
-    case OpId::kNeg:
-      out.append("-");
-      Print(e->a, kNegation, out);
-      return;
-    case OpId::kSquare:
-      Print(e->a, kPrimary, out);
-      out.append("^2");
-      return;
-    case OpId::kCube:
-      Print(e->a, kPrimary, out);
-      out.append("^3");
-      return;
-    case OpId::kScale:
-      out.append("beta * ");
-      Print(e->a, kPower, out);
-      return;
-    case OpId::kShift:
-      Print(e->a, kSum, out);
-      out.append(" + beta");
-      return;
-    case OpId::kLogAbs:
-      out.append("log(abs(");
-      Print(e->a, kSum, out);
-      out.append("))");
-      return;
-    case OpId::kMin0:
-      out.append("min(");
-      Print(e->a, kSum, out);
-      out.append(", 0)");
-      return;
-    case OpId::kGaussian:
-      out.append("exp(-");
-      Print(e->a, kPrimary, out);
-      out.append("^2)");
-      return;
-    case OpId::kAdd: PrintInfix(e->a, " + ", e->b, kSum, kNegation, out); return;
-    case OpId::kSub: PrintInfix(e->a, " - ", e->b, kSum, kNegation, out); return;
-    case OpId::kMul: PrintInfix(e->a, " * ", e->b, kProduct, kPower, out); return;
-    case OpId::kDiv: PrintInfix(e->a, " / ", e->b, kProduct, kPower, out); return;
-    case OpId::kSigmul:
-      PrintCall("sigmoid", e->a, out);
-      out.append(" * ");
-      Print(e->b, kPower, out);
-      return;
-    case OpId::kMax:
-    case OpId::kMin:
-    case OpId::kRbf:
-    case OpId::kLaplace:
-    case OpId::kMix: PrintCall2(Info(e->op).name, e->a, e->b, out); return;
-    case OpId::kIdentity: throw std::logic_error("identity never appears in a tree");
-    default: PrintCall(Info(e->op).name, e->a, out); return;  // abs, sqrt, exp, sin, ...
+// Prints a value graph: each named value once, as `uN = ...;`, then the expression.
+class Printer {
+ public:
+  explicit Printer(const ValueGraph& graph) : graph_(graph), name_(graph.values.size(), 0) {
+    for (size_t i = 0; i < graph.named.size(); ++i) name_[graph.named[i]] = static_cast<int>(i) + 1;
   }
-}
 
-void Print(const Expr& e, Level required, std::string& out) {
-  const bool parenthesize = LevelOf(e->op) < required;
-  if (parenthesize) out.append("(");
-  PrintBody(e, out);
-  if (parenthesize) out.append(")");
-}
+  std::string Run() {
+    std::string out;
+    for (const int id : graph_.named) {
+      out.append(ValueName(name_[id])).append(" = ");
+      Print(id, kSum, out, /*defining=*/true);
+      out.append("; ");
+    }
+    Print(graph_.root, kSum, out);
+    return out;
+  }
+
+ private:
+  void Print(int id, Level required, std::string& out, bool defining = false) {
+    if (name_[id] > 0 && !defining) {
+      out.append(ValueName(name_[id]));
+      return;
+    }
+    const bool parenthesize = LevelOf(graph_.values[id].op) < required;
+    if (parenthesize) out.append("(");
+    PrintBody(graph_.values[id], out);
+    if (parenthesize) out.append(")");
+  }
+
+  void PrintCall(std::string_view name, int a, std::string& out) {
+    out.append(name).append("(");
+    Print(a, kSum, out);
+    out.append(")");
+  }
+
+  void PrintCall2(std::string_view name, int a, int b, std::string& out) {
+    out.append(name).append("(");
+    Print(a, kSum, out);
+    out.append(", ");
+    Print(b, kSum, out);
+    out.append(")");
+  }
+
+  void PrintInfix(int a, std::string_view op, int b, Level left, Level right, std::string& out) {
+    Print(a, left, out);
+    out.append(op);
+    Print(b, right, out);
+  }
+
+  void PrintBody(const Value& v, std::string& out) {
+    switch (v.op) {
+      case OpId::kInput: out.append("x"); return;
+      case OpId::kBeta: out.append("beta"); return;
+      case OpId::kNeg:
+        out.append("-");
+        Print(v.a, kNegation, out);
+        return;
+      case OpId::kSquare:
+        Print(v.a, kPrimary, out);
+        out.append("^2");
+        return;
+      case OpId::kCube:
+        Print(v.a, kPrimary, out);
+        out.append("^3");
+        return;
+      case OpId::kScale:
+        out.append("beta * ");
+        Print(v.a, kPower, out);
+        return;
+      case OpId::kShift:
+        Print(v.a, kSum, out);
+        out.append(" + beta");
+        return;
+      case OpId::kLogAbs:
+        out.append("log(abs(");
+        Print(v.a, kSum, out);
+        out.append("))");
+        return;
+      case OpId::kMin0:
+        out.append("min(");
+        Print(v.a, kSum, out);
+        out.append(", 0)");
+        return;
+      case OpId::kGaussian:
+        out.append("exp(-");
+        Print(v.a, kPrimary, out);
+        out.append("^2)");
+        return;
+      case OpId::kAdd: PrintInfix(v.a, " + ", v.b, kSum, kNegation, out); return;
+      case OpId::kSub: PrintInfix(v.a, " - ", v.b, kSum, kNegation, out); return;
+      case OpId::kMul: PrintInfix(v.a, " * ", v.b, kProduct, kPower, out); return;
+      case OpId::kDiv: PrintInfix(v.a, " / ", v.b, kProduct, kPower, out); return;
+      case OpId::kSigmul:
+        PrintCall("sigmoid", v.a, out);
+        out.append(" * ");
+        Print(v.b, kPower, out);
+        return;
+      case OpId::kMax:
+      case OpId::kMin:
+      case OpId::kRbf:
+      case OpId::kLaplace:
+      case OpId::kMix: PrintCall2(Info(v.op).name, v.a, v.b, out); return;
+      case OpId::kIdentity: throw std::logic_error("identity never appears in a tree");
+      default: PrintCall(Info(v.op).name, v.a, out); return;  // abs, sqrt, exp, sin, ...
+    }
+  }
+
+  const ValueGraph& graph_;
+  std::vector<int> name_;  // a named value's number (u1 is 1); 0 for the others
+};
 
 }  // namespace
 
-std::string ToString(const Expr& e) {
-  std::string out;
-  Print(e, kSum, out);
-  return out;
-}
+std::string ValueName(int number) { return "u" + std::to_string(number); }
+
+std::string ToString(const Expr& e) { return Printer(BuildValueGraph(e)).Run(); }
 
 }  // namespace actsearch

@@ -54,8 +54,12 @@ std::vector<double> ValuesAtProbes(const Program& program, const std::vector<dou
 
 std::vector<std::vector<double>> ReachableBetaSettings(int num_betas) {
   // Any four cyclically consecutive values hold a negative one, one in (0, 1) and one above 1.
+  // Beta i of setting j takes value j + 3i: over the eight settings every beta takes every
+  // value, and two betas meet with opposite signs (a negative beta beside a positive one is
+  // where many functions part, for example a mix of a beta and a positive value turning
+  // negative).
   constexpr double kValues[8] = {-1.6, 0.05, 2.3, -0.35, 0.55, 3.1, -0.8, 1.45};
-  const int count = num_betas == 0 ? 0 : 4;
+  const int count = num_betas == 0 ? 0 : 8;
   std::vector<std::vector<double>> settings(count, std::vector<double>(num_betas));
   for (int j = 0; j < count; ++j) {
     for (int i = 0; i < num_betas; ++i) settings[j][i] = kValues[(j + 3 * i) % 8] + 0.013 * (i / 8);

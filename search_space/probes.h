@@ -29,7 +29,8 @@ std::vector<double> ValuesAtProbes(const Program& program, const std::vector<dou
 // Beta settings besides the initial one that stand for "every setting training can reach":
 // beta number i of setting j takes the i-th value of the setting. Every beta visits a negative
 // value, one in (0, 1) and one above 1 (both sides of its start, 1 or mix's 0.5, and beyond
-// zero); within a setting, the first eight betas all differ. None for a candidate without
+// zero), and pairs of betas meet with either sign; within a setting, the first eight betas
+// all differ. None for a candidate without
 // betas: its one setting is the initial one. For fingerprints and screening.
 std::vector<std::vector<double>> ReachableBetaSettings(int num_betas);
 

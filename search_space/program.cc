@@ -1,10 +1,12 @@
 #include "search_space/program.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
 #include "search_space/program_kernels.h"
 #include "search_space/program_kernels_isa.h"
+#include "search_space/value_graph.h"
 
 namespace actsearch {
 namespace {
@@ -29,33 +31,50 @@ const detail::FloatKernels& BestFloatKernels() {
 
 }  // namespace
 
-Program::Program(const Expr& e) { code_.output = Compile(e); }
+Program::Program(const Expr& e) {
+  const ValueGraph graph = BuildValueGraph(e);
+  const int num_values = static_cast<int>(graph.values.size());
+  initial_betas_.resize(graph.num_betas);
+  beta_owners_.resize(graph.num_betas);
+  code_.beta_leaf_register.assign(graph.num_betas, -1);
+  // The registers each value hands its readers, one per reader, in reading order.
+  std::vector<std::vector<int>> copies(num_values);
+  std::vector<size_t> copies_read(num_values, 0);
+  const auto read = [&](int id) { return copies[id].at(copies_read[id]++); };
+  const auto new_register = [&] { return code_.num_registers++; };
 
-int Program::Compile(const Expr& e) {
-  const OpInfo& info = Info(e->op);
-  if (e->op == OpId::kInput) {
-    code_.input_registers.push_back(code_.num_registers);
-    return code_.num_registers++;
+  for (int id = 0; id < num_values; ++id) {
+    const Value& v = graph.values[id];
+    const int readers = std::max(v.uses, 1);  // the root has none but is read as the output
+    if (v.op == OpId::kInput) {  // every reader binds x directly; their adjoints sum into grad_x
+      for (int r = 0; r < readers; ++r) {
+        copies[id].push_back(new_register());
+        code_.input_registers.push_back(copies[id].back());
+      }
+      continue;
+    }
+    if (v.beta >= 0) {
+      initial_betas_[v.beta] = Info(v.op).initial_beta;
+      beta_owners_[v.beta] = v.node;
+    }
+    int reg = -1;
+    if (v.op == OpId::kBeta) {
+      reg = new_register();
+      code_.beta_leaf_register[v.beta] = reg;
+    } else {
+      const int a = read(v.a);
+      const int b = v.b >= 0 ? read(v.b) : -1;
+      reg = new_register();
+      code_.code.push_back({v.op, reg, a, b, v.beta});
+    }
+    if (readers == 1) {
+      copies[id].push_back(reg);
+      continue;
+    }
+    for (int r = 0; r < readers; ++r) copies[id].push_back(new_register());
+    code_.code.push_back({OpId::kIdentity, copies[id][0], reg, readers, -1});
   }
-  if (e->op == OpId::kBeta) {
-    const int reg = code_.num_registers++;
-    code_.beta_leaf_register.push_back(reg);
-    initial_betas_.push_back(info.initial_beta);
-    beta_owners_.push_back(e);
-    return reg;
-  }
-  const int a = Compile(e->a);
-  const int b = info.arity == 2 ? Compile(e->b) : -1;
-  int beta = -1;
-  if (info.has_beta) {
-    beta = num_betas();
-    code_.beta_leaf_register.push_back(-1);
-    initial_betas_.push_back(info.initial_beta);
-    beta_owners_.push_back(e);
-  }
-  const int out = code_.num_registers++;
-  code_.code.push_back({e->op, out, a, b, beta});
-  return out;
+  code_.output = read(graph.root);
 }
 
 template <>

@@ -15,16 +15,19 @@
 namespace actsearch {
 namespace detail {
 
+// An operator applied to registers, or, with op kIdentity, a fan-out: registers out to
+// out + b - 1 take register a's values, one per reader of a value read more than once.
 struct Instruction {
   OpId op;
-  int out;   // register written
+  int out;   // register written (a fan-out's first copy)
   int a;     // register of the first operand
-  int b;     // register of the second operand, or -1
+  int b;     // register of the second operand, or -1 (a fan-out's number of copies)
   int beta;  // index of the op's own beta, or -1
 };
 
-// The compiled form. Every use of x and every free beta has a register, and every operator
-// writes one: in a tree each register is read by one instruction at most.
+// The compiled form. Every use of x and every free beta has a register, every operator writes
+// one, and a value read more than once is fanned out to one register per reader: each
+// register is read by one instruction at most, so its adjoint gets one contribution.
 struct ProgramCode {
   std::vector<Instruction> code;        // post-order: operands before their users
   std::vector<int> input_registers;     // the registers that hold x
@@ -40,10 +43,11 @@ class Program {
  public:
   explicit Program(const Expr& e);
 
-  // Betas are numbered in post-order: a node's operands' betas (left operand first) before
-  // the node's own. In the printed text an operator's own beta can come before its operands'
-  // (`beta * (x + beta)` numbers the shift's beta 1 and the scale's 2): beta_owners says which
-  // node each one belongs to.
+  // Betas are numbered as search_space/value_graph.h says: named values' definitions first, in
+  // post-order, a node's operands' betas (left operand first) before the node's own. In the
+  // printed text an operator's own beta can come before its operands' (`beta * (x + beta)`
+  // numbers the shift's beta 1 and the scale's 2): beta_owners says which node each one
+  // belongs to. A value the expression reads several times is computed once.
   int num_betas() const { return code_.num_betas(); }
   const std::vector<double>& initial_betas() const { return initial_betas_; }
   // Beta k's node: a free `beta`, or the operator that owns it (scale, shift, rbf, laplace, mix).
@@ -66,8 +70,6 @@ class Program {
   static const char* FloatInstructionSet();
 
  private:
-  int Compile(const Expr& e);
-
   detail::ProgramCode code_;
   std::vector<double> initial_betas_;
   std::vector<Expr> beta_owners_;

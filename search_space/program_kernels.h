@@ -34,9 +34,9 @@ void BinaryForward(int64_t n, const T* __restrict a, const T* __restrict b,
   }
 }
 
-// In a tree every node feeds exactly one parent, and every use of x has a register of its own,
-// so each adjoint receives exactly one contribution: stored, never accumulated, and no array
-// aliases another.
+// Every register feeds one reader at most (values read more than once are fanned out, and every
+// use of x has a register of its own), so each adjoint receives exactly one contribution:
+// stored, never accumulated, and no array aliases another.
 template <class F, class T>
 void UnaryBackward(int64_t n, const T* __restrict a, const T* __restrict y,
                    const T* __restrict beta, const T* __restrict gy, T* __restrict ga,
@@ -79,7 +79,19 @@ void BindLeaves(const ProgramCode& p, int64_t start, const T* x, const T* const*
   }
 }
 
-// grad_x = the sum of the adjoints of every use of x (zero when x is unused).
+// adjoint of a fanned-out value = the sum of its `count` copies' adjoints, from register `first`.
+template <class T>
+void FanInAdjoints(int64_t len, const std::vector<T*>& adjoint, int first, int count,
+                   T* __restrict sum) {
+  std::copy(adjoint[first], adjoint[first] + len, sum);
+  for (int c = 1; c < count; ++c) {
+    const T* __restrict g = adjoint[first + c];
+    for (int64_t i = 0; i < len; ++i) sum[i] += g[i];
+  }
+}
+
+// grad_x = the sum of the adjoints of every use of x (zero when x is unused). The uses of x
+// have consecutive registers, like a fan-out's copies.
 template <class T>
 void SumInputAdjoints(const ProgramCode& p, int64_t len, const std::vector<T*>& adjoint,
                       T* __restrict grad_x) {
@@ -89,11 +101,7 @@ void SumInputAdjoints(const ProgramCode& p, int64_t len, const std::vector<T*>& 
     std::fill(grad_x, grad_x + len, T(0));
     return;
   }
-  std::copy(adjoint[uses[0]], adjoint[uses[0]] + len, grad_x);
-  for (size_t u = 1; u < uses.size(); ++u) {
-    const T* __restrict g = adjoint[uses[u]];
-    for (int64_t i = 0; i < len; ++i) grad_x[i] += g[i];
-  }
+  FanInAdjoints(len, adjoint, uses[0], static_cast<int>(uses.size()), grad_x);
 }
 
 // Per-thread working memory, reused across calls: no allocation per call or chunk. It must be
@@ -101,9 +109,9 @@ void SumInputAdjoints(const ProgramCode& p, int64_t len, const std::vector<T*>& 
 // line, and the register table is written for every instruction of every chunk.
 template <class T>
 struct Workspace {
-  std::vector<T> scratch;         // register values, then adjoints, kChunk elements each
-  std::vector<const T*> value;    // where each register's values are
-  std::vector<T*> adjoint;        // where each register's adjoints are
+  std::vector<T> scratch;       // register values, then adjoints, kChunk elements each
+  std::vector<const T*> value;  // where each register's values are
+  std::vector<T*> adjoint;      // where each register's adjoints are
 
   static Workspace& ForThisThread(const ProgramCode& p, int arrays_per_register) {
     thread_local Workspace workspace;
@@ -126,6 +134,10 @@ void ComputeChunk(const ProgramCode& p, int64_t start, int64_t len, const T* x,
                   const T* const* betas, T* scratch, T* output, std::vector<const T*>& value) {
   BindLeaves(p, start, x, betas, value);
   for (const Instruction& in : p.code) {
+    if (in.op == OpId::kIdentity) {  // fan-out: the copies read the same array
+      for (int c = 0; c < in.b; ++c) value[in.out + c] = value[in.a];
+      continue;
+    }
     T* out = in.out == p.output && output ? output : scratch + in.out * kChunk;
     const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
     formulas::VisitFormula(in.op, [&](auto formula) {
@@ -177,6 +189,10 @@ void EvaluateBackward(const ProgramCode& p, int64_t n, const T* x, const T* cons
     }
     for (auto it = p.code.rbegin(); it != p.code.rend(); ++it) {
       const Instruction& in = *it;
+      if (in.op == OpId::kIdentity) {  // fan-out: the value's adjoint sums its readers'
+        FanInAdjoints(len, adjoint, in.out, in.b, adjoint[in.a]);
+        continue;
+      }
       const T* beta = in.beta >= 0 ? betas[in.beta] + start : nullptr;
       T* grad_beta = in.beta >= 0 ? grad_betas[in.beta] + start : nullptr;
       formulas::VisitFormula(in.op, [&](auto formula) {

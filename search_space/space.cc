@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "search_space/suggest.h"
+#include "search_space/value_graph.h"
 
 namespace actsearch {
 namespace {
@@ -45,7 +46,7 @@ struct Unit {
 };
 
 // Finds units whose last output decodes to a given tree. Units are created children first,
-// so every input refers to an earlier unit; identical sub-trees share one unit.
+// so every input refers to an earlier unit; the nodes of one value share one unit.
 class Encoder {
  public:
   explicit Encoder(const SpaceSpec& spec) : spec_(spec) {}
@@ -63,7 +64,7 @@ class Encoder {
   // Makes `e` the output of a unit (reusing one if it exists); true on success.
   bool MatchUnit(const Expr& e) {
     for (const Unit& u : units_) {
-      if (Equal(u.output, e)) return true;
+      if (SameValue(u.output, e)) return true;
     }
     if (static_cast<int>(units_.size()) >= spec_.units) return false;
     for (const auto& [op, a, b] : BinaryReadings(e)) {
@@ -118,7 +119,7 @@ class Encoder {
     if (e->op == OpId::kInput) return 0;
     if (!MatchUnit(e)) return std::nullopt;
     for (size_t j = 0; j < units_.size(); ++j) {
-      if (Equal(units_[j].output, e)) return static_cast<int>(j) + 1;
+      if (SameValue(units_[j].output, e)) return static_cast<int>(j) + 1;
     }
     return std::nullopt;
   }
