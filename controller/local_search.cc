@@ -1,11 +1,11 @@
 #include "controller/local_search.h"
 
 #include <cmath>
+#include <stdexcept>
 
-#include "search_space/printer.h"
+#include "controller/class_ledger.h"
 #include "search_space/probes.h"
 #include "search_space/program.h"
-#include "search_space/screening.h"
 
 namespace actsearch::controller {
 
@@ -14,7 +14,7 @@ LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
                                  int64_t max_proposals, const std::function<bool(double)>& stop,
                                  int64_t stall_after) {
   LocalSearchResult result;
-  std::unordered_map<Fingerprint, double> known;
+  ClassLedger ledger;
   int64_t since_last_evaluation = 0;
   while (result.evaluations < max_evaluations &&
          static_cast<int64_t>(result.steps.size()) < max_proposals) {
@@ -23,28 +23,31 @@ LocalSearchResult RunLocalSearch(Strategy& strategy, const Space& space,
       result.exhausted = true;
       break;
     }
-    const Expr expr = space.Decode(proposal->tokens);
-    const Program program(expr);
+    const CandidateAnalysis candidate = AnalyzeExpression(space.Decode(proposal->tokens));
+    const Ruling ruling = ledger.Rule(candidate);
     SearchStep step;
-    step.expression = ToString(expr);
-    if (!Screen(program).accepted()) {
-      step.kind = SearchStep::Kind::kScreened;
-      step.reward = 0;
-    } else {
-      const Fingerprint fingerprint = ComputeFingerprint(expr);
-      const auto it = known.find(fingerprint);
-      if (it != known.end()) {
+    step.expression = candidate.text;
+    switch (ruling.kind) {
+      case Ruling::Kind::kScreened:
+      case Ruling::Kind::kScreenedRepeat:
+        ledger.SetReward(candidate.fingerprint, 0);
+        step.kind = SearchStep::Kind::kScreened;
+        break;
+      case Ruling::Kind::kKnown:
         step.kind = SearchStep::Kind::kRepeat;
-        step.reward = it->second;
-      } else {
-        step.reward = reward(expr);
-        known.emplace(fingerprint, step.reward);
+        step.reward = ruling.reward;
+        break;
+      case Ruling::Kind::kInFlight:  // each evaluation ends before the next proposal
+        throw std::logic_error("an in-process search has no training in flight");
+      case Ruling::Kind::kTrain:
+        step.reward = reward(candidate.expr);
+        ledger.SetReward(candidate.fingerprint, step.reward);
         ++result.evaluations;
         if (step.reward > result.best_reward || result.best_expression.empty()) {
           result.best_reward = step.reward;
           result.best_expression = step.expression;
         }
-      }
+        break;
     }
     strategy.Observe(proposal->id, step.reward);
     const bool evaluated = step.kind == SearchStep::Kind::kEvaluated;

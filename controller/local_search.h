@@ -1,8 +1,8 @@
-// A search run in this process, one candidate at a time, under the rules every search follows:
-// a screened candidate gets reward 0 without training; a repeat of a functional class already
-// evaluated gets that class's reward without training again (the strategy still learns from
-// it). Used by the cheap proxy tasks, the search benchmark and tests; the distributed search
-// applies the same rules in the controller.
+// A search run in this process, one candidate at a time, under the rules every search follows
+// (controller/class_ledger.h, shared with the controller's scheduler): a screened candidate
+// gets reward 0 without training; a repeat of a functional class already evaluated gets that
+// class's reward without training again (the strategy still learns from it). Used by the
+// cheap proxy tasks, the search benchmark and tests.
 #pragma once
 
 #include <functional>

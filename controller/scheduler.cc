@@ -26,6 +26,12 @@ double RewardOfRow(const storage::TrialRow& row) {
 
 }  // namespace
 
+storage::NewCandidate Scheduler::Row(const CandidateAnalysis& candidate,
+                                     const Proposal& proposal) const {
+  return storage::CandidateRow(options_.search_id, candidate, strategy_.name(),
+                               space_.TokensToString(proposal.tokens));
+}
+
 double RewardOf(const storage::TrialResult& result) {
   if (result.state == storage::TrialState::kDiverged ||
       result.state == storage::TrialState::kFailed) {
@@ -42,19 +48,19 @@ Scheduler::Scheduler(storage::ResultsStore& store, const Space& space, Strategy&
       options_(std::move(options)),
       started_at_(search_started_at) {
   for (const storage::TrialRow& row : store_.TrialsOfSearch(options_.search_id)) {
+    const Fingerprint fingerprint = FingerprintFromHex(row.fingerprint);
     if (row.state == storage::TrialState::kScreened) {
-      class_rewards_[row.fingerprint] = 0;
+      ledger_.SetReward(fingerprint, 0);
       finished_.Add(row.state);
     } else if (HasResult(row.state)) {
-      class_rewards_[row.fingerprint] = RewardOfRow(row);
+      ledger_.SetReward(fingerprint, RewardOfRow(row));
       finished_.Add(row.state);
       if (RewardOfRow(row) > best_reward_ || best_expression_.empty()) {
         best_reward_ = RewardOfRow(row);
         best_expression_ = row.expression;
       }
     } else {
-      class_trials_[row.fingerprint] = row.trial_id;
-      trial_classes_[row.trial_id] = row.fingerprint;
+      ledger_.StartTraining(fingerprint, row.trial_id);
       if (row.state == storage::TrialState::kQueued) queued_.insert(row.trial_id);
     }
   }
@@ -135,14 +141,14 @@ bool Scheduler::OutOfTime(double now) const {
 }
 
 bool Scheduler::MayStartTraining(double now) const {
-  const int64_t unfinished = static_cast<int64_t>(class_trials_.size());
+  const int64_t unfinished = ledger_.in_training();
   return !exhausted_ && !OutOfTime(now) &&
          (options_.max_trials == 0 || finished_.trained() + unfinished < options_.max_trials) &&
          (options_.max_proposals == 0 || proposed_ < options_.max_proposals);
 }
 
 bool Scheduler::finished(double now) const {
-  return class_trials_.empty() && !MayStartTraining(now);
+  return ledger_.in_training() == 0 && !MayStartTraining(now);
 }
 
 Assignment Scheduler::Acquire(int64_t worker_id, double now) {
@@ -185,30 +191,27 @@ std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
       return std::nullopt;
     }
     ++proposed_;
-    const storage::NewCandidate candidate =
-        storage::DescribeCandidate(options_.search_id, space_.Decode(proposal->tokens),
-                                   strategy_.name(), space_.TokensToString(proposal->tokens));
-    const std::string& fingerprint = candidate.fingerprint;
-    if (candidate.screen != "accepted") {
-      // Screened once per class, as the database records it; later proposals are repeats.
-      if (class_rewards_.emplace(fingerprint, 0.0).second) {
-        store_.RecordScreenedTrial(store_.AddCandidate(candidate));
-        finished_.Add(storage::TrialState::kScreened);
-      } else {
-        ++repeats_;
-      }
+    const CandidateAnalysis candidate = AnalyzeExpression(space_.Decode(proposal->tokens));
+    const Ruling ruling = ledger_.Rule(candidate);
+    if (ruling.kind == Ruling::Kind::kScreened) {  // recorded once per class
+      ledger_.SetReward(candidate.fingerprint, 0);
+      store_.RecordScreenedTrial(store_.AddCandidate(Row(candidate, *proposal)));
+      finished_.Add(storage::TrialState::kScreened);
       strategy_.Observe(proposal->id, 0);
       continue;
     }
-    const auto known = class_rewards_.find(fingerprint);
-    const auto in_flight = class_trials_.find(fingerprint);
-    if (known != class_rewards_.end() || in_flight != class_trials_.end()) {
+    if (ruling.kind == Ruling::Kind::kScreenedRepeat) {
+      ++repeats_;
+      strategy_.Observe(proposal->id, 0);
+      continue;
+    }
+    if (ruling.kind == Ruling::Kind::kKnown || ruling.kind == Ruling::Kind::kInFlight) {
       ++repeats_;
       if (++consecutive_repeats_ >= options_.max_consecutive_repeats) exhausted_ = true;
-      if (known != class_rewards_.end()) {
-        strategy_.Observe(proposal->id, known->second);
+      if (ruling.kind == Ruling::Kind::kKnown) {
+        strategy_.Observe(proposal->id, ruling.reward);
       } else {
-        waiting_[in_flight->second].push_back(proposal->id);
+        waiting_[ruling.trial].push_back(proposal->id);
       }
       continue;
     }
@@ -216,9 +219,9 @@ std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
     // Every child of a search gets the same seed (initialisation, data order): common random
     // numbers, so that rewards differ by the activation and not by luck of the draw.
     const int64_t seed = static_cast<int64_t>(options_.seed & 0x7fffffff);
-    const int64_t trial_id = store_.QueueTrial(store_.AddCandidate(candidate), seed);
-    class_trials_[fingerprint] = trial_id;
-    trial_classes_[trial_id] = fingerprint;
+    const int64_t trial_id =
+        store_.QueueTrial(store_.AddCandidate(Row(candidate, *proposal)), seed);
+    ledger_.StartTraining(candidate.fingerprint, trial_id);
     waiting_[trial_id].push_back(proposal->id);
     return trial_id;
   }
@@ -280,11 +283,7 @@ void Scheduler::ExpireLeases(double now) {
 }
 
 void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double reward) {
-  const auto known = trial_classes_.find(trial_id);
-  if (known == trial_classes_.end()) return;  // not a trial of this search
-  const std::string& fingerprint = known->second;
-  class_rewards_[fingerprint] = reward;
-  class_trials_.erase(fingerprint);
+  if (!ledger_.FinishTraining(trial_id, reward)) return;  // not a trial of this search
   queued_.erase(trial_id);
   retry_later_.erase(trial_id);
   finished_.Add(state);
@@ -299,7 +298,6 @@ void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double rewar
     for (uint64_t proposal : waiting->second) strategy_.Observe(proposal, reward);
     waiting_.erase(waiting);
   }
-  trial_classes_.erase(known);  // last: `fingerprint` refers to this entry
 }
 
 bool Scheduler::failing() const {
@@ -311,7 +309,7 @@ SchedulerStatus Scheduler::status(double now) const {
   SchedulerStatus s;
   s.trials = finished_;
   s.trials.queued = static_cast<int64_t>(queued_.size() + retry_later_.size());
-  s.trials.leased = static_cast<int64_t>(class_trials_.size()) - s.trials.queued;
+  s.trials.leased = ledger_.in_training() - s.trials.queued;
   s.max_trials = options_.max_trials;
   s.proposed = proposed_;
   s.repeats = repeats_;

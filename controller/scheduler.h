@@ -1,7 +1,6 @@
 // The search's state machine: proposes candidates through the strategy, applies the rules of a
-// search (screened candidates get reward 0 untrained; one training per functional class, and a
-// repeat gets that class's reward), leases trials to workers, takes their results and feeds the
-// rewards back. It is driven from one thread (the controller's strand), so it needs no locks.
+// search (controller/class_ledger.h), leases trials to workers, takes their results and feeds
+// the rewards back. It is driven from one thread (the controller's strand), so it needs no locks.
 //
 // Every state change is committed to the results store before it is acted on, and the
 // strategy is checkpointed there, so a controller restarted on the same database rebuilds this
@@ -17,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/class_ledger.h"
 #include "controller/strategy.h"
 #include "search_space/space.h"
 #include "storage/results_store.h"
@@ -117,6 +117,7 @@ class Scheduler {
                                                double now);
   // Proposes until a candidate needs training; its trial, queued, or nullopt.
   std::optional<int64_t> ProposeUntilNewClass(double now);
+  storage::NewCandidate Row(const CandidateAnalysis& candidate, const Proposal& proposal) const;
   // A trial got its result (`state`): the class's reward reaches the waiting proposals.
   void Finish(int64_t trial_id, storage::TrialState state, double reward);
   void RestoreCheckpoint();
@@ -128,11 +129,9 @@ class Scheduler {
   SchedulerOptions options_;
   double started_at_;
 
-  std::unordered_map<std::string, double> class_rewards_;   // fingerprint -> reward
-  std::unordered_map<std::string, int64_t> class_trials_;   // fingerprint -> unfinished trial
-  std::unordered_map<int64_t, std::string> trial_classes_;  // unfinished trial -> fingerprint
-  std::map<int64_t, std::vector<uint64_t>> waiting_;        // trial -> proposals awaiting it
-  std::set<int64_t> queued_;                                // unfinished trials not leased
+  ClassLedger ledger_;  // the search's rules: which classes are known, which in training
+  std::map<int64_t, std::vector<uint64_t>> waiting_;  // trial -> proposals awaiting it
+  std::set<int64_t> queued_;                          // unfinished trials not leased
   std::set<int64_t> retry_later_;  // queued after an environment failure: leased last
   storage::TrialCounts finished_;  // trials with a result (screened included), by state
   int64_t proposed_ = 0, repeats_ = 0, consecutive_repeats_ = 0;

@@ -4,6 +4,7 @@
 #include "controller/exhaustive_strategy.h"
 #include "controller/ppo_strategy.h"
 #include "controller/random_strategy.h"
+#include "search_space/candidate_analysis.h"
 #include "search_space/fingerprint.h"
 
 namespace actsearch::controller {
@@ -72,7 +73,8 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, const std::string& d
     if (existing->fingerprint_version != kFingerprintVersion) {
       // Its classes were built by an older fingerprint: rebuilt before the scheduler reads
       // them, so that old and new classes are never compared.
-      const int64_t changed = store_.UpdateFingerprints(search_id_);
+      const int64_t changed =
+          store_.UpdateFingerprints(search_id_, kFingerprintVersion, FingerprintOfText);
       fingerprint_note_ = "functional classes rebuilt with fingerprint version " +
                           std::to_string(kFingerprintVersion) + " (was " +
                           std::to_string(existing->fingerprint_version) +

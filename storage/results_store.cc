@@ -9,7 +9,6 @@
 #include <random>
 
 #include "search_space/fingerprint.h"
-#include "search_space/parser.h"
 #include "storage/schema.h"
 
 namespace actsearch::storage {
@@ -491,19 +490,21 @@ std::optional<TrialRow> ResultsStore::Trial(int64_t trial_id) {
   return ReadTrialRow(query);
 }
 
-int64_t ResultsStore::UpdateFingerprints(int64_t search_id) {
+int64_t ResultsStore::UpdateFingerprints(
+    int64_t search_id, int version,
+    const std::function<std::string(const std::string& expression)>& fingerprint_of) {
   sql::Transaction transaction(db_);
   std::vector<std::pair<int64_t, std::string>> changed;
   sql::Statement candidates = db_.Prepare(kSearchCandidates);
   candidates.Bind(1, search_id);
   while (candidates.Step()) {
-    const std::string fingerprint = FingerprintToHex(ComputeFingerprint(Parse(candidates.Text(1))));
+    const std::string fingerprint = fingerprint_of(candidates.Text(1));
     if (fingerprint != candidates.Text(2)) changed.emplace_back(candidates.Int(0), fingerprint);
   }
   for (const auto& [id, fingerprint] : changed) {
     db_.Prepare(kSetFingerprint).Bind(1, id).Bind(2, fingerprint).Run();
   }
-  db_.Prepare(kSetFingerprintVersion).Bind(1, search_id).Bind(2, kFingerprintVersion).Run();
+  db_.Prepare(kSetFingerprintVersion).Bind(1, search_id).Bind(2, version).Run();
   transaction.Commit();
   return static_cast<int64_t>(changed.size());
 }

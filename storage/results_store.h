@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,10 +120,13 @@ class ResultsStore {
 
   int64_t CreateSearch(const std::string& name, const std::string& config, int64_t seed,
                        const std::string& kind = kSearchKindSearch);
-  // Recomputes the fingerprints of a search's candidates from their expressions with this
-  // build's fingerprint, and records its version, in one transaction: the classes of a search
-  // made by an older build, before it resumes. Returns how many candidates changed class.
-  int64_t UpdateFingerprints(int64_t search_id);
+  // Recomputes the fingerprints of a search's candidates from their expressions with
+  // `fingerprint_of` (this build's fingerprint, as hex), and records `version`, in one
+  // transaction: the classes of a search made by an older build, before it resumes. Returns
+  // how many candidates changed class.
+  int64_t UpdateFingerprints(
+      int64_t search_id, int version,
+      const std::function<std::string(const std::string& expression)>& fingerprint_of);
   // The id of the oldest search with this name, created (seed 0, empty config, this kind) if
   // none exists: where standalone runs and re-evaluations are recorded.
   int64_t FindOrCreateSearch(const std::string& name, const std::string& kind);

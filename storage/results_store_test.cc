@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "search_space/candidate_analysis.h"
 #include "search_space/fingerprint.h"
 #include "search_space/parser.h"
 #include "storage/test_support.h"
@@ -163,7 +164,7 @@ TEST_F(ResultsStoreTest, AnOlderBuildsClassesAreRebuiltWithThisFingerprint) {
   store.AddCandidate(Candidate(search, "sin(x)", sin_class));
   store.AddCandidate(Candidate(search, "min(sin(x), beta)", sin_class));
   store.database().Execute("UPDATE searches SET fingerprint_version = 1");
-  EXPECT_EQ(store.UpdateFingerprints(search), 1);
+  EXPECT_EQ(store.UpdateFingerprints(search, kFingerprintVersion, FingerprintOfText), 1);
   EXPECT_EQ(store.FindSearch("s")->fingerprint_version, kFingerprintVersion);
   sql::Statement classes =
       store.database().Prepare("SELECT COUNT(DISTINCT fingerprint) FROM candidates");

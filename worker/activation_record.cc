@@ -70,9 +70,9 @@ storage::NewCandidate DescribeActivation(int64_t search_id, const std::string& a
   const ActivationSpec spec = ParseActivationSpec(activation);
   switch (spec.kind) {
     case ActivationSpec::Kind::kRelu:
-      return storage::DescribeCandidate(search_id, Parse("relu(x)"), proposed_by);
+      return storage::CandidateRow(search_id, AnalyzeExpression(Parse("relu(x)")), proposed_by);
     case ActivationSpec::Kind::kExpression:
-      return storage::DescribeCandidate(search_id, spec.expression, proposed_by);
+      return storage::CandidateRow(search_id, AnalyzeExpression(spec.expression), proposed_by);
     case ActivationSpec::Kind::kSugar:
     case ActivationSpec::Kind::kPwlu: break;
   }

@@ -11,7 +11,7 @@
 namespace actsearch::worker {
 
 // How the spec `activation` is described in the store.
-// - relu and expressions: as storage::DescribeCandidate describes them (canonical text,
+// - relu and expressions: as search_space/candidate_analysis.h analyses them (canonical text,
 //   functional fingerprint, screening, operators), so their runs join their functional class.
 // - sugar and pwlu specs: the spec, with embedded expressions printed canonically, as the
 //   expression column; a hash of that text as the fingerprint (every spec is a class of its
