@@ -50,6 +50,14 @@ torch::Tensor Points(torch::Dtype dtype) {
   return torch::cat({sweep, normal.flatten()}).to(dtype).view({1, -1});
 }
 
+// Relative and absolute tolerances of gradient comparisons in `dtype`.
+struct Tolerance {
+  double rtol, atol;
+};
+Tolerance ToleranceOf(torch::Dtype dtype) {
+  return dtype == torch::kDouble ? Tolerance{1e-10, 1e-12} : Tolerance{1e-5, 1e-6};
+}
+
 // dL/dx of sum(fn(x) * weight).
 torch::Tensor GradientOf(const std::function<torch::Tensor(const torch::Tensor&)>& fn,
                          const torch::Tensor& x, const torch::Tensor& weight) {
@@ -97,8 +105,7 @@ TEST(Sugar, GradientIsTheSurrogatesDerivativeAtEveryPoint) {
   for (torch::Dtype dtype : {torch::kDouble, torch::kFloat}) {
     const torch::Tensor x = Points(dtype);
     const torch::Tensor weight = torch::randn_like(x);
-    const double rtol = dtype == torch::kDouble ? 1e-10 : 1e-5;
-    const double atol = dtype == torch::kDouble ? 1e-12 : 1e-6;
+    const auto [rtol, atol] = ToleranceOf(dtype);
     for (const Case& c : AllSurrogates()) {
       const torch::Tensor actual =
           GradientOf([&](const torch::Tensor& t) { return SugarRelu(t, c.surrogate); }, x, weight);
@@ -149,8 +156,7 @@ TEST(Sugar, GradientInjectionAndAutogradFunctionAgree) {
   for (torch::Dtype dtype : {torch::kDouble, torch::kFloat}) {
     const torch::Tensor x = Points(dtype);
     const torch::Tensor weight = torch::randn_like(x);
-    const double rtol = dtype == torch::kDouble ? 1e-10 : 1e-5;
-    const double atol = dtype == torch::kDouble ? 1e-12 : 1e-6;
+    const auto [rtol, atol] = ToleranceOf(dtype);
     for (const Case& c : AllSurrogates()) {
       for (SugarVariant v : {SugarVariant::kEverywhere, SugarVariant::kNegativeOnly}) {
         const std::string what = c.name + " " + SugarVariantName(v);

@@ -57,10 +57,12 @@ class Printer {
     if (parenthesize) out.append(")");
   }
 
-  void PrintCall(std::string_view name, int a, std::string& out) {
-    out.append(name).append("(");
-    Print(a, kSum, out);
-    out.append(")");
+  // prefix, the operand printed at `level`, suffix: every one-operand form.
+  void PrintWrapped(std::string_view prefix, int a, Level level, std::string_view suffix,
+                    std::string& out) {
+    out.append(prefix);
+    Print(a, level, out);
+    out.append(suffix);
   }
 
   void PrintCall2(std::string_view name, int a, int b, std::string& out) {
@@ -81,48 +83,20 @@ class Printer {
     switch (v.op) {
       case OpId::kInput: out.append("x"); return;
       case OpId::kBeta: out.append("beta"); return;
-      case OpId::kNeg:
-        out.append("-");
-        Print(v.a, kNegation, out);
-        return;
-      case OpId::kSquare:
-        Print(v.a, kPrimary, out);
-        out.append("^2");
-        return;
-      case OpId::kCube:
-        Print(v.a, kPrimary, out);
-        out.append("^3");
-        return;
-      case OpId::kScale:
-        out.append("beta * ");
-        Print(v.a, kPower, out);
-        return;
-      case OpId::kShift:
-        Print(v.a, kSum, out);
-        out.append(" + beta");
-        return;
-      case OpId::kLogAbs:
-        out.append("log(abs(");
-        Print(v.a, kSum, out);
-        out.append("))");
-        return;
-      case OpId::kMin0:
-        out.append("min(");
-        Print(v.a, kSum, out);
-        out.append(", 0)");
-        return;
-      case OpId::kGaussian:
-        out.append("exp(-");
-        Print(v.a, kPrimary, out);
-        out.append("^2)");
-        return;
+      case OpId::kNeg: PrintWrapped("-", v.a, kNegation, "", out); return;
+      case OpId::kSquare: PrintWrapped("", v.a, kPrimary, "^2", out); return;
+      case OpId::kCube: PrintWrapped("", v.a, kPrimary, "^3", out); return;
+      case OpId::kScale: PrintWrapped("beta * ", v.a, kPower, "", out); return;
+      case OpId::kShift: PrintWrapped("", v.a, kSum, " + beta", out); return;
+      case OpId::kLogAbs: PrintWrapped("log(abs(", v.a, kSum, "))", out); return;
+      case OpId::kMin0: PrintWrapped("min(", v.a, kSum, ", 0)", out); return;
+      case OpId::kGaussian: PrintWrapped("exp(-", v.a, kPrimary, "^2)", out); return;
       case OpId::kAdd: PrintInfix(v.a, " + ", v.b, kSum, kNegation, out); return;
       case OpId::kSub: PrintInfix(v.a, " - ", v.b, kSum, kNegation, out); return;
       case OpId::kMul: PrintInfix(v.a, " * ", v.b, kProduct, kPower, out); return;
       case OpId::kDiv: PrintInfix(v.a, " / ", v.b, kProduct, kPower, out); return;
       case OpId::kSigmul:
-        PrintCall("sigmoid", v.a, out);
-        out.append(" * ");
+        PrintWrapped("sigmoid(", v.a, kSum, ") * ", out);
         Print(v.b, kPower, out);
         return;
       case OpId::kMax:
@@ -131,7 +105,9 @@ class Printer {
       case OpId::kLaplace:
       case OpId::kMix: PrintCall2(Info(v.op).name, v.a, v.b, out); return;
       case OpId::kIdentity: throw std::logic_error("identity never appears in a tree");
-      default: PrintCall(Info(v.op).name, v.a, out); return;  // abs, sqrt, exp, sin, ...
+      default:  // abs, sqrt, exp, sin, ...
+        PrintWrapped(std::string(Info(v.op).name) + "(", v.a, kSum, ")", out);
+        return;
     }
   }
 

@@ -66,14 +66,20 @@ bool IsImageNetBottleneckDepth(int64_t depth) {
   return depth == 50 || depth == 101 || depth == 152;
 }
 
+// Builds `Net` from `options` with the dataset's channels and classes.
+template <class Net, class Options>
+Builder Shaped(const Options& options) {
+  return [options](const ModelShape& shape, const ActivationFactory& activation) {
+    Options shaped = options;
+    shaped.in_channels = shape.in_channels;
+    shaped.num_classes = shape.num_classes;
+    return torch::nn::AnyModule(Net(shaped, activation));
+  };
+}
+
 Builder ResolveResNet(const std::string& name, int64_t depth) {
   if (depth == 18 || depth == 34) {
-    return [depth](const ModelShape& shape, const ActivationFactory& activation) {
-      ImageNetStyleResNetOptions options = ImageNetStyleResNetOptionsForDepth(depth);
-      options.in_channels = shape.in_channels;
-      options.num_classes = shape.num_classes;
-      return torch::nn::AnyModule(ImageNetStyleResNet(options, activation));
-    };
+    return Shaped<ImageNetStyleResNet>(ImageNetStyleResNetOptionsForDepth(depth));
   }
   if (IsImageNetBottleneckDepth(depth)) {
     Reject(name, "ImageNet's bottleneck ResNet-" + std::to_string(depth) + " is not built here");
@@ -81,13 +87,9 @@ Builder ResolveResNet(const std::string& name, int64_t depth) {
   if (depth < 8 || (depth - 2) % 6 != 0) {
     Reject(name, "CIFAR ResNet depth must be 6n + 2 (20, 32, 44, 56, 110), or 18 or 34");
   }
-  return [depth](const ModelShape& shape, const ActivationFactory& activation) {
-    ResNetOptions options;
-    options.depth = depth;
-    options.in_channels = shape.in_channels;
-    options.num_classes = shape.num_classes;
-    return torch::nn::AnyModule(CifarResNet(options, activation));
-  };
+  ResNetOptions options;
+  options.depth = depth;
+  return Shaped<CifarResNet>(options);
 }
 
 Builder ResolvePreActResNet(const std::string& name, int64_t depth) {
@@ -101,12 +103,7 @@ Builder ResolvePreActResNet(const std::string& name, int64_t depth) {
   } catch (const std::invalid_argument& e) {
     Reject(name, e.what());
   }
-  return [options](const ModelShape& shape, const ActivationFactory& activation) {
-    PreActResNetOptions shaped = options;
-    shaped.in_channels = shape.in_channels;
-    shaped.num_classes = shape.num_classes;
-    return torch::nn::AnyModule(PreActResNet(shaped, activation));
-  };
+  return Shaped<PreActResNet>(options);
 }
 
 // "D-K" or "D-K-dropoutP" after the "wrn-" prefix.
@@ -134,25 +131,16 @@ Builder ResolveWideResNet(const std::string& name, std::string_view rest) {
   } catch (const std::invalid_argument& e) {
     Reject(name, e.what());
   }
-  return [options](const ModelShape& shape, const ActivationFactory& activation) {
-    PreActResNetOptions shaped = options;
-    shaped.in_channels = shape.in_channels;
-    shaped.num_classes = shape.num_classes;
-    return torch::nn::AnyModule(PreActResNet(shaped, activation));
-  };
+  return Shaped<PreActResNet>(options);
 }
 
 Builder ResolveVgg(const std::string& name, int64_t depth) {
   if (depth != 11 && depth != 13 && depth != 16 && depth != 19) {
     Reject(name, "VGG depth must be 11, 13, 16 or 19");
   }
-  return [depth](const ModelShape& shape, const ActivationFactory& activation) {
-    VggOptions options;
-    options.depth = depth;
-    options.in_channels = shape.in_channels;
-    options.num_classes = shape.num_classes;
-    return torch::nn::AnyModule(Vgg(options, activation));
-  };
+  VggOptions options;
+  options.depth = depth;
+  return Shaped<Vgg>(options);
 }
 
 // The builder for `name`; throws std::invalid_argument through Reject.
