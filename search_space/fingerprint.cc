@@ -128,6 +128,15 @@ std::string FingerprintToHex(Fingerprint fingerprint) {
   return text;
 }
 
+uint64_t HashText(std::string_view text) {
+  uint64_t hash = kFnvOffset;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= kFnvPrime;
+  }
+  return hash;
+}
+
 Fingerprint FingerprintFromHex(const std::string& hex) {
   if (hex.empty() || hex.size() > 16 ||
       hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {

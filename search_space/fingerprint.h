@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "search_space/expr.h"
 
@@ -29,6 +30,9 @@ inline constexpr int kFingerprintVersion = 3;
 Fingerprint ComputeFingerprint(const Expr& e);
 
 std::string FingerprintToHex(Fingerprint fingerprint);
+// FNV-1a, 64 bits, of a text: the same on every machine and build, unlike std::hash. For
+// classes of their own (activation specs) and content keys (generated kernels).
+uint64_t HashText(std::string_view text);
 // The inverse of FingerprintToHex. Throws std::invalid_argument for text that is not 1 to 16
 // hex digits.
 Fingerprint FingerprintFromHex(const std::string& hex);

@@ -96,38 +96,64 @@ struct Math<float> {
   }
 };
 
-template <class T>
-ACTSEARCH_FORMULA T Exp(T x) {
-  return Math<T>::Exp(x);
-}
-template <class T>
-ACTSEARCH_FORMULA T Sigmoid(T x) {
-  return T(1) / (T(1) + Exp(-x));
-}
-template <class T>
-ACTSEARCH_FORMULA T Sign(T x) {
-  return T(x > T(0)) - T(x < T(0));
-}
-// sin(a)/a = 1 - a^2/3! + a^4/5! - ... - a^10/11!, and its derivative: for |a| < 0.5 the
-// first omitted terms are below double precision's rounding.
-template <class T>
-ACTSEARCH_FORMULA T SincSeries(T a) {
-  const T a2 = a * a;
-  return T(1) + a2 * (T(-1.0 / 6) +
-                      a2 * (T(1.0 / 120) + a2 * (T(-1.0 / 5040) + a2 * (T(1.0 / 362880) +
-                                                                        a2 * T(-1.0 / 39916800)))));
-}
-template <class T>
-ACTSEARCH_FORMULA T SincSlopeSeries(T a) {
-  const T a2 = a * a;
-  return a * (T(-2.0 / 6) +
-              a2 * (T(4.0 / 120) +
-                    a2 * (T(-6.0 / 5040) + a2 * (T(8.0 / 362880) + a2 * T(-10.0 / 39916800)))));
-}
-template <class T>
-ACTSEARCH_FORMULA T Step(bool condition) {
-  return condition ? T(1) : T(0);
-}
+// The helpers the formulas use, written once: compiled here, and as text into the generated
+// GPU kernels (activation/kernel_source.h). FN is the function specifier. SincSeries is
+// sin(a)/a = 1 - a^2/3! + a^4/5! - ... - a^10/11!, SincSlopeSeries its derivative: for
+// |a| < 0.5 the first omitted terms are below double precision's rounding.
+#define ACTSEARCH_FORMULA_HELPERS(FN)                                                              \
+  template <class T>                                                                               \
+  FN T Exp(T x) {                                                                                  \
+    return Math<T>::Exp(x);                                                                        \
+  }                                                                                                \
+  template <class T>                                                                               \
+  FN T Sigmoid(T x) {                                                                              \
+    return T(1) / (T(1) + Exp(-x));                                                                \
+  }                                                                                                \
+  template <class T>                                                                               \
+  FN T Sign(T x) {                                                                                 \
+    return T(x > T(0)) - T(x < T(0));                                                              \
+  }                                                                                                \
+  template <class T>                                                                               \
+  FN T SincSeries(T a) {                                                                           \
+    const T a2 = a * a;                                                                            \
+    return T(1) +                                                                                  \
+           a2 * (T(-1.0 / 6) +                                                                     \
+                 a2 * (T(1.0 / 120) +                                                              \
+                       a2 * (T(-1.0 / 5040) + a2 * (T(1.0 / 362880) + a2 * T(-1.0 / 39916800))))); \
+  }                                                                                                \
+  template <class T>                                                                               \
+  FN T SincSlopeSeries(T a) {                                                                      \
+    const T a2 = a * a;                                                                            \
+    return a * (T(-2.0 / 6) +                                                                      \
+                a2 * (T(4.0 / 120) +                                                               \
+                      a2 * (T(-6.0 / 5040) + a2 * (T(8.0 / 362880) + a2 * T(-10.0 / 39916800))))); \
+  }                                                                                                \
+  template <class T>                                                                               \
+  FN T Step(bool condition) {                                                                      \
+    return condition ? T(1) : T(0);                                                                \
+  }                                                                                                \
+  template <class T>                                                                               \
+  FN T SignedEpsDenominator(T b) {                                                                 \
+    return b + (b >= T(0) ? T(kEps) : T(-kEps));                                                   \
+  }
+
+ACTSEARCH_FORMULA_HELPERS(ACTSEARCH_FORMULA)
+
+#define ACTSEARCH_STRINGIFY(...) #__VA_ARGS__
+#define ACTSEARCH_EXPANDED_TEXT(...) ACTSEARCH_STRINGIFY(__VA_ARGS__)
+// The helpers' text, with ACT_FN for the generated code to define.
+inline constexpr const char* kFormulaHelpersText =
+    ACTSEARCH_EXPANDED_TEXT(ACTSEARCH_FORMULA_HELPERS(ACT_FN));
+
+// A formula as its source text, for the generated GPU kernels (activation/kernel_source.h): the
+// same text the templates below are compiled from, so host and device compute one formula.
+struct FormulaText {
+  const char* name;  // the struct's name
+  const char* value;
+  const char* da;
+  const char* db;  // "T(0)" for unary operators
+  const char* dbeta;
+};
 
 // Unary operators: Value(a, beta), DA(a, y, beta) = dy/da, DBeta(a, y, beta) = dy/dbeta.
 // y is the already computed value, reused where the derivative needs it.
@@ -135,6 +161,7 @@ ACTSEARCH_FORMULA T Step(bool condition) {
   struct Name {                                                                         \
     static constexpr int kArity = 1;                                                    \
     static constexpr bool kHasBeta = has_beta;                                          \
+    static constexpr FormulaText kText = {#Name, #value, #da, "T(0)", #dbeta};          \
     template <class T>                                                                  \
     static ACTSEARCH_FORMULA T Value(T a, [[maybe_unused]] T beta) {                    \
       return value;                                                                     \
@@ -187,6 +214,7 @@ ACTSEARCH_UNARY(Erf, false, std::erf(a), T(1.1283791670955126) * Exp(-a * a), T(
   struct Name {                                                                       \
     static constexpr int kArity = 2;                                                  \
     static constexpr bool kHasBeta = has_beta;                                        \
+    static constexpr FormulaText kText = {#Name, #value, #da, #db, #dbeta};           \
     template <class T>                                                                \
     static ACTSEARCH_FORMULA T Value(T a, T b, [[maybe_unused]] T beta) {             \
       return value;                                                                   \
@@ -207,11 +235,6 @@ ACTSEARCH_UNARY(Erf, false, std::erf(a), T(1.1283791670955126) * Exp(-a * a), T(
       return dbeta;                                                                   \
     }                                                                                 \
   };
-
-template <class T>
-ACTSEARCH_FORMULA T SignedEpsDenominator(T b) {
-  return b + (b >= T(0) ? T(kEps) : T(-kEps));
-}
 
 // clang-format off
 ACTSEARCH_BINARY(Add, false, a + b, T(1), T(1), T(0))

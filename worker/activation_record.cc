@@ -24,16 +24,6 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
-// FNV-1a, 64 bits: the same on every machine and build, unlike std::hash.
-uint64_t Fnv1a(std::string_view text) {
-  uint64_t hash = 14695981039346656037ull;
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 // A mode spec (already validated by ParseActivationSpec) rewritten with its parts trimmed and
 // its embedded expressions printed canonically, so that spellings of one spec that differ in
 // spaces get one candidate row. Collects the embedded expressions' operators.
@@ -80,7 +70,7 @@ storage::NewCandidate DescribeActivation(int64_t search_id, const std::string& a
   storage::NewCandidate candidate;
   candidate.search_id = search_id;
   candidate.expression = CanonicalModeSpec(Trim(activation), operators);
-  candidate.fingerprint = FingerprintToHex(Fnv1a(candidate.expression));
+  candidate.fingerprint = FingerprintToHex(HashText(candidate.expression));
   candidate.proposed_by = proposed_by;
   candidate.operators.assign(operators.begin(), operators.end());
   return candidate;
