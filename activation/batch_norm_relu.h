@@ -4,8 +4,8 @@
 // As separate operators, LibTorch goes over the whole activation tensor four times forward
 // (statistics, normalise, add, ReLU) and three times backward (threshold_backward, then
 // BatchNorm's two); this goes over it twice each way: the statistics, then everything else
-// forward; the per-channel sums, then the gradients backward. The ReLU baseline of every search, and every child
-// whose activation is ReLU, trains through it (worker/model_layers.h picks it).
+// forward; the per-channel sums, then the gradients backward. The ReLU baseline of every search,
+// and every child whose activation is ReLU, trains through it (worker/model_layers.h picks it).
 #pragma once
 
 #include <torch/torch.h>

@@ -1,5 +1,6 @@
 #include "activation/kernel_compiler.h"
 
+#include <dlfcn.h>
 #include <nvrtc.h>
 
 #include <memory>
@@ -8,38 +9,95 @@
 namespace actsearch {
 namespace {
 
-void Check(nvrtcResult result, const char* what) {
-  if (result != NVRTC_SUCCESS) {
-    throw KernelCompileError(std::string(what) + ": " + nvrtcGetErrorString(result));
-  }
+// The NVRTC functions used here, resolved from the library once.
+struct Nvrtc {
+  decltype(&nvrtcCreateProgram) create = nullptr;
+  decltype(&nvrtcDestroyProgram) destroy = nullptr;
+  decltype(&nvrtcCompileProgram) compile = nullptr;
+  decltype(&nvrtcGetProgramLogSize) log_size = nullptr;
+  decltype(&nvrtcGetProgramLog) log = nullptr;
+  decltype(&nvrtcGetPTXSize) ptx_size = nullptr;
+  decltype(&nvrtcGetPTX) ptx = nullptr;
+  decltype(&nvrtcGetCUBINSize) cubin_size = nullptr;
+  decltype(&nvrtcGetCUBIN) cubin = nullptr;
+  decltype(&nvrtcGetErrorString) error = nullptr;
+  std::string problem;  // why it could not be loaded; empty when it was
+};
+
+template <class F>
+void Resolve(void* library, const char* name, F& function, std::string& problem) {
+  function = reinterpret_cast<F>(dlsym(library, name));
+  if (!function && problem.empty()) problem = std::string("NVRTC lacks ") + name;
+}
+
+const Nvrtc& LoadNvrtc() {
+  static const Nvrtc nvrtc = [] {
+    Nvrtc n;
+    void* library = nullptr;
+    for (const char* name : {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}) {
+      if ((library = dlopen(name, RTLD_NOW | RTLD_GLOBAL))) break;
+    }
+    if (!library) {
+      n.problem = "NVRTC (libnvrtc.so) is not installed or not on the library path";
+      return n;
+    }
+    Resolve(library, "nvrtcCreateProgram", n.create, n.problem);
+    Resolve(library, "nvrtcDestroyProgram", n.destroy, n.problem);
+    Resolve(library, "nvrtcCompileProgram", n.compile, n.problem);
+    Resolve(library, "nvrtcGetProgramLogSize", n.log_size, n.problem);
+    Resolve(library, "nvrtcGetProgramLog", n.log, n.problem);
+    Resolve(library, "nvrtcGetPTXSize", n.ptx_size, n.problem);
+    Resolve(library, "nvrtcGetPTX", n.ptx, n.problem);
+    Resolve(library, "nvrtcGetCUBINSize", n.cubin_size, n.problem);
+    Resolve(library, "nvrtcGetCUBIN", n.cubin, n.problem);
+    Resolve(library, "nvrtcGetErrorString", n.error, n.problem);
+    return n;
+  }();
+  if (!nvrtc.problem.empty()) throw KernelCompileError(nvrtc.problem);
+  return nvrtc;
 }
 
 }  // namespace
 
-std::string CompileToPtx(const KernelSource& source, int arch) {
+std::string CompileKernels(const KernelSource& source, int arch, KernelBinary binary) {
+  const Nvrtc& nvrtc = LoadNvrtc();
+  const auto check = [&](nvrtcResult result, const char* what) {
+    if (result != NVRTC_SUCCESS) {
+      throw KernelCompileError(std::string(what) + ": " + nvrtc.error(result));
+    }
+  };
   nvrtcProgram program = nullptr;
-  Check(nvrtcCreateProgram(&program, source.text.c_str(), ("act_" + source.key + ".cu").c_str(), 0,
-                           nullptr, nullptr),
+  check(nvrtc.create(&program, source.text.c_str(), ("act_" + source.key + ".cu").c_str(), 0,
+                     nullptr, nullptr),
         "nvrtcCreateProgram");
-  const std::unique_ptr<nvrtcProgram, void (*)(nvrtcProgram*)> owned(
-      &program, [](nvrtcProgram* p) { nvrtcDestroyProgram(p); });
-  const std::string architecture = "--gpu-architecture=compute_" + std::to_string(arch);
+  const std::unique_ptr<nvrtcProgram, nvrtcResult (*)(nvrtcProgram*)> owned(&program,
+                                                                            nvrtc.destroy);
+  const std::string architecture = std::string("--gpu-architecture=") +
+                                   (binary == KernelBinary::kPtx ? "compute_" : "sm_") +
+                                   std::to_string(arch);
   const std::vector<const char*> options = {architecture.c_str(), "--std=c++17"};
   const nvrtcResult compiled =
-      nvrtcCompileProgram(program, static_cast<int>(options.size()), options.data());
+      nvrtc.compile(program, static_cast<int>(options.size()), options.data());
   if (compiled != NVRTC_SUCCESS) {
     size_t size = 0;
-    nvrtcGetProgramLogSize(program, &size);
+    nvrtc.log_size(program, &size);
     std::string log(size, '\0');
-    nvrtcGetProgramLog(program, log.data());
+    nvrtc.log(program, log.data());
     throw KernelCompileError("NVRTC could not compile the generated kernels (" +
-                             std::string(nvrtcGetErrorString(compiled)) + "):\n" + log);
+                             std::string(nvrtc.error(compiled)) + "):\n" + log);
   }
   size_t size = 0;
-  Check(nvrtcGetPTXSize(program, &size), "nvrtcGetPTXSize");
-  std::string ptx(size, '\0');
-  Check(nvrtcGetPTX(program, ptx.data()), "nvrtcGetPTX");
-  return ptx;
+  std::string out;
+  if (binary == KernelBinary::kPtx) {
+    check(nvrtc.ptx_size(program, &size), "nvrtcGetPTXSize");
+    out.resize(size);
+    check(nvrtc.ptx(program, out.data()), "nvrtcGetPTX");
+  } else {
+    check(nvrtc.cubin_size(program, &size), "nvrtcGetCUBINSize");
+    out.resize(size);
+    check(nvrtc.cubin(program, out.data()), "nvrtcGetCUBIN");
+  }
+  return out;
 }
 
 }  // namespace actsearch

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <set>
 
+#include "activation/surrogate_formulas.h"
 #include "search_space/fingerprint.h"
 #include "search_space/op_formulas.h"
+#include "search_space/program.h"
 #include "search_space/value_graph.h"
 
 namespace actsearch {
@@ -53,10 +55,9 @@ struct Math {
 };
 )";
 
-// The kernels around the element functions (device only). Betas are [K][C] floats; inputs
-// float or bf16 (as its 16 bits, so that no CUDA header is needed). The backward kernels write
-// one partial sum per block, beta and channel into `partial` ([blocks][K][C]).
-constexpr const char* kKernels = R"(
+// Loads and stores of float or bf16 elements (bf16 as its 16 bits, so that no CUDA header is
+// needed), math in float. Device only.
+constexpr const char* kDeviceIo = R"(
 #if defined(__CUDACC__)
 typedef unsigned short act_bf16;
 ACT_FN float act_load(float v) { return v; }
@@ -71,7 +72,14 @@ ACT_FN void act_store(act_bf16* p, float v) {
   bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest, ties to even
   *p = static_cast<act_bf16>(bits >> 16);
 }
+#endif
+)";
 
+// The activation's kernels around the element functions (device only). Betas are [K][C]
+// floats. The backward kernels write one partial sum per block, beta and channel into
+// `partial` ([blocks][K][C]).
+constexpr const char* kActivationKernels = R"(
+#if defined(__CUDACC__)
 ACT_FN void act_load_betas(const float* betas, int channels, int c, float* beta) {
   for (int k = 0; k < ACT_K; ++k) beta[k] = betas[k * channels + c];
 }
@@ -187,6 +195,36 @@ extern "C" float act_host_gradient(float x, const float* beta, float gy, float* 
 #endif
 )";
 
+// SUGAR's backward (device), around act_surrogate_gradient(x, gy) = gy * f'(x): elementwise
+// over memory, so any dense layout; with negative_only, ReLU's own slope 1 where x > 0.
+constexpr const char* kSurrogateKernels = R"(
+#if defined(__CUDACC__)
+template <class In>
+__device__ void sugar_backward(const In* x, const In* grad_y, In* grad_x, long long n,
+                               int negative_only) {
+  const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+  for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    const float v = act_load(x[i]);
+    const float g = act_load(grad_y[i]);
+    act_store(grad_x + i, negative_only && v > 0.0f ? g : act_surrogate_gradient(v, g));
+  }
+}
+extern "C" __global__ void sugar_backward_f32(const float* x, const float* grad_y, float* grad_x,
+                                              long long n, int negative_only) {
+  sugar_backward(x, grad_y, grad_x, n, negative_only);
+}
+extern "C" __global__ void sugar_backward_bf16(const act_bf16* x, const act_bf16* grad_y,
+                                               act_bf16* grad_x, long long n, int negative_only) {
+  sugar_backward(x, grad_y, grad_x, n, negative_only);
+}
+#else
+extern "C" float sugar_host_gradient(float x, float gy, int negative_only) {
+  return negative_only && x > 0.0f ? gy : act_surrogate_gradient(x, gy);
+}
+#endif
+)";
+
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
@@ -292,28 +330,74 @@ std::string ElementFunctions(const ValueGraph& graph) {
   return out;
 }
 
-}  // namespace
-
-KernelSource GenerateKernelSource(const Expr& e) {
-  const ValueGraph graph = BuildValueGraph(e);
-  KernelSource source;
-  source.num_betas = graph.num_betas;
+// The prelude, the helpers and the element functions' beta count, common to every source.
+std::string Preamble(int num_betas) {
   char eps[64];
   std::snprintf(eps, sizeof eps, "constexpr double kEps = %.17g;\n", formulas::kEps);
   std::string text = kPrelude;
   text += eps;
-  text += "#define ACT_K " + std::to_string(graph.num_betas) + "\n";
-  text += "#define ACT_K_ARRAY " + std::to_string(graph.num_betas > 0 ? graph.num_betas : 1) + "\n";
-  text += std::string(formulas::kFormulaHelpersText) + "\n";
+  text += "#define ACT_K " + std::to_string(num_betas) + "\n";
+  text += "#define ACT_K_ARRAY " + std::to_string(num_betas > 0 ? num_betas : 1) + "\n";
+  return text + formulas::kFormulaHelpersText + "\n" + kDeviceIo;
+}
+
+// The structs of the operators the graph uses, then act_value and act_gradient.
+std::string ExpressionFunctions(const ValueGraph& graph) {
   std::set<OpId> ops;
   for (const Value& v : graph.values) {
     if (v.op != OpId::kInput && v.op != OpId::kBeta) ops.insert(v.op);
   }
+  std::string text;
   for (OpId op : ops) text += OperatorStruct(op);
-  text += "\n" + ElementFunctions(graph) + kKernels;
+  return text + "\n" + ElementFunctions(graph);
+}
+
+KernelSource Finish(std::string text, int num_betas) {
+  KernelSource source;
+  source.num_betas = num_betas;
   source.key = FingerprintToHex(HashText(text));
   source.text = std::move(text);
   return source;
+}
+
+std::string FloatLiteral(double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "float(%.9g)", value);
+  return text;
+}
+
+}  // namespace
+
+KernelSource GenerateKernelSource(const Expr& e) {
+  const ValueGraph graph = BuildValueGraph(e);
+  return Finish(Preamble(graph.num_betas) + ExpressionFunctions(graph) + kActivationKernels,
+                graph.num_betas);
+}
+
+KernelSource GenerateSurrogateSource(SurrogateKind kind, double alpha, const Expr& expression) {
+  std::string text;
+  if (kind == SurrogateKind::kExpression) {
+    // The expression's derivative at its initial betas, which are constants here.
+    const ValueGraph graph = BuildValueGraph(expression);
+    const Program program(expression);
+    std::string betas;
+    for (double b : program.initial_betas()) betas += FloatLiteral(b) + ", ";
+    text = Preamble(graph.num_betas) + ExpressionFunctions(graph);
+    text += "ACT_FN float act_surrogate_gradient(float x, float gy) {\n";
+    text += "  const float beta[ACT_K_ARRAY] = {" + betas + "};\n";
+    text += "  float unused[ACT_K_ARRAY] = {};\n";
+    text += "  return act_gradient(x, beta, gy, unused);\n}\n";
+  } else {
+    text = Preamble(0);
+    surrogates::VisitSurrogate(kind, [&](auto formula) {
+      text += "struct Surrogate {\n  static ACT_FN T Slope(T v, T a) " +
+              Portable(decltype(formula)::kText) + "\n};\n";
+    });
+    text += "ACT_FN float act_surrogate_gradient(float x, float gy) {\n";
+    text +=
+        "  return gy * Surrogate::Slope(x, " + FloatLiteral(static_cast<float>(alpha)) + ");\n}\n";
+  }
+  return Finish(text + kSurrogateKernels, 0);
 }
 
 }  // namespace actsearch

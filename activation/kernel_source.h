@@ -9,12 +9,14 @@
 //   channels-last, float or bf16 input with float math, and the beta gradients reduced per
 //   channel without atomics: each block sums its elements' contributions in registers and
 //   shared memory and writes one partial sum per beta and channel, which the launcher adds up;
+// - SUGAR's surrogate backward is generated the same way (GenerateSurrogateSource);
 // - under a host compiler, C entry points to the element functions, so that the very same
 //   code is checked against the CPU evaluator without a GPU (activation/kernel_source_test.cc).
 #pragma once
 
 #include <string>
 
+#include "activation/surrogate_kernels.h"
 #include "search_space/expr.h"
 
 namespace actsearch {
@@ -27,6 +29,11 @@ struct KernelSource {
 
 KernelSource GenerateKernelSource(const Expr& e);
 
+// SUGAR's surrogate backward: grad_x = grad_y * f'(x) for the named surrogate `kind` with
+// parameter `alpha`, or for kind kExpression the derivative of `expression` at its initial
+// betas (constants: see activation/sugar.h). The forward pass is ReLU and needs no kernel.
+KernelSource GenerateSurrogateSource(SurrogateKind kind, double alpha, const Expr& expression);
+
 // The entry points of the generated source, for the launcher (and tests).
 inline constexpr const char* kForwardKernelF32 = "act_forward_f32";
 inline constexpr const char* kForwardKernelBf16 = "act_forward_bf16";
@@ -34,5 +41,8 @@ inline constexpr const char* kBackwardKernelF32 = "act_backward_f32";
 inline constexpr const char* kBackwardKernelBf16 = "act_backward_bf16";
 inline constexpr const char* kHostValue = "act_host_value";
 inline constexpr const char* kHostGradient = "act_host_gradient";
+inline constexpr const char* kSurrogateKernelF32 = "sugar_backward_f32";
+inline constexpr const char* kSurrogateKernelBf16 = "sugar_backward_bf16";
+inline constexpr const char* kSurrogateHostGradient = "sugar_host_gradient";
 
 }  // namespace actsearch

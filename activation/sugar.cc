@@ -2,8 +2,16 @@
 
 #include <ATen/Parallel.h>
 
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <tuple>
+
 #include "activation/primitive_ops.h"
 #include "search_space/printer.h"
+#ifdef ACTSEARCH_GENERATED_KERNELS
+#include "activation/generated_kernels.h"
+#endif
 
 namespace actsearch {
 namespace {
@@ -90,6 +98,38 @@ torch::Tensor SurrogateGradientWithTorchOps(const Surrogate& s, SugarVariant var
   return grad_x.to(x.scalar_type());
 }
 
+#ifdef ACTSEARCH_GENERATED_KERNELS
+// The surrogate's generated backward for x's device, or null: x is not a layout it takes, the
+// generated kernels are turned off, or they cannot be built, which is said once per surrogate
+// and device. Loaded once per surrogate: the cache holds the expression, so its address stays
+// a valid key.
+const GeneratedSurrogate* SurrogateKernelsFor(const Surrogate& s, const torch::Tensor& x) {
+  if (!GeneratedSurrogate::Supports(x) || !GeneratedKernelsEnabled()) return nullptr;
+  using Key = std::tuple<int, int, double, const CompiledExpression*>;
+  struct Entry {
+    c10::intrusive_ptr<CompiledExpression> expression;
+    std::shared_ptr<GeneratedSurrogate> kernels;
+  };
+  static std::mutex mutex;
+  static std::map<Key, Entry> loaded;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const Key key{x.device().index(), static_cast<int>(s.kind), s.alpha, s.expression.get()};
+  auto found = loaded.find(key);
+  if (found == loaded.end()) {
+    std::string why_not;
+    Entry entry{s.expression, GeneratedSurrogate::Load(s.kind, s.alpha,
+                                                       s.expression ? s.expression->expr : nullptr,
+                                                       x.device(), &why_not)};
+    if (!entry.kernels) {
+      std::cerr << "actsearch: no generated CUDA kernel for the surrogate " << s.Name() << " ("
+                << why_not << "); using LibTorch operators\n";
+    }
+    found = loaded.emplace(key, std::move(entry)).first;
+  }
+  return found->second.kernels.get();
+}
+#endif
+
 class SugarFunction : public torch::autograd::Function<SugarFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
@@ -115,6 +155,12 @@ class SugarFunction : public torch::autograd::Function<SugarFunction> {
           ctx->saved_data["expression"].toCapsule());
     }
     const auto variant = static_cast<SugarVariant>(ctx->saved_data["variant"].toInt());
+#ifdef ACTSEARCH_GENERATED_KERNELS
+    if (const GeneratedSurrogate* kernels = SurrogateKernelsFor(s, x)) {
+      return {kernels->Backward(x, grads[0], variant == SugarVariant::kNegativeOnly),
+              torch::Tensor(), torch::Tensor()};
+    }
+#endif
     const torch::Tensor grad_x = CpuLoopSupports(x) && x.numel() > 0
                                      ? SurrogateGradientCpu(s, variant, x, grads[0])
                                      : SurrogateGradientWithTorchOps(s, variant, x, grads[0]);

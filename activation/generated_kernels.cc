@@ -1,0 +1,314 @@
+#include "activation/generated_kernels.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda.h>
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include "activation/kernel_compiler.h"
+#include "activation/kernel_source.h"
+
+namespace actsearch {
+namespace {
+
+// The CUDA driver functions used here, resolved from libcuda once: loaded, not linked, so that
+// the CUDA build still runs where there is no driver (CI).
+struct Driver {
+  decltype(&cuInit) init = nullptr;
+  decltype(&cuDeviceGet) device_get = nullptr;
+  decltype(&cuDevicePrimaryCtxRetain) retain_context = nullptr;
+  decltype(&cuCtxSetCurrent) set_context = nullptr;
+  decltype(&cuModuleLoadData) load_module = nullptr;
+  decltype(&cuModuleGetFunction) get_function = nullptr;
+  decltype(&cuLaunchKernel) launch = nullptr;
+  decltype(&cuGetErrorString) error_string = nullptr;
+  std::string problem;  // why the driver is not usable; empty when it is
+
+  std::string Describe(CUresult result) const {
+    const char* text = nullptr;
+    if (error_string) error_string(result, &text);
+    return text ? text : "CUDA driver error " + std::to_string(static_cast<int>(result));
+  }
+};
+
+}  // namespace
+
+// A generated source loaded on one device: its kernels by entry point name.
+struct KernelModule {
+  CUcontext context = nullptr;
+  std::map<std::string, CUfunction> functions;
+  int64_t max_blocks = 0;  // blocks that fill the device a few times over
+
+  CUfunction operator[](const char* name) const { return functions.at(name); }
+};
+
+namespace {
+
+template <class F>
+void Resolve(void* library, const char* name, F& function, std::string& problem) {
+  function = reinterpret_cast<F>(dlsym(library, name));
+  if (!function && problem.empty()) problem = std::string("the CUDA driver lacks ") + name;
+}
+
+const Driver& LoadDriver() {
+  static const Driver driver = [] {
+    Driver d;
+    void* library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+    if (!library) {
+      d.problem = "the CUDA driver (libcuda.so.1) cannot be loaded";
+      return d;
+    }
+    Resolve(library, "cuInit", d.init, d.problem);
+    Resolve(library, "cuDeviceGet", d.device_get, d.problem);
+    Resolve(library, "cuDevicePrimaryCtxRetain", d.retain_context, d.problem);
+    Resolve(library, "cuCtxSetCurrent", d.set_context, d.problem);
+    Resolve(library, "cuModuleLoadData", d.load_module, d.problem);
+    Resolve(library, "cuModuleGetFunction", d.get_function, d.problem);
+    Resolve(library, "cuLaunchKernel", d.launch, d.problem);
+    Resolve(library, "cuGetErrorString", d.error_string, d.problem);
+    if (d.problem.empty() && d.init(0) != CUDA_SUCCESS) d.problem = "cuInit failed";
+    return d;
+  }();
+  return driver;
+}
+
+void Check(const Driver& driver, CUresult result, const char* what) {
+  if (result != CUDA_SUCCESS) {
+    throw std::runtime_error(std::string(what) + ": " + driver.Describe(result));
+  }
+}
+
+std::filesystem::path CacheDirectory() {
+  if (const char* dir = std::getenv("ACTSEARCH_KERNEL_CACHE")) return dir;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home ? home : "/tmp") / ".cache" / "actsearch" / "kernels";
+}
+
+// The cubin for `arch`: from the disk cache, or compiled and stored there (written to a
+// temporary file and renamed, so that concurrent workers never read half a file). A cache
+// that cannot be written only costs the next process a compile.
+std::string Cubin(const KernelSource& source, int arch) {
+  const std::filesystem::path dir = CacheDirectory();
+  const std::filesystem::path file = dir / (source.key + "-sm" + std::to_string(arch) + ".cubin");
+  if (std::ifstream in{file, std::ios::binary}) {
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (!bytes.str().empty()) return bytes.str();
+  }
+  std::string cubin = CompileKernels(source, arch, KernelBinary::kCubin);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  const std::filesystem::path temporary =
+      file.string() + ".tmp" + std::to_string(static_cast<long>(getpid()));
+  if (std::ofstream out{temporary, std::ios::binary}; out.write(cubin.data(), cubin.size())) {
+    out.close();
+    std::filesystem::rename(temporary, file, error);
+  }
+  std::filesystem::remove(temporary, error);
+  return cubin;
+}
+
+std::shared_ptr<const KernelModule> LoadModule(const KernelSource& source, int device,
+                                               const std::vector<const char*>& entry_points) {
+  const Driver& driver = LoadDriver();
+  if (!driver.problem.empty()) throw std::runtime_error(driver.problem);
+  const cudaDeviceProp* properties = at::cuda::getDeviceProperties(device);
+  const int arch = properties->major * 10 + properties->minor;
+  const std::string cubin = Cubin(source, arch);
+  auto m = std::make_shared<KernelModule>();
+  CUdevice handle = 0;
+  Check(driver, driver.device_get(&handle, device), "cuDeviceGet");
+  Check(driver, driver.retain_context(&m->context, handle), "cuDevicePrimaryCtxRetain");
+  Check(driver, driver.set_context(m->context), "cuCtxSetCurrent");
+  CUmodule module = nullptr;  // kept loaded for the life of the process, like its cache entry
+  Check(driver, driver.load_module(&module, cubin.data()), "cuModuleLoadData");
+  for (const char* name : entry_points) {
+    Check(driver, driver.get_function(&m->functions[name], module, name), name);
+  }
+  m->max_blocks = static_cast<int64_t>(properties->multiProcessorCount) * 8;
+  return m;
+}
+
+// The source's kernels on `device`, loaded once per process and device.
+std::shared_ptr<const KernelModule> CachedModule(const KernelSource& source,
+                                                 const torch::Device& device,
+                                                 const std::vector<const char*>& entry_points) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, std::string>, std::shared_ptr<const KernelModule>> loaded;
+  const int index = device.index() >= 0 ? device.index() : at::cuda::current_device();
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<const KernelModule>& module = loaded[{index, source.key}];
+  if (!module) {
+    const c10::cuda::CUDAGuard guard(index);
+    module = LoadModule(source, index, entry_points);
+  }
+  return module;
+}
+
+constexpr int kThreads = 256;
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+struct Layout {
+  long long n;
+  int channels;
+  long long plane;
+  int channels_last;
+};
+
+Layout LayoutOf(const torch::Tensor& x) {
+  const long long n = x.numel();
+  const int channels = static_cast<int>(x.size(1));
+  const bool channels_last = !x.is_contiguous();
+  return {n, channels, n / (x.size(0) * channels), channels_last ? 1 : 0};
+}
+
+void Launch(const KernelModule& f, CUfunction function, unsigned grid_x, unsigned grid_y,
+            unsigned threads, unsigned shared, void** args) {
+  const Driver& driver = LoadDriver();
+  Check(driver, driver.set_context(f.context), "cuCtxSetCurrent");
+  const CUstream stream = at::cuda::getCurrentCUDAStream().stream();
+  Check(driver,
+        driver.launch(function, grid_x, grid_y, 1, threads, 1, 1, shared, stream, args, nullptr),
+        "cuLaunchKernel");
+}
+
+}  // namespace
+
+bool GeneratedKernelsEnabled() {
+  static const bool enabled = [] {
+    const char* setting = std::getenv("ACTSEARCH_GENERATED_KERNELS");
+    return !setting || std::string(setting) != "0";
+  }();
+  return enabled;
+}
+
+std::shared_ptr<GeneratedKernels> GeneratedKernels::Load(const Expr& e, const torch::Device& device,
+                                                         std::string* why_not) {
+  try {
+    const KernelSource source = GenerateKernelSource(e);
+    return std::make_shared<GeneratedKernels>(
+        CachedModule(
+            source, device,
+            {kForwardKernelF32, kForwardKernelBf16, kBackwardKernelF32, kBackwardKernelBf16}),
+        source.num_betas);
+  } catch (const std::exception& error) {
+    *why_not = error.what();
+    return nullptr;
+  }
+}
+
+bool GeneratedKernels::Supports(const torch::Tensor& x) {
+  if (!x.is_cuda() || x.dim() < 2 || x.numel() == 0) return false;
+  if (x.scalar_type() != torch::kFloat && x.scalar_type() != torch::kBFloat16) return false;
+  if (x.is_contiguous()) return true;
+  return x.dim() == 4 && x.is_contiguous(torch::MemoryFormat::ChannelsLast) && x.size(1) <= 1024;
+}
+
+torch::Tensor GeneratedKernels::Forward(const torch::Tensor& x, const torch::Tensor& betas) const {
+  const c10::cuda::CUDAGuard guard(x.device());
+  const torch::Tensor beta = betas.to(torch::kFloat).contiguous();
+  torch::Tensor y = torch::empty_like(x);
+  Layout l = LayoutOf(x);
+  const void* x_data = x.data_ptr();
+  const void* beta_data = beta.data_ptr();
+  void* y_data = y.data_ptr();
+  void* args[] = {&x_data, &beta_data, &y_data, &l.n, &l.channels, &l.plane, &l.channels_last};
+  const auto blocks = static_cast<unsigned>(std::min(CeilDiv(l.n, kThreads), module_->max_blocks));
+  const bool f32 = x.scalar_type() == torch::kFloat;
+  Launch(*module_, (*module_)[f32 ? kForwardKernelF32 : kForwardKernelBf16], std::max(1u, blocks),
+         1, kThreads, 0, args);
+  return y;
+}
+
+std::pair<torch::Tensor, torch::Tensor> GeneratedKernels::Backward(
+    const torch::Tensor& x, const torch::Tensor& betas, const torch::Tensor& grad_y) const {
+  const c10::cuda::CUDAGuard guard(x.device());
+  const torch::Tensor beta = betas.to(torch::kFloat).contiguous();
+  const torch::Tensor upstream = grad_y.to(x.scalar_type()).contiguous(x.suggest_memory_format());
+  torch::Tensor grad_x = torch::empty_like(x);
+  Layout l = LayoutOf(x);
+  // Blocks: NCHW, channels x slices; channels-last, slices of `groups` rows each.
+  int64_t slices = 0;
+  unsigned threads = kThreads, grid_x = 0, grid_y = 1;
+  if (!l.channels_last) {
+    slices = std::clamp<int64_t>(
+        std::min(CeilDiv(l.n / l.channels, kThreads), module_->max_blocks / l.channels), 1, 65535);
+    grid_x = static_cast<unsigned>(l.channels);
+    grid_y = static_cast<unsigned>(slices);
+  } else {
+    const int groups = std::max(1, kThreads / l.channels);
+    threads = static_cast<unsigned>(groups * l.channels);
+    slices = std::clamp<int64_t>(CeilDiv(l.n / l.channels, groups), 1, module_->max_blocks);
+    grid_x = static_cast<unsigned>(slices);
+  }
+  torch::Tensor partial;
+  if (num_betas_ > 0) {
+    partial = torch::empty({slices, num_betas_, l.channels}, x.options().dtype(torch::kFloat));
+  }
+  const void* x_data = x.data_ptr();
+  const void* beta_data = beta.data_ptr();
+  const void* grad_y_data = upstream.data_ptr();
+  void* grad_x_data = grad_x.data_ptr();
+  void* partial_data = partial.defined() ? partial.data_ptr() : nullptr;
+  void* args[] = {&x_data, &beta_data,  &grad_y_data, &grad_x_data,    &partial_data,
+                  &l.n,    &l.channels, &l.plane,     &l.channels_last};
+  const bool f32 = x.scalar_type() == torch::kFloat;
+  Launch(*module_, (*module_)[f32 ? kBackwardKernelF32 : kBackwardKernelBf16], grid_x, grid_y,
+         threads, threads * sizeof(float), args);
+  torch::Tensor grad_betas =
+      partial.defined() ? partial.sum(0).to(betas.scalar_type()) : torch::zeros_like(betas);
+  return {grad_x, grad_betas};
+}
+
+std::shared_ptr<GeneratedSurrogate> GeneratedSurrogate::Load(SurrogateKind kind, double alpha,
+                                                             const Expr& expression,
+                                                             const torch::Device& device,
+                                                             std::string* why_not) {
+  try {
+    const KernelSource source = GenerateSurrogateSource(kind, alpha, expression);
+    return std::make_shared<GeneratedSurrogate>(
+        CachedModule(source, device, {kSurrogateKernelF32, kSurrogateKernelBf16}));
+  } catch (const std::exception& error) {
+    *why_not = error.what();
+    return nullptr;
+  }
+}
+
+bool GeneratedSurrogate::Supports(const torch::Tensor& x) {
+  const bool type = x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kBFloat16;
+  return x.is_cuda() && type && x.numel() > 0 && x.is_non_overlapping_and_dense();
+}
+
+torch::Tensor GeneratedSurrogate::Backward(const torch::Tensor& x, const torch::Tensor& grad_y,
+                                           bool negative_only) const {
+  const c10::cuda::CUDAGuard guard(x.device());
+  // Elementwise over memory: grad_y must share x's strides and type.
+  torch::Tensor upstream = grad_y;
+  if (upstream.strides() != x.strides() || upstream.scalar_type() != x.scalar_type()) {
+    upstream = torch::empty_like(x).copy_(grad_y);
+  }
+  torch::Tensor grad_x = torch::empty_like(x);
+  long long n = x.numel();
+  int negative = negative_only ? 1 : 0;
+  const void* x_data = x.data_ptr();
+  const void* grad_y_data = upstream.data_ptr();
+  void* grad_x_data = grad_x.data_ptr();
+  void* args[] = {&x_data, &grad_y_data, &grad_x_data, &n, &negative};
+  const auto blocks = static_cast<unsigned>(std::min(CeilDiv(n, kThreads), module_->max_blocks));
+  const bool f32 = x.scalar_type() == torch::kFloat;
+  Launch(*module_, (*module_)[f32 ? kSurrogateKernelF32 : kSurrogateKernelBf16],
+         std::max(1u, blocks), 1, kThreads, 0, args);
+  return grad_x;
+}
+
+}  // namespace actsearch
