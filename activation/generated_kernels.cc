@@ -311,4 +311,120 @@ torch::Tensor GeneratedSurrogate::Backward(const torch::Tensor& x, const torch::
   return grad_x;
 }
 
+namespace {
+
+// Shared memory a block of PWLU's backward may use: the default limit, without opting in.
+constexpr int64_t kPwluSharedBytes = 48 * 1024;
+
+int64_t PwluRecordBytes(int intervals) {
+  return static_cast<int64_t>(PwluRecordStride(intervals)) * sizeof(float);
+}
+
+// Threads per block of PWLU's backward: as many as the records fit in shared memory, a whole
+// number of warps; channels-last blocks hold whole rows of `channels`.
+int PwluThreads(int intervals, bool channels_last, int64_t channels) {
+  int threads = static_cast<int>(
+      std::min<int64_t>(kThreads, kPwluSharedBytes / PwluRecordBytes(intervals) / 32 * 32));
+  if (channels_last)
+    threads = static_cast<int>(std::max<int64_t>(1, threads / channels) * channels);
+  return threads;
+}
+
+std::vector<torch::Tensor> FloatTables(std::initializer_list<const torch::Tensor*> tables) {
+  std::vector<torch::Tensor> out;
+  for (const torch::Tensor* t : tables) out.push_back(t->detach().to(torch::kFloat).contiguous());
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<GeneratedPwlu> GeneratedPwlu::Load(int intervals, const torch::Device& device,
+                                                   std::string* why_not) {
+  try {
+    return std::make_shared<GeneratedPwlu>(
+        CachedModule(GeneratePwluSource(intervals), device,
+                     {kPwluForwardF32, kPwluForwardBf16, kPwluBackwardF32, kPwluBackwardBf16}),
+        intervals);
+  } catch (const std::exception& error) {
+    *why_not = error.what();
+    return nullptr;
+  }
+}
+
+bool GeneratedPwlu::Supports(const torch::Tensor& x, int64_t units, int intervals) {
+  if (!GeneratedKernels::Supports(x)) return false;
+  const bool channels_last = !x.is_contiguous();
+  const int threads = PwluThreads(intervals, channels_last && units > 1, x.size(1));
+  return threads >= 32 && threads * PwluRecordBytes(intervals) <= kPwluSharedBytes;
+}
+
+torch::Tensor GeneratedPwlu::Forward(const torch::Tensor& x, const torch::Tensor& left,
+                                     const torch::Tensor& right, const torch::Tensor& left_slope,
+                                     const torch::Tensor& right_slope,
+                                     const torch::Tensor& points) const {
+  const c10::cuda::CUDAGuard guard(x.device());
+  const auto t = FloatTables({&left, &right, &left_slope, &right_slope, &points});
+  torch::Tensor y = torch::empty_like(x);
+  Layout l = LayoutOf(x);
+  int units = static_cast<int>(left.numel());
+  const void* x_data = x.data_ptr();
+  const void* table_data[5] = {t[0].data_ptr(), t[1].data_ptr(), t[2].data_ptr(), t[3].data_ptr(),
+                               t[4].data_ptr()};
+  void* y_data = y.data_ptr();
+  void* args[] = {&x_data,        &table_data[0], &table_data[1],  &table_data[2],
+                  &table_data[3], &table_data[4], &y_data,         &l.n,
+                  &units,         &l.plane,       &l.channels_last};
+  const auto blocks = static_cast<unsigned>(std::min(CeilDiv(l.n, kThreads), module_->max_blocks));
+  const bool f32 = x.scalar_type() == torch::kFloat;
+  Launch(*module_, (*module_)[f32 ? kPwluForwardF32 : kPwluForwardBf16], std::max(1u, blocks), 1,
+         kThreads, 0, args);
+  return y;
+}
+
+std::pair<torch::Tensor, torch::Tensor> GeneratedPwlu::Backward(
+    const torch::Tensor& x, const torch::Tensor& left, const torch::Tensor& right,
+    const torch::Tensor& left_slope, const torch::Tensor& right_slope, const torch::Tensor& points,
+    const torch::Tensor& grad_y) const {
+  const c10::cuda::CUDAGuard guard(x.device());
+  const auto t = FloatTables({&left, &right, &left_slope, &right_slope, &points});
+  const torch::Tensor upstream = grad_y.to(x.scalar_type()).contiguous(x.suggest_memory_format());
+  torch::Tensor grad_x = torch::empty_like(x);
+  Layout l = LayoutOf(x);
+  int units = static_cast<int>(left.numel());
+  const bool interleaved = l.channels_last && units > 1;
+  const int threads = PwluThreads(intervals_, interleaved, l.channels);
+  // Blocks: one unit, a grid-stride; per channel, as the activation's backward.
+  int64_t slices = 0;
+  unsigned grid_x = 0, grid_y = 1;
+  if (units == 1) {
+    slices = std::clamp<int64_t>(CeilDiv(l.n, threads), 1, module_->max_blocks);
+    grid_x = static_cast<unsigned>(slices);
+  } else if (!interleaved) {
+    slices = std::clamp<int64_t>(
+        std::min(CeilDiv(l.n / units, threads), module_->max_blocks / units), 1, 65535);
+    grid_x = static_cast<unsigned>(units);
+    grid_y = static_cast<unsigned>(slices);
+  } else {
+    const int64_t groups = threads / units;
+    slices = std::clamp<int64_t>(CeilDiv(l.n / units, groups), 1, module_->max_blocks);
+    grid_x = static_cast<unsigned>(slices);
+  }
+  const int64_t width = intervals_ + 7;
+  torch::Tensor partial = torch::empty({slices, units, width}, x.options().dtype(torch::kFloat));
+  const void* x_data = x.data_ptr();
+  const void* table_data[5] = {t[0].data_ptr(), t[1].data_ptr(), t[2].data_ptr(), t[3].data_ptr(),
+                               t[4].data_ptr()};
+  const void* grad_y_data = upstream.data_ptr();
+  void* grad_x_data = grad_x.data_ptr();
+  void* partial_data = partial.data_ptr();
+  void* args[] = {&x_data,        &table_data[0], &table_data[1],  &table_data[2], &table_data[3],
+                  &table_data[4], &grad_y_data,   &grad_x_data,    &partial_data,  &l.n,
+                  &units,         &l.plane,       &l.channels_last};
+  const bool f32 = x.scalar_type() == torch::kFloat;
+  Launch(*module_, (*module_)[f32 ? kPwluBackwardF32 : kPwluBackwardBf16], grid_x, grid_y,
+         static_cast<unsigned>(threads),
+         static_cast<unsigned>(threads * PwluRecordBytes(intervals_)), args);
+  return {grad_x, partial.sum(0)};
+}
+
 }  // namespace actsearch

@@ -72,4 +72,32 @@ class GeneratedSurrogate {
   std::shared_ptr<const KernelModule> module_;
 };
 
+// PWLU's generated kernels (GeneratePwluSource) for N intervals, loaded the same way.
+class GeneratedPwlu {
+ public:
+  static std::shared_ptr<GeneratedPwlu> Load(int intervals, const torch::Device& device,
+                                             std::string* why_not);
+
+  // Float or bf16, [N, C, ...] contiguous or 4-D channels-last; `units` is 1 or C. The
+  // channels-last backward puts a block's threads on every channel: C must fit in a block.
+  static bool Supports(const torch::Tensor& x, int64_t units, int intervals);
+
+  // Tables as in activation/pwlu.h, on x's device: [G] bounds and slopes, [G, N + 1] points.
+  torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& left,
+                        const torch::Tensor& right, const torch::Tensor& left_slope,
+                        const torch::Tensor& right_slope, const torch::Tensor& points) const;
+  // (grad_x, records): records [G, RecordWidth(N)] float, pwlu_kernel.h's layout, summed.
+  std::pair<torch::Tensor, torch::Tensor> Backward(
+      const torch::Tensor& x, const torch::Tensor& left, const torch::Tensor& right,
+      const torch::Tensor& left_slope, const torch::Tensor& right_slope,
+      const torch::Tensor& points, const torch::Tensor& grad_y) const;
+
+  GeneratedPwlu(std::shared_ptr<const KernelModule> module, int intervals)
+      : module_(std::move(module)), intervals_(intervals) {}
+
+ private:
+  std::shared_ptr<const KernelModule> module_;
+  int intervals_;
+};
+
 }  // namespace actsearch

@@ -225,6 +225,204 @@ extern "C" float sugar_host_gradient(float x, float gy, int negative_only) {
 #endif
 )";
 
+// PWLU (activation/pwlu.h): the element functions, as the CPU kernel (pwlu_kernel.cc) computes
+// them, and the kernels around them. A unit's parameters are [G] arrays (B_L, B_R, K_L, K_R)
+// and its points [G][N + 1]. The backward kernel gives every thread a private gradient record
+// in shared memory (no atomics), sums the records of each unit at the end of the block and
+// writes one per block and unit into `partial` ([blocks][G][PWLU_W]), which the launcher adds
+// up. Record: d/dY_0..d/dY_N, then the sums of pwlu_kernel.h's Slot order.
+constexpr const char* kPwluFunctions = R"(
+#define PWLU_W (PWLU_N + 7)
+struct PwluUnit {
+  float left, right, inv_step, left_slope, right_slope;
+  const float* points;  // Y_0..Y_N of the unit
+};
+
+ACT_FN PwluUnit pwlu_unit(const float* left, const float* right, const float* left_slope,
+                          const float* right_slope, const float* points, int u) {
+  PwluUnit p;
+  p.left = left[u];
+  p.right = right[u];
+  p.inv_step = static_cast<float>(PWLU_N) / (p.right - p.left);
+  p.left_slope = left_slope[u];
+  p.right_slope = right_slope[u];
+  p.points = points + u * (PWLU_N + 1);
+  return p;
+}
+
+// Where v falls: the interval i, the fraction in it, and u = i + fraction, clamped to the range.
+ACT_FN int pwlu_locate(float v, const PwluUnit& p, float* fraction, float* u) {
+  const float position = (v - p.left) * p.inv_step;
+  const float lower = position > -1.0f ? position : -1.0f;
+  const float bounded = lower < static_cast<float>(PWLU_N) ? lower : static_cast<float>(PWLU_N);
+  int i = static_cast<int>(bounded);
+  i = i > 0 ? i : 0;
+  i = i < PWLU_N - 1 ? i : PWLU_N - 1;
+  const float clamped = bounded > 0.0f ? bounded : 0.0f;
+  *fraction = clamped - static_cast<float>(i);
+  *u = clamped;
+  return i;
+}
+
+ACT_FN float pwlu_value(float v, const PwluUnit& p) {
+  float fraction, u;
+  const int i = pwlu_locate(v, p, &fraction, &u);
+  const float y0 = p.points[i];
+  const float inside = y0 + fraction * (p.points[i + 1] - y0);
+  const float below = (v - p.left) * p.left_slope + p.points[0];
+  const float above = (v - p.right) * p.right_slope + p.points[PWLU_N];
+  const float out = v < p.left ? below : (v >= p.right ? above : inside);
+  return v == v ? out : v;  // NaN stays NaN
+}
+
+// dL/dv for upstream g, and the element's share of the table gradients added to `record`.
+ACT_FN float pwlu_gradient(float v, float g, const PwluUnit& p, float* record) {
+  float fraction, u;
+  const int i = pwlu_locate(v, p, &fraction, &u);
+  const float delta = p.points[i + 1] - p.points[i];
+  const bool number = v == v;
+  const bool below = v < p.left;
+  const bool above = v >= p.right;
+  const bool inside = number && !below && !above;
+  // Outside the range the clamped position puts all of g on Y_0 (t = 0) or Y_N (t = 1).
+  if (number) {
+    record[i] += g - g * fraction;
+    record[i + 1] += g * fraction;
+  }
+  if (below) {
+    record[PWLU_N + 1] += g;
+    record[PWLU_N + 3] += g * (v - p.left);
+  }
+  if (above) {
+    record[PWLU_N + 2] += g;
+    record[PWLU_N + 4] += g * (v - p.right);
+  }
+  const float g_delta = inside ? g * delta : 0.0f;
+  record[PWLU_N + 5] += g_delta;
+  record[PWLU_N + 6] += g_delta * u;
+  const float grad = below ? g * p.left_slope : (above ? g * p.right_slope : g_delta * p.inv_step);
+  return number ? grad : v;
+}
+
+#if defined(__CUDACC__)
+// Element i's unit: 0 with one unit, else its channel (NCHW planes, or channels-last rows).
+ACT_FN int pwlu_unit_of(long long i, int units, long long plane, int channels_last) {
+  if (units == 1) return 0;
+  return channels_last ? static_cast<int>(i % units) : static_cast<int>((i / plane) % units);
+}
+
+template <class In>
+__device__ void pwlu_forward(const In* x, const float* left, const float* right,
+                             const float* left_slope, const float* right_slope,
+                             const float* points, In* y, long long n, int units, long long plane,
+                             int channels_last) {
+  const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+  for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points,
+                                 pwlu_unit_of(i, units, plane, channels_last));
+    act_store(y + i, pwlu_value(act_load(x[i]), p));
+  }
+}
+
+// Blocks as the activation's backward: per-channel NCHW, block (c, s) on channel c's elements;
+// per-channel channels-last, `units` x groups threads, thread t on unit t % units; one unit,
+// any layout, grid-stride. Shared memory: blockDim.x records of PWLU_STRIDE floats.
+template <class In>
+__device__ void pwlu_backward(const In* x, const float* left, const float* right,
+                              const float* left_slope, const float* right_slope,
+                              const float* points, const In* grad_y, In* grad_x, float* partial,
+                              long long n, int units, long long plane, int channels_last) {
+  extern __shared__ float pwlu_records[];
+  float* record = pwlu_records + threadIdx.x * PWLU_STRIDE;
+  for (int k = 0; k < PWLU_W; ++k) record[k] = 0.0f;
+  int lanes = 1, unit = 0;
+  long long block = blockIdx.x;
+  if (units == 1) {
+    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, 0);
+    const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
+    for (long long i = block * blockDim.x + threadIdx.x; i < n; i += stride) {
+      act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
+    }
+  } else if (!channels_last) {
+    unit = blockIdx.x;
+    block = blockIdx.y;
+    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, unit);
+    const long long count = n / units;
+    const long long stride = static_cast<long long>(gridDim.y) * blockDim.x;
+    for (long long j = block * blockDim.x + threadIdx.x; j < count; j += stride) {
+      const long long i = ((j / plane) * units + unit) * plane + j % plane;
+      act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
+    }
+  } else {
+    lanes = units;
+    const int c = threadIdx.x % units;
+    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, c);
+    const int groups = blockDim.x / units;
+    const int group = threadIdx.x / units;
+    const long long rows = n / units;
+    if (group < groups) {
+      const long long stride = static_cast<long long>(gridDim.x) * groups;
+      for (long long r = block * groups + group; r < rows; r += stride) {
+        const long long i = r * units + c;
+        act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
+      }
+    }
+  }
+  __syncthreads();
+  // Entry (lane, k) of the block's sums: the records of threads lane, lane + lanes, ...
+  for (int e = threadIdx.x; e < lanes * PWLU_W; e += blockDim.x) {
+    const int lane = e / PWLU_W, k = e % PWLU_W;
+    float sum = 0.0f;
+    for (int t = lane; t < static_cast<int>(blockDim.x); t += lanes) {
+      sum += pwlu_records[t * PWLU_STRIDE + k];
+    }
+    const int u = lanes > 1 ? lane : unit;
+    partial[(block * units + u) * PWLU_W + k] = sum;
+  }
+}
+
+#define PWLU_ARGS const float *left, const float *right, const float *left_slope, \
+                  const float *right_slope, const float *points
+extern "C" __global__ void pwlu_forward_f32(const float* x, PWLU_ARGS, float* y, long long n,
+                                            int units, long long plane, int channels_last) {
+  pwlu_forward(x, left, right, left_slope, right_slope, points, y, n, units, plane,
+               channels_last);
+}
+extern "C" __global__ void pwlu_forward_bf16(const act_bf16* x, PWLU_ARGS, act_bf16* y,
+                                             long long n, int units, long long plane,
+                                             int channels_last) {
+  pwlu_forward(x, left, right, left_slope, right_slope, points, y, n, units, plane,
+               channels_last);
+}
+extern "C" __global__ void pwlu_backward_f32(const float* x, PWLU_ARGS, const float* grad_y,
+                                             float* grad_x, float* partial, long long n,
+                                             int units, long long plane, int channels_last) {
+  pwlu_backward(x, left, right, left_slope, right_slope, points, grad_y, grad_x, partial, n,
+                units, plane, channels_last);
+}
+extern "C" __global__ void pwlu_backward_bf16(const act_bf16* x, PWLU_ARGS,
+                                              const act_bf16* grad_y, act_bf16* grad_x,
+                                              float* partial, long long n, int units,
+                                              long long plane, int channels_last) {
+  pwlu_backward(x, left, right, left_slope, right_slope, points, grad_y, grad_x, partial, n,
+                units, plane, channels_last);
+}
+#else
+// One element of unit 0 of the given tables, for the host tests.
+extern "C" float pwlu_host_value(float x, const float* left, const float* right,
+                                 const float* left_slope, const float* right_slope,
+                                 const float* points) {
+  return pwlu_value(x, pwlu_unit(left, right, left_slope, right_slope, points, 0));
+}
+extern "C" float pwlu_host_gradient(float x, float g, const float* left, const float* right,
+                                    const float* left_slope, const float* right_slope,
+                                    const float* points, float* record) {
+  return pwlu_gradient(x, g, pwlu_unit(left, right, left_slope, right_slope, points, 0), record);
+}
+#endif
+)";
+
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
@@ -398,6 +596,20 @@ KernelSource GenerateSurrogateSource(SurrogateKind kind, double alpha, const Exp
         "  return gy * Surrogate::Slope(x, " + FloatLiteral(static_cast<float>(alpha)) + ");\n}\n";
   }
   return Finish(text + kSurrogateKernels, 0);
+}
+
+KernelSource GeneratePwluSource(int intervals) {
+  std::string text = Preamble(0);
+  text += "#define PWLU_N " + std::to_string(intervals) + "\n";
+  // Records padded to an odd number of floats, so that threads' records fall in different
+  // shared-memory banks.
+  text += "#define PWLU_STRIDE " + std::to_string(PwluRecordStride(intervals)) + "\n";
+  return Finish(text + kPwluFunctions, 0);
+}
+
+int PwluRecordStride(int intervals) {
+  const int width = intervals + 7;
+  return width % 2 == 1 ? width : width + 1;
 }
 
 }  // namespace actsearch

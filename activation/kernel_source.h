@@ -34,6 +34,12 @@ KernelSource GenerateKernelSource(const Expr& e);
 // betas (constants: see activation/sugar.h). The forward pass is ReLU and needs no kernel.
 KernelSource GenerateSurrogateSource(SurrogateKind kind, double alpha, const Expr& expression);
 
+// PWLU with N = `intervals` (activation/pwlu.h): not per candidate, but compiled and cached
+// the same way. Its backward needs PwluRecordStride(intervals) floats of shared memory per
+// thread.
+KernelSource GeneratePwluSource(int intervals);
+int PwluRecordStride(int intervals);
+
 // The entry points of the generated source, for the launcher (and tests).
 inline constexpr const char* kForwardKernelF32 = "act_forward_f32";
 inline constexpr const char* kForwardKernelBf16 = "act_forward_bf16";
@@ -44,5 +50,11 @@ inline constexpr const char* kHostGradient = "act_host_gradient";
 inline constexpr const char* kSurrogateKernelF32 = "sugar_backward_f32";
 inline constexpr const char* kSurrogateKernelBf16 = "sugar_backward_bf16";
 inline constexpr const char* kSurrogateHostGradient = "sugar_host_gradient";
+inline constexpr const char* kPwluForwardF32 = "pwlu_forward_f32";
+inline constexpr const char* kPwluForwardBf16 = "pwlu_forward_bf16";
+inline constexpr const char* kPwluBackwardF32 = "pwlu_backward_f32";
+inline constexpr const char* kPwluBackwardBf16 = "pwlu_backward_bf16";
+inline constexpr const char* kPwluHostValue = "pwlu_host_value";
+inline constexpr const char* kPwluHostGradient = "pwlu_host_gradient";
 
 }  // namespace actsearch

@@ -1,6 +1,6 @@
 // The generated kernels, checked without a GPU: NVRTC compiles the source of every operator and
-// of random 1- and 2-unit candidates, and the same source compiled for the host computes what
-// the CPU evaluator computes, value and every gradient.
+// of random 1- and 2-unit candidates, of SUGAR's surrogates and of PWLU, and the same source
+// compiled for the host computes what the CPU code computes, value and every gradient.
 #include "activation/kernel_source.h"
 
 #include <dlfcn.h>
@@ -12,6 +12,7 @@
 #include <fstream>
 #include <random>
 
+#include "activation/pwlu_kernel.h"
 #include "activation/surrogate_formulas.h"
 #include "search_space/parser.h"
 #include "search_space/printer.h"
@@ -208,7 +209,77 @@ TEST(KernelSource, TheSurrogateSourceBuiltForTheHostMatchesTheCpuSlopes) {
   }
 }
 
+// PWLU: the host-built element functions against the CPU kernel, value, input gradient and
+// every table gradient, inside the range, outside it, on its bounds and grid points, and NaN.
+TEST(KernelSource, ThePwluSourceBuiltForTheHostMatchesTheCpuKernel) {
+  const ScratchDirectory dir;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (int intervals : {2, 16}) {
+    const HostBuild build(GeneratePwluSource(intervals), dir.path());
+    using Tables = const float*;
+    auto* value =
+        build.Function<float(float, Tables, Tables, Tables, Tables, Tables)>(kPwluHostValue);
+    auto* gradient =
+        build.Function<float(float, float, Tables, Tables, Tables, Tables, Tables, float*)>(
+            kPwluHostGradient);
+    const float left = -2.0f, right = 1.5f, left_slope = 0.1f, right_slope = 1.2f;
+    std::vector<float> points(intervals + 1);
+    for (float& p : points) p = uniform(rng);
+    const float inv_step = static_cast<float>(intervals) / (right - left);
+    const pwlu::UnitTables<float> tables{
+        1,           intervals,    &left,      &right,         &inv_step,
+        &left_slope, &right_slope, &points[0], &points.back(), points.data()};
+    std::vector<float> x = {left, right, std::nanf("")};
+    for (int i = 0; i <= intervals; ++i) x.push_back(left + (right - left) * i / intervals);
+    for (int i = 0; i < 60; ++i) x.push_back(4 * uniform(rng));
+    const auto n = static_cast<int64_t>(x.size());
+    std::vector<float> gy(n), y(n), gx(n);
+    for (float& g : gy) g = uniform(rng);
+    const pwlu::Walk walk{pwlu::Walk::kFlat, 1, n, 1};
+    std::vector<double> records(pwlu::RecordWidth(intervals), 0.0);
+    pwlu::Forward(tables, walk, x.data(), y.data(), 0, n);
+    pwlu::Backward(tables, walk, x.data(), gy.data(), gx.data(), 0, n, records.data());
+    std::vector<float> record(records.size(), 0.0f);
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string where =
+          "x = " + std::to_string(x[i]) + ", N = " + std::to_string(intervals);
+      const float host_y = value(x[i], &left, &right, &left_slope, &right_slope, points.data());
+      const float host_gx = gradient(x[i], gy[i], &left, &right, &left_slope, &right_slope,
+                                     points.data(), record.data());
+      if (std::isnan(x[i])) {
+        EXPECT_TRUE(std::isnan(host_y) && std::isnan(host_gx)) << where;
+        continue;
+      }
+      // Equal up to the rounding of a product that the CPU build may contract into an FMA.
+      EXPECT_NEAR(host_y, y[i], 1e-6 * (1 + std::abs(y[i]))) << where;
+      EXPECT_NEAR(host_gx, gx[i], 1e-6 * (1 + std::abs(gx[i]))) << where;
+    }
+    for (size_t k = 0; k < records.size(); ++k) {
+      EXPECT_NEAR(record[k], records[k], 1e-4 * (1 + std::abs(records[k]))) << "record " << k;
+    }
+  }
+}
+
 #ifdef ACTSEARCH_HAS_NVRTC
+TEST(KernelSource, NvrtcCompilesThePwluKernels) {
+  for (int intervals : {4, 16, 64}) {
+    std::string ptx;
+    try {
+      ptx = CompileKernels(GeneratePwluSource(intervals), 90, KernelBinary::kPtx);
+    } catch (const KernelCompileError& error) {
+      if (std::string(error.what()).find("not installed") != std::string::npos) {
+        GTEST_SKIP() << error.what();
+      }
+      FAIL() << intervals << " intervals: " << error.what();
+    }
+    for (const char* entry :
+         {kPwluForwardF32, kPwluForwardBf16, kPwluBackwardF32, kPwluBackwardBf16}) {
+      EXPECT_NE(ptx.find(std::string(".entry ") + entry), std::string::npos) << entry;
+    }
+  }
+}
+
 TEST(KernelSource, NvrtcCompilesEveryOperatorAndRandomCandidates) {
   for (const Expr& e : Expressions()) {
     std::string ptx;

@@ -2,12 +2,16 @@
 
 #include <ATen/Parallel.h>
 
+#include <iostream>
 #include <map>
 #include <mutex>
 
 #include "activation/pwlu_kernel.h"
 #include "activation/torch_compat.h"
 #include "search_space/printer.h"
+#ifdef ACTSEARCH_GENERATED_KERNELS
+#include "activation/generated_kernels.h"
+#endif
 
 namespace actsearch {
 namespace {
@@ -98,6 +102,36 @@ struct BackwardResult {
   torch::Tensor x, left_bound, right_bound, points, left_slope, right_slope;
 };
 
+// The gradients of the tables from each unit's summed record ([G, RecordWidth(N)], on any
+// device: pwlu_kernel.h's layout, which every backward path here produces), and grad_x.
+BackwardResult FromRecords(const torch::Tensor& grad_x, const torch::Tensor& records,
+                           const PwluTables& t) {
+  const int64_t n = t.points.size(1) - 1;
+  const torch::Tensor r = records.to(torch::kDouble);
+  auto slot = [&](pwlu::Slot k) { return r.select(1, n + k); };
+  const torch::Tensor left = t.left_bound.detach().to(torch::kDouble);
+  const torch::Tensor right = t.right_bound.detach().to(torch::kDouble);
+  // Inside, u = (x - B_L) N / (B_R - B_L): du/dB_L = -(N - u) / (B_R - B_L) and
+  // du/dB_R = -u / (B_R - B_L), times dy/du = Y_(i+1) - Y_i. Outside, -K_L and -K_R.
+  const torch::Tensor per_width = 1.0 / (right - left);
+  const torch::Tensor delta = slot(pwlu::kDeltaGrad);
+  const torch::Tensor delta_u = slot(pwlu::kDeltaUGrad);
+  const torch::Tensor grad_left =
+      -t.left_slope.detach().to(torch::kDouble) * slot(pwlu::kLeftGrad) -
+      (static_cast<double>(n) * delta - delta_u) * per_width;
+  const torch::Tensor grad_right =
+      -t.right_slope.detach().to(torch::kDouble) * slot(pwlu::kRightGrad) - delta_u * per_width;
+  auto like = [](const torch::Tensor& g, const torch::Tensor& p) {
+    return g.to(p.scalar_type()).reshape(p.sizes());
+  };
+  return {grad_x,
+          like(grad_left, t.left_bound),
+          like(grad_right, t.right_bound),
+          like(r.narrow(1, 0, n + 1), t.points),
+          like(slot(pwlu::kLeftSlopeGrad), t.left_slope),
+          like(slot(pwlu::kRightSlopeGrad), t.right_slope)};
+}
+
 BackwardResult BackwardCpu(const torch::Tensor& x, const PwluTables& tables,
                            const torch::Tensor& grad_y) {
   const torch::MemoryFormat format = FormatOf(x);
@@ -111,14 +145,8 @@ BackwardResult BackwardCpu(const torch::Tensor& x, const PwluTables& tables,
   // finishes first, so that seeded runs repeat bit for bit.
   std::mutex merge;
   std::map<int64_t, std::vector<double>> partials;
-  std::vector<double> inv_step(units), left_slope(units), right_slope(units);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "actsearch_pwlu_backward", [&] {
     const HostTables<scalar_t> host(tables, x.scalar_type());
-    for (int64_t u = 0; u < units; ++u) {
-      inv_step[u] = host.view().inv_step[u];
-      left_slope[u] = host.view().left_slope[u];
-      right_slope[u] = host.view().right_slope[u];
-    }
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* gyp = gy.data_ptr<scalar_t>();
     scalar_t* gxp = grad_x.data_ptr<scalar_t>();
@@ -129,39 +157,11 @@ BackwardResult BackwardCpu(const torch::Tensor& x, const PwluTables& tables,
       partials.emplace(begin, std::move(records));
     });
   });
-  std::vector<double> total(units * width, 0.0);
+  torch::Tensor total = torch::zeros({units, width}, torch::kDouble);
   for (const auto& [begin, records] : partials) {
-    for (size_t k = 0; k < total.size(); ++k) total[k] += records[k];
+    total += torch::from_blob(const_cast<double*>(records.data()), {units, width}, torch::kDouble);
   }
-  auto grad_points = torch::empty({units, n + 1}, torch::kDouble);
-  auto grad_left = torch::empty({units}, torch::kDouble);
-  auto grad_right = torch::empty({units}, torch::kDouble);
-  auto grad_left_slope = torch::empty({units}, torch::kDouble);
-  auto grad_right_slope = torch::empty({units}, torch::kDouble);
-  for (int64_t u = 0; u < units; ++u) {
-    const double* s = total.data() + u * width;
-    std::copy(s, s + n + 1, grad_points.data_ptr<double>() + u * (n + 1));
-    grad_left_slope.data_ptr<double>()[u] = s[n + pwlu::kLeftSlopeGrad];
-    grad_right_slope.data_ptr<double>()[u] = s[n + pwlu::kRightSlopeGrad];
-    // Inside, u = (x - B_L) N / (B_R - B_L): du/dB_L = -(N - u) / (B_R - B_L) and
-    // du/dB_R = -u / (B_R - B_L), times dy/du = Y_(i+1) - Y_i. Outside, -K_L and -K_R.
-    const double per_width = inv_step[u] / static_cast<double>(n);
-    const double delta = s[n + pwlu::kDeltaGrad];
-    const double delta_u = s[n + pwlu::kDeltaUGrad];
-    grad_left.data_ptr<double>()[u] = -left_slope[u] * s[n + pwlu::kLeftGrad] -
-                                      (static_cast<double>(n) * delta - delta_u) * per_width;
-    grad_right.data_ptr<double>()[u] =
-        -right_slope[u] * s[n + pwlu::kRightGrad] - delta_u * per_width;
-  }
-  auto like = [](const torch::Tensor& g, const torch::Tensor& p) {
-    return g.to(p.scalar_type()).view(p.sizes());
-  };
-  return {grad_x,
-          like(grad_left, tables.left_bound),
-          like(grad_right, tables.right_bound),
-          like(grad_points, tables.points),
-          like(grad_left_slope, tables.left_slope),
-          like(grad_right_slope, tables.right_slope)};
+  return FromRecords(grad_x, total, tables);
 }
 
 class PwluFunction : public torch::autograd::Function<PwluFunction> {
@@ -276,28 +276,74 @@ class PwluOpsFunction : public torch::autograd::Function<PwluOpsFunction> {
         (torch::bincount(at.index.reshape({-1}), (g - w1).reshape({-1}), table) +
          torch::bincount((at.index + 1).reshape({-1}), w1.reshape({-1}), table))
             .view({at.units, at.n + 1});
-    const torch::Tensor below_grad = at.SumPerUnit(torch::where(below, g, zero));
-    const torch::Tensor above_grad = at.SumPerUnit(torch::where(above, g, zero));
-    const torch::Tensor delta_grad = at.SumPerUnit(g_delta);
-    const torch::Tensor delta_u_grad = at.SumPerUnit(g_delta * at.u);
-    const torch::Tensor per_width = at.inv_step.reshape({-1}) / static_cast<double>(at.n);
-    // As in the CPU kernel: inside, du/dB_L = -(N - u) / (B_R - B_L), du/dB_R = -u / (B_R - B_L).
-    const torch::Tensor grad_left =
-        -t.left_slope.to(at.type) * below_grad -
-        (static_cast<double>(at.n) * delta_grad - delta_u_grad) * per_width;
-    const torch::Tensor grad_right =
-        -t.right_slope.to(at.type) * above_grad - delta_u_grad * per_width;
-    auto like = [](const torch::Tensor& grad, const torch::Tensor& p) {
-      return grad.to(p.scalar_type()).view(p.sizes());
-    };
-    return {grad_x.to(s[0].scalar_type()),
-            like(grad_left, t.left_bound),
-            like(grad_right, t.right_bound),
-            like(grad_points, t.points),
-            like(at.SumPerUnit(torch::where(below, g * (at.x - at.left), zero)), t.left_slope),
-            like(at.SumPerUnit(torch::where(above, g * (at.x - at.right), zero)), t.right_slope)};
+    // The per-unit sums in pwlu_kernel.h's record layout, turned into gradients in one place.
+    const torch::Tensor records =
+        torch::cat({grad_points.to(torch::kDouble),
+                    torch::stack({at.SumPerUnit(torch::where(below, g, zero)),
+                                  at.SumPerUnit(torch::where(above, g, zero)),
+                                  at.SumPerUnit(torch::where(below, g * (at.x - at.left), zero)),
+                                  at.SumPerUnit(torch::where(above, g * (at.x - at.right), zero)),
+                                  at.SumPerUnit(g_delta), at.SumPerUnit(g_delta * at.u)},
+                                 1)
+                        .to(torch::kDouble)},
+                   1);
+    const BackwardResult r = FromRecords(grad_x.to(s[0].scalar_type()), records, t);
+    return {r.x, r.left_bound, r.right_bound, r.points, r.left_slope, r.right_slope};
   }
 };
+
+#ifdef ACTSEARCH_GENERATED_KERNELS
+// PWLU's generated kernels for x's device, or null: x is not a layout they take, they are
+// turned off, or they cannot be built, which is said once per device and interval count.
+const GeneratedPwlu* PwluKernelsFor(const torch::Tensor& x, const PwluTables& t) {
+  const int64_t units = t.points.size(0);
+  const int intervals = static_cast<int>(t.points.size(1) - 1);
+  if (!t.points.is_cuda() || !GeneratedPwlu::Supports(x, units, intervals) ||
+      !GeneratedKernelsEnabled()) {
+    return nullptr;
+  }
+  static std::mutex mutex;
+  static std::map<std::pair<int, int>, std::shared_ptr<GeneratedPwlu>> loaded;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const std::pair<int, int> key{x.device().index(), intervals};
+  auto found = loaded.find(key);
+  if (found == loaded.end()) {
+    std::string why_not;
+    found = loaded.emplace(key, GeneratedPwlu::Load(intervals, x.device(), &why_not)).first;
+    if (!found->second) {
+      std::cerr << "actsearch: no generated CUDA kernels for PWLU (" << why_not
+                << "); using LibTorch operators\n";
+    }
+  }
+  return found->second.get();
+}
+
+// PWLU on CUDA with its generated kernels: one pass forward, one backward whose table
+// gradients are per-thread records summed per block (no atomics), then per unit.
+class PwluCudaFunction : public torch::autograd::Function<PwluCudaFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& left_bound, const torch::Tensor& right_bound,
+                               const torch::Tensor& points, const torch::Tensor& left_slope,
+                               const torch::Tensor& right_slope, const GeneratedPwlu* kernels) {
+    ctx->save_for_backward({x, left_bound, right_bound, points, left_slope, right_slope});
+    ctx->saved_data["kernels"] = reinterpret_cast<int64_t>(kernels);
+    return kernels->Forward(x, left_bound, right_bound, left_slope, right_slope, points);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    // The kernels live in PwluKernelsFor's cache for the life of the process.
+    const auto* kernels =
+        reinterpret_cast<const GeneratedPwlu*>(ctx->saved_data["kernels"].toInt());
+    auto [grad_x, records] = kernels->Backward(s[0], s[1], s[2], s[4], s[5], s[3], grads[0]);
+    const BackwardResult r = FromRecords(grad_x, records, {s[1], s[2], s[3], s[4], s[5]});
+    return {r.x,          r.left_bound,  r.right_bound,  r.points,
+            r.left_slope, r.right_slope, torch::Tensor()};
+  }
+};
+#endif
 
 }  // namespace
 
@@ -313,6 +359,12 @@ torch::Tensor PiecewiseLinear(const torch::Tensor& x, const PwluTables& t) {
     return PwluFunction::apply(x, t.left_bound, t.right_bound, t.points, t.left_slope,
                                t.right_slope);
   }
+#ifdef ACTSEARCH_GENERATED_KERNELS
+  if (const GeneratedPwlu* kernels = PwluKernelsFor(x, t)) {
+    return PwluCudaFunction::apply(x, t.left_bound, t.right_bound, t.points, t.left_slope,
+                                   t.right_slope, kernels);
+  }
+#endif
   return PiecewiseLinearWithTorchOps(x, t);
 }
 

@@ -24,7 +24,8 @@ struct PwluTables {
 // in x and every table. Dense float/double CPU input (contiguous or channels_last) runs the
 // hand-written kernel: one pass forward; one pass backward whose table gradients are summed
 // per unit in per-task accumulators, merged in a fixed order (seeded runs repeat bit for bit).
-// Anything else (CUDA, bf16, strided views) runs PiecewiseLinearWithTorchOps.
+// On CUDA (float or bf16, dense) it runs generated kernels (activation/generated_kernels.h)
+// where they can be built. Anything else runs PiecewiseLinearWithTorchOps.
 torch::Tensor PiecewiseLinear(const torch::Tensor& x, const PwluTables& tables);
 
 // The same function from LibTorch operators on any device, in float or double (bf16/half

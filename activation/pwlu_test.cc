@@ -417,7 +417,7 @@ TEST(Pwlu, RejectsInputWithTheWrongChannelCount) {
   EXPECT_THROW(Pwlu(PwluOptions(4).intervals(0)), c10::Error);
 }
 
-TEST(Pwlu, WorksOnCudaThroughTheTorchOpsPath) {
+TEST(Pwlu, WorksOnCudaLikeOnTheCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   torch::manual_seed(24);
   Pwlu on_cpu(PwluOptions(3).warmup_steps(2));

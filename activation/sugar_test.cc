@@ -235,7 +235,7 @@ TEST(Sugar, OtherLayoutsAndDtypesTakeTheFallbackAndAgree) {
   }
 }
 
-TEST(Sugar, WorksOnCudaThroughTheFallback) {
+TEST(Sugar, WorksOnCudaLikeOnTheCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const torch::Tensor x = Points(torch::kFloat);
   const torch::Tensor weight = torch::randn_like(x);
