@@ -95,7 +95,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   std::string format;
   int64_t steps = 0, batch = 0, validation = 0, depth = 0, seed = 0;
   double lr = 0;
-  bool no_channels_last = false, quiet = false;
+  bool no_channels_last = false, no_cuda_graph = false, quiet = false;
   std::string db_path, search_name = "manual runs";
   std::string model;  // empty: --depth, else the default
   const std::string model_help = "the child network (default " + options.model +
@@ -127,6 +127,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       ("threads", InRange(&options.threads, "--threads", 0, 1024)->default_value(0),
        "CPU threads (0: all cores)")
       ("no-channels-last", po::bool_switch(&no_channels_last), "keep NCHW memory layout")
+      ("no-cuda-graph", po::bool_switch(&no_cuda_graph),
+       "on CUDA, run every step eagerly instead of replaying it as a CUDA graph")
       ("quiet", po::bool_switch(&quiet), "no progress on stderr")
       ("db", po::value(&db_path), "also record the run in this results database")
       ("search-name", NonEmpty(&search_name, "--search-name")->default_value(search_name),
@@ -156,6 +158,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (lr > 0) options.profile.learning_rate = lr;
   options.seed = static_cast<uint64_t>(seed);
   options.channels_last = !no_channels_last;
+  options.cuda_graph = !no_cuda_graph;
   if (depth != 0) {
     if (!model.empty()) throw UsageError("give --model or --depth, not both");
     if ((depth - 2) % 6 != 0) throw UsageError("--depth must be 6n + 2 (20, 32, 44, 56, 110)");
@@ -227,6 +230,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     o["steps"] = r.steps;
     o["wall_seconds"] = r.wall_seconds;
     o["device"] = r.device;
+    o["cuda_graph"] = r.cuda_graph;
     o["parameters"] = r.parameters;
     o["error"] = r.error;
     o["learning_curve"] = Json::parse(recorded.learning_curve, nullptr, false);
@@ -244,8 +248,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     std::printf("validation accuracy  %.2f%%\n", 100 * r.validation_accuracy);
     if (r.test_accuracy) std::printf("test accuracy        %.2f%%\n", 100 * *r.test_accuracy);
     if (r.final_loss) std::printf("final loss           %.4f\n", *r.final_loss);
-    std::printf("steps                %lld in %.1f s on %s\n", static_cast<long long>(r.steps),
-                r.wall_seconds, r.device.c_str());
+    std::printf("steps                %lld in %.1f s on %s%s\n", static_cast<long long>(r.steps),
+                r.wall_seconds, r.device.c_str(), r.cuda_graph ? " (CUDA graph)" : "");
   }
   switch (r.status) {
     case worker::TrainStatus::kDiverged: return kExitDiverged;

@@ -21,6 +21,7 @@ namespace {
 #define SKIP_WITHOUT_CUDA() \
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
 
+#ifdef ACTSEARCH_GENERATED_KERNELS
 // The generated kernels' disk cache, fresh for this run (set before any kernel loads), so
 // that a test can see that they were compiled and used rather than silently replaced.
 const std::filesystem::path& KernelCache() {
@@ -42,6 +43,7 @@ int CachedKernelCount() {
   }
   return count;
 }
+#endif
 
 // Largest difference relative to the reference's scale, as one number for messages.
 double RelativeError(const torch::Tensor& got, const torch::Tensor& want) {
@@ -247,9 +249,37 @@ TEST(Gpu, ATinyResNetLearnsOnCudaWithBf16AndChannelsLast) {
 
 TEST(Gpu, AnExplodingCandidateDivergesOnCudaToo) {
   SKIP_WITHOUT_CUDA();
-  const worker::TrainResult r = worker::TrainChild(Synthetic(), OnCuda("exp(exp(x))", 60));
-  EXPECT_EQ(r.status, worker::TrainStatus::kDiverged);
-  EXPECT_EQ(r.validation_accuracy, 0.0);
+  for (const bool graph : {true, false}) {
+    SCOPED_TRACE(graph ? "CUDA graph" : "eager");
+    worker::TrainOptions options = OnCuda("exp(exp(x))", 60);
+    options.cuda_graph = graph;
+    const worker::TrainResult r = worker::TrainChild(Synthetic(), options);
+    EXPECT_EQ(r.status, worker::TrainStatus::kDiverged);
+    EXPECT_EQ(r.validation_accuracy, 0.0);
+  }
+}
+
+// The graph replays the eager step: same data, same initialisation, the same training up to
+// float reordering (cuDNN may pick other algorithms run to run), in float so that bf16's
+// rounding does not hide a difference.
+TEST(Gpu, AGraphedChildTrainsLikeAnEagerOne) {
+  SKIP_WITHOUT_CUDA();
+  for (const std::string activation : {"relu", "x * sigmoid(beta * x)"}) {
+    SCOPED_TRACE(activation);
+    worker::TrainOptions options = OnCuda(activation, 40);
+    options.bf16 = false;
+    options.cuda_graph = false;
+    const worker::TrainResult eager = worker::TrainChild(Synthetic(), options);
+    options.cuda_graph = true;
+    const worker::TrainResult graphed = worker::TrainChild(Synthetic(), options);
+    EXPECT_FALSE(eager.cuda_graph);
+    EXPECT_TRUE(graphed.cuda_graph) << "the step was not captured";
+    ASSERT_EQ(eager.status, worker::TrainStatus::kDone) << eager.error;
+    ASSERT_EQ(graphed.status, worker::TrainStatus::kDone) << graphed.error;
+    ASSERT_TRUE(eager.final_loss && graphed.final_loss);
+    EXPECT_NEAR(*graphed.final_loss, *eager.final_loss, 2e-2 * (1 + *eager.final_loss));
+    EXPECT_NEAR(graphed.validation_accuracy, eager.validation_accuracy, 0.05);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,18 @@
 #include "worker/batches.h"
 
 namespace actsearch::worker {
+namespace {
+
+// A tensor made on the CPU, on `device` without making the CPU wait for the GPU's queue: a
+// plain copy to CUDA synchronises, which once per step holds a small network's step up. The
+// copy goes from pinned memory; PyTorch's caching host allocator keeps that memory until the
+// copy is done.
+torch::Tensor ToDeviceWithoutWaiting(const torch::Tensor& t, const torch::Device& device) {
+  if (!device.is_cuda()) return t.to(device);
+  return t.pin_memory().to(device, /*non_blocking=*/true);
+}
+
+}  // namespace
 
 torch::Tensor AugmentBatch(const torch::Tensor& images, const AugmentOptions& options,
                            torch::Generator& generator) {
@@ -18,8 +30,8 @@ torch::Tensor AugmentBatch(const torch::Tensor& images, const AugmentOptions& op
   const torch::Tensor rows = dy + along_h;                                         // [B, H]
   const torch::Tensor cols = dx + torch::where(flip, (w - 1) - along_w, along_w);  // [B, W]
   // Flat positions in the padded image, then one gather for the whole batch.
-  const torch::Tensor index =
-      (rows.unsqueeze(2) * (w + 2 * p) + cols.unsqueeze(1)).view({b, 1, h * w}).to(images.device());
+  const torch::Tensor index = ToDeviceWithoutWaiting(
+      (rows.unsqueeze(2) * (w + 2 * p) + cols.unsqueeze(1)).view({b, 1, h * w}), images.device());
   const torch::Tensor padded = torch::constant_pad_nd(images, {p, p, p, p}, 0);
   return padded.flatten(2).gather(2, index.expand({b, c, h * w})).view({b, c, h, w});
 }
@@ -39,12 +51,17 @@ BatchSampler::BatchSampler(Dataset data, torch::Tensor mean, torch::Tensor std, 
       std_(std::move(std)),
       batch_size_(batch_size),
       augment_(augment),
-      generator_(at::detail::createCPUGenerator(seed)) {}
+      generator_(at::detail::createCPUGenerator(seed)) {
+  // On the data's device once, not at every batch.
+  mean_ = mean_.to(data_.images.device());
+  std_ = std_.to(data_.images.device());
+}
 
 BatchSampler::Batch BatchSampler::Next() {
   const int64_t n = data_.size();
   if (!order_.defined() || position_ + batch_size_ > n) {
-    order_ = torch::randperm(n, generator_, torch::kLong).to(data_.images.device());
+    order_ =
+        ToDeviceWithoutWaiting(torch::randperm(n, generator_, torch::kLong), data_.images.device());
     position_ = 0;
   }
   const torch::Tensor index = order_.slice(0, position_, position_ + batch_size_);

@@ -14,6 +14,22 @@ void NesterovSgd::ZeroGradToNone() {
 }
 
 void NesterovSgd::Step(double lr) {
+  Update([lr](std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& d) {
+    at::_foreach_add_(params, d, -lr);
+  });
+}
+
+#if TORCH_VERSION_MAJOR >= 2
+void NesterovSgd::Step(const torch::Tensor& lr) {
+  Update([&lr](std::vector<torch::Tensor>& params, std::vector<torch::Tensor>& d) {
+    at::_foreach_mul_(d, lr);
+    at::_foreach_sub_(params, d);
+  });
+}
+#endif
+
+template <class Apply>
+void NesterovSgd::Update(Apply apply) {
   torch::NoGradGuard no_grad;
   for (size_t g = 0; g < groups_.size(); ++g) {
     std::vector<torch::Tensor> params, grads, buffers;
@@ -34,7 +50,7 @@ void NesterovSgd::Step(double lr) {
     at::_foreach_mul_(buffers, momentum_);  // buf = m * buf + d
     at::_foreach_add_(buffers, d);
     at::_foreach_add_(d, buffers, momentum_);  // Nesterov: d + m * buf
-    at::_foreach_add_(params, d, -lr);
+    apply(params, d);
   }
 }
 

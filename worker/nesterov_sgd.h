@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include "activation/torch_compat.h"  // TORCH_VERSION_MAJOR
+
 namespace actsearch::worker {
 
 class NesterovSgd {
@@ -24,6 +26,11 @@ class NesterovSgd {
   // One update at learning rate `lr`; parameters without a gradient are left alone, as PyTorch
   // does. The first step of a parameter starts its momentum buffer at its gradient.
   void Step(double lr);
+#if TORCH_VERSION_MAJOR >= 2
+  // The same with the learning rate in a device scalar, which a CUDA graph can replay with
+  // a new value (worker/training_step.h).
+  void Step(const torch::Tensor& lr);
+#endif
 
   // The momentum buffer of parameter `index` of group `group` (undefined before its first step).
   const torch::Tensor& momentum_buffer(size_t group, size_t index) const {
@@ -31,6 +38,10 @@ class NesterovSgd {
   }
 
  private:
+  // The update, with `apply(params, d)` making params -= lr * d.
+  template <class Apply>
+  void Update(Apply apply);
+
   std::vector<Group> groups_;
   std::vector<std::vector<torch::Tensor>> buffers_;  // parallel to groups_[g].parameters
   double momentum_;

@@ -5,12 +5,14 @@
 #include <thread>
 #include <unordered_set>
 
+#include "activation/pwlu.h"
 #include "activation/torch_compat.h"
 #include "worker/allocator_settings.h"
 #include "worker/batches.h"
 #include "worker/model_registry.h"
 #include "worker/nesterov_sgd.h"
 #include "worker/resnet.h"
+#include "worker/training_step.h"
 
 namespace actsearch::worker {
 namespace {
@@ -40,6 +42,15 @@ Dataset ToDevice(const Dataset& d, const torch::Device& device) {
   return {d.images.to(device), d.labels.to(device)};
 }
 
+// Whether every module's forward is free of host-side state changes, so that a CUDA graph of
+// the step replays it faithfully: PWLU changes its phase on the host until it has aligned.
+bool HasNoHostSideState(const torch::nn::Module& network) {
+  for (const auto& module : network.modules(/*include_self=*/true)) {
+    if (const auto* pwlu = module->as<PwluImpl>(); pwlu && !pwlu->aligned()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<torch::Tensor> WeightDecayedParameters(const torch::nn::Module& model) {
@@ -60,19 +71,22 @@ std::optional<double> Evaluate(torch::nn::AnyModule& model, const Dataset& data,
                                int64_t batch_size, bool channels_last) {
   torch::NoGradGuard no_grad;
   model.ptr()->eval();
-  int64_t correct = 0;
-  bool finite = true;
+  // Counted on the device and read once at the end: no batch waits for the one before.
+  const auto on_device = torch::TensorOptions().device(data.images.device());
+  torch::Tensor correct = torch::zeros({}, on_device.dtype(torch::kLong));
+  torch::Tensor finite = torch::ones({}, on_device.dtype(torch::kBool));
+  const torch::Tensor m = mean.to(data.images.device()), s = std.to(data.images.device());
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     const int64_t end = std::min(data.size(), start + batch_size);
-    torch::Tensor images = Normalize(data.images.slice(0, start, end), mean, std);
+    torch::Tensor images = Normalize(data.images.slice(0, start, end), m, s);
     if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
     const torch::Tensor logits = model.forward(images);
-    finite = finite && torch::isfinite(logits).all().item<bool>();
-    correct += logits.argmax(1).eq(data.labels.slice(0, start, end)).sum().item<int64_t>();
+    finite.logical_and_(torch::isfinite(logits).all());
+    correct.add_(logits.argmax(1).eq(data.labels.slice(0, start, end)).sum());
   }
   model.ptr()->train();
-  if (!finite) return std::nullopt;
-  return static_cast<double>(correct) / std::max<int64_t>(1, data.size());
+  if (!finite.item<bool>()) return std::nullopt;
+  return static_cast<double>(correct.item<int64_t>()) / std::max<int64_t>(1, data.size());
 }
 
 TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
@@ -115,10 +129,15 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
   int64_t loss_count = 0;
   // Losses are summed on the device and read every few steps: reading each one would make the
   // CPU wait for the GPU every step, and a small network's GPU step is bound by launches.
-  torch::Tensor unread_loss = torch::zeros({}, torch::dtype(torch::kFloat).device(device));
+  StepSettings settings;
+  settings.autocast = autocast;
+  settings.cuda_graph = cuda && options.cuda_graph;
+  settings.ready_to_capture = [&network] { return HasNoHostSideState(network); };
+  TrainingStep train_step(model, optimizer, settings, device);
   int64_t unread_count = 0;
   auto finish = [&](TrainStatus status, std::string error) {
     if (autocast) compat::SetCudaAutocast(false);
+    result.cuda_graph = train_step.graphed();
     result.status = status;
     result.error = std::move(error);
     result.wall_seconds = Since(start);
@@ -132,14 +151,7 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
     if (options.channels_last) {
       batch.images = batch.images.contiguous(torch::MemoryFormat::ChannelsLast);
     }
-    if (autocast) compat::SetCudaAutocast(true);
-    const torch::Tensor logits = model.forward(batch.images);
-    if (autocast) compat::SetCudaAutocast(false);
-    const torch::Tensor loss = torch::cross_entropy_loss(logits.to(torch::kFloat), batch.labels);
-    optimizer.ZeroGradToNone();
-    loss.backward();
-    optimizer.Step(lr);
-    unread_loss.add_(loss.detach());
+    const torch::Tensor loss = train_step.Run(batch.images, batch.labels, lr);
     ++unread_count;
     result.steps = step + 1;
 
@@ -148,14 +160,14 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
         profile.eval_every > 0 && done % profile.eval_every == 0 && done < profile.steps;
     const bool report = profile.progress_every > 0 && done % profile.progress_every == 0;
     if (evaluate || report || done % kLossReadEvery == 0 || done == profile.steps) {
-      const double unread_sum = unread_loss.item<double>();
+      const double unread_sum = train_step.loss_sum().item<double>();
       if (!std::isfinite(unread_sum)) {
         result.validation_accuracy = 0;
         return finish(TrainStatus::kDiverged, "non-finite loss by step " + std::to_string(done));
       }
       loss_sum += unread_sum;
       loss_count += unread_count;
-      unread_loss.zero_();
+      train_step.ResetLossSum();
       unread_count = 0;
       result.final_loss = loss.item<double>();
     }

@@ -24,7 +24,10 @@ struct TrainOptions {
   double time_limit_seconds = 0;   // 0: none
   bool channels_last = true;
   bool bf16 = true;  // autocast on CUDA (ignored on the CPU)
-  int threads = 0;   // CPU threads; 0: every core
+  // The training step as a CUDA graph on CUDA with LibTorch 2.x (worker/training_step.h);
+  // ignored elsewhere. The result says whether it was used.
+  bool cuda_graph = true;
+  int threads = 0;  // CPU threads; 0: every core
 };
 
 struct Progress {

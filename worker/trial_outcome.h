@@ -33,7 +33,8 @@ struct TrainResult {
   int64_t steps = 0;
   double wall_seconds = 0;
   std::string device;
-  std::string error;  // why it diverged or stopped
+  bool cuda_graph = false;  // whether its steps ran as a CUDA graph (worker/training_step.h)
+  std::string error;        // why it diverged or stopped
   std::vector<CurvePoint> curve;
   int64_t parameters = 0;
 };
