@@ -15,6 +15,8 @@
 #   cpp           build/cpu/bench/train_bench (LibTorch 1.13); skipped with a note if not built
 #   cpp-unfused   the same with --unfused-batch-norm: BatchNorm and ReLU as separate operators,
 #                 as PyTorch runs them (CPU only)
+#   cpp-graph     the same with --cuda-graph: the worker's step captured as a CUDA graph (GPU
+#                 only)
 #   debian-eager  /usr/bin/python3 bench/pytorch_resnet20.py            (Debian python3-torch 1.13)
 #   debian-eager-malloc  the same with the C++ worker's allocator settings given to glibc
 #                 through MALLOC_*_ variables (worker/allocator_settings.h; CPU only): what
@@ -83,6 +85,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
       run cpp "$cpp_bench" "${args[@]}"
       if [[ "$DEVICE" == cpu ]]; then
         run cpp-unfused "$cpp_bench" "${args[@]}" --unfused-batch-norm
+      else
+        run cpp-graph "$cpp_bench" "${args[@]}" --cuda-graph
       fi
     else
       echo "!! C++ bench '$cpp_bench' not built; skipping the C++ variant" >&2
