@@ -14,14 +14,15 @@
 #include <iterator>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "cli/exit_codes.h"
-#include "cli/local_workers.h"
 #include "cli/options.h"
 #include "cli/results_commands.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
+#include "cli/worker_processes.h"
 #include "controller/controller_server.h"
 #include "controller/search_config.h"
 #include "controller/search_setup.h"
@@ -247,10 +248,10 @@ void LogLine(const std::string& line) {
   std::fflush(stderr);
 }
 
-// Serves `search` until it ends; `workers` (if any) start once it listens. Returns the exit
-// code.
+// Serves `search` until it ends; `workers` (if any) start once it listens, after its port is
+// written to `*workers_port`. Returns the exit code.
 int ServeSearch(controller::SearchSetup& search, const ControllerFlags& f, const std::string& token,
-                LocalWorkers* workers) {
+                WorkerProcesses* workers = nullptr, int* workers_port = nullptr) {
   controller::ServiceOptions service = search.service_options();
   service.token = token;
   service.log = LogLine;
@@ -272,7 +273,12 @@ int ServeSearch(controller::SearchSetup& search, const ControllerFlags& f, const
   if (!search.config_changes().empty()) LogLine("changed settings: " + search.config_changes());
   if (!search.fingerprint_note().empty()) LogLine(search.fingerprint_note());
   if (!search.scheduler().restore_note().empty()) LogLine(search.scheduler().restore_note());
-  if (workers) workers->Start(server.port(), server);
+  if (workers) {
+    *workers_port = server.port();
+    workers->Start([&server](const std::string& why) {
+      server.RequestStop(controller::SearchEnd::kFailed, why);
+    });
+  }
   const controller::SearchEnd end = server.Run();
   CatchStopSignals();  // Run gave the signals back: the end (reaping workers) is not cut short
   if (workers) workers->StopSupervising();
@@ -337,11 +343,109 @@ int RunControllerCommand(const std::vector<std::string>& args) {
   return ServeSearch(search, f, token, nullptr);
 }
 
+namespace {
+
+std::string HostName() {
+  char host[256] = "host";
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+std::string JoinedDevices(const std::vector<std::string>& devices) {
+  std::string joined;
+  for (const std::string& d : devices) joined += (joined.empty() ? "" : ", ") + d;
+  return joined;
+}
+
+// The devices of `actsearch worker --device`: one, a comma-separated list, or `all`.
+std::vector<std::string> ParseDevices(const std::string& text) {
+  std::vector<std::string> devices;
+  if (text == "all") {
+    const int count =
+        torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+    if (count == 0) throw UsageError("--device all: this build or machine has no CUDA device");
+    for (int i = 0; i < count; ++i) devices.push_back("cuda:" + std::to_string(i));
+    return devices;
+  }
+  std::stringstream list(text);
+  for (std::string device; std::getline(list, device, ',');) {
+    CheckDevice(device, "--device");
+    devices.push_back(device);
+  }
+  if (devices.empty()) throw UsageError("--device: no device named");
+  return devices;
+}
+
+// `actsearch worker` with several devices or --per-device above 1: one worker process per
+// device and slot, each with this command's own flags but one device, supervised
+// (worker/worker_processes.h) until they all end. A signal is passed on to them, so that they
+// release their trials. Exit code: 5 when stopped, else 0 when every process finished, else
+// the first failure's code.
+int RunWorkerProcesses(const std::vector<std::string>& args,
+                       const std::vector<std::string>& devices, int per_device,
+                       const std::string& name, int threads) {
+  // The command's own flags, less those set per process.
+  std::vector<std::string> shared;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool per_process = a == "--device" || a == "--per-device" || a == "--name" ||
+                             a == "--threads" || a == "--exit-with-parent";
+    const bool with_value = per_process && a != "--exit-with-parent";
+    const bool inline_value = a.rfind("--device=", 0) == 0 || a.rfind("--per-device=", 0) == 0 ||
+                              a.rfind("--name=", 0) == 0 || a.rfind("--threads=", 0) == 0;
+    if (per_process || inline_value) {
+      if (with_value) ++i;
+      continue;
+    }
+    shared.push_back(a);
+  }
+  const int processes = static_cast<int>(devices.size()) * per_device;
+  if (threads == 0) {
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / processes);
+  }
+  const std::string base = name.empty() ? HostName() : name;
+  WorkerProcessOptions options;
+  options.processes = processes;
+  options.label = "worker";
+  options.arguments = [&](int index, int life) {
+    const std::string& device = devices[index / per_device];
+    std::string process_name = base + ":" + device + "#" + std::to_string(index % per_device + 1);
+    if (life > 1) process_name += "." + std::to_string(life);
+    std::vector<std::string> argv = shared;
+    for (const std::string& a : {std::string("--device"), device, std::string("--threads"),
+                                 std::to_string(threads), std::string("--name"), process_name}) {
+      argv.push_back(a);
+    }
+    return argv;
+  };
+  std::fprintf(stderr, "worker: %d training processes (%d per device on %s)\n", processes,
+               per_device, JoinedDevices(devices).c_str());
+  WorkerProcesses workers(options);
+  workers.Start([](const std::string& why) { std::fprintf(stderr, "worker: %s\n", why.c_str()); });
+  while (!workers.all_exited() && !g_stop_signal) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const bool stopped = g_stop_signal;
+  if (stopped) workers.Signal(SIGTERM);  // each releases its trial and exits
+  while (!workers.all_exited()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  workers.StopSupervising();
+  workers.Reap(0);
+  if (stopped) return kExitSearchStopped;
+  if (workers.gave_up()) return kExitFailure;
+  for (int code : workers.exit_codes()) {
+    if (code != kExitOk) return code < 0 ? kExitFailure : code;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunWorkerCommand(const std::vector<std::string>& args) {
   CatchStopSignals();
   worker::WorkerLoopOptions options;
   worker::TrialRunnerOptions runner;
-  std::string token_file;
+  std::string token_file, devices = "cpu";
+  int per_device = 1;
   bool exit_with_parent = false;
   po::options_description flags("worker options");
   // clang-format off
@@ -350,7 +454,11 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
       ("token-file", po::value(&token_file),
        "file whose first line is the shared token (else $ACTSEARCH_TOKEN)")
       ("tls-ca", po::value(&options.tls_ca_file), "PEM of the controller's CA: connect with TLS")
-      ("device", po::value(&runner.device)->default_value("cpu"), "cpu, cuda or cuda:N")
+      ("device", po::value(&devices)->default_value("cpu"),
+       "cpu, cuda, cuda:N, a list (cuda:0,cuda:2) or all (every CUDA device): one training "
+       "process per device and --per-device")
+      ("per-device", InRange(&per_device, "--per-device", 1, 64)->default_value(1),
+       "training processes per device: K children train at once on one GPU")
       ("threads", InRange(&runner.threads, "--threads", 0, 1024)->default_value(0),
        "CPU threads (0: all cores)")
       ("name", po::value(&options.name), "worker name, stable across restarts (default host:device:pid)")
@@ -365,7 +473,9 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
           args, flags, {},
           "actsearch worker --controller HOST:PORT [options]\n\n"
           "Trains the trials of a controller's search, one at a time, until the search "
-          "ends.\nRun one per GPU (--device cuda:N). Before its first trial it checks "
+          "ends.\nRun one per GPU (--device cuda:N), or one per node: --device all (or a list) "
+          "starts a\ntraining process per GPU, and --per-device K trains K children at once "
+          "on each.\nBefore its first trial it checks "
           "that it can train\nthe search's children (the device works, the data files "
           "load). SIGINT or SIGTERM\nstops it gracefully: its trial goes back to the "
           "queue.\n\nExit codes: 0 search finished, 1 failure (this worker cannot "
@@ -376,13 +486,19 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
           "--device cuda:0\n")) {
     return kExitOk;
   }
-  CheckDevice(runner.device, "--device");
-  if (runner.device != "cpu" && !torch::cuda::is_available()) {
-    std::fprintf(stderr, "actsearch: --device %s: this build or machine has no CUDA device\n",
-                 runner.device.c_str());
-    return kExitFailure;
+  const std::vector<std::string> device_list = ParseDevices(devices);
+  for (const std::string& device : device_list) {
+    if (device != "cpu" && !torch::cuda::is_available()) {
+      std::fprintf(stderr, "actsearch: --device %s: this build or machine has no CUDA device\n",
+                   device.c_str());
+      return kExitFailure;
+    }
   }
   options.token = ReadToken(token_file);
+  if (device_list.size() * per_device > 1) {
+    return RunWorkerProcesses(args, device_list, per_device, options.name, runner.threads);
+  }
+  runner.device = device_list.front();
   if (!options.tls_ca_file.empty()) {
     CheckPemFile(options.tls_ca_file, "--tls-ca", "BEGIN CERTIFICATE");
   }
@@ -406,17 +522,18 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
 int RunLocalCommand(const std::vector<std::string>& args) {
   CatchStopSignals();
   ControllerFlags f;
-  LocalWorkerOptions workers;
+  int workers = 2, threads = 0;
+  std::string device = "cpu";
   int64_t top = 10;
   po::options_description flags("local options");
   AddControllerFlags(flags, f);
   // clang-format off
   flags.add_options()
-      ("workers", InRange(&workers.workers, "--workers", 1, 256)->default_value(2),
+      ("workers", InRange(&workers, "--workers", 1, 256)->default_value(2),
        "worker processes to start")
-      ("device", po::value(&workers.device)->default_value("cpu"),
+      ("device", po::value(&device)->default_value("cpu"),
        "cpu, or cuda (worker i gets cuda:i)")
-      ("threads", InRange(&workers.threads, "--threads", 0, 1024)->default_value(0),
+      ("threads", InRange(&threads, "--threads", 0, 1024)->default_value(0),
        "CPU threads per worker (0: the cores shared out among the workers)")
       ("top", AtLeast<int64_t>(&top, "--top", 1)->default_value(10),
        "rows of the leaderboard printed at the end");
@@ -433,10 +550,10 @@ int RunLocalCommand(const std::vector<std::string>& args) {
                     "  actsearch local --db proxy.db --max-trials 400   # extend the search\n")) {
     return kExitOk;
   }
-  CheckDevice(workers.device, "--device");
-  if (workers.device != "cpu" && !torch::cuda::is_available()) {
+  CheckDevice(device, "--device");
+  if (device != "cpu" && !torch::cuda::is_available()) {
     std::fprintf(stderr, "actsearch: --device %s: this build or machine has no CUDA device\n",
-                 workers.device.c_str());
+                 device.c_str());
     return kExitFailure;
   }
   const proto::SearchConfig config = LoadSearchConfig(f);
@@ -448,16 +565,35 @@ int RunLocalCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "actsearch: cannot start the search: %s\n", problem.c_str());
     return kExitFailure;
   }
-  if (workers.threads == 0) {
-    workers.threads =
-        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / workers.workers);
+  if (threads == 0) {
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / workers);
   }
   f.listen = "127.0.0.1:0";
   const std::string token = RandomToken();
   setenv(kTokenVariable, token.c_str(), 1);  // the workers' token, not on their command line
   controller::SearchSetup search(config, f.db_path);
-  LocalWorkers processes(workers);
-  int code = ServeSearch(search, f, token, &processes);
+  int port = 0;
+  WorkerProcessOptions options;
+  options.processes = workers;
+  options.label = "local";
+  options.arguments = [&](int index, int life) {
+    std::string name = "local-" + std::to_string(index + 1);
+    if (life > 1) name += "." + std::to_string(life);
+    const std::string on = device == "cuda" ? "cuda:" + std::to_string(index) : device;
+    return std::vector<std::string>{"--controller",
+                                    "127.0.0.1:" + std::to_string(port),
+                                    "--device",
+                                    on,
+                                    "--threads",
+                                    std::to_string(threads),
+                                    "--name",
+                                    name,
+                                    "--give-up-seconds",
+                                    "15",
+                                    "--quiet"};  // the controller's lines say it all
+  };
+  WorkerProcesses processes(options);
+  int code = ServeSearch(search, f, token, &processes, &port);
   // The workers heard the end (finished, or release) and exit; stragglers are stopped.
   processes.Reap(20);
   if (processes.gave_up()) code = kExitSearchFailed;

@@ -103,7 +103,32 @@ else
   fail "worker SIGTERM mid-trial: it never held a trial"
 fi
 
-"$bin" worker --controller "127.0.0.1:$port" --name finisher --quiet >/dev/null 2>&1
+# A worker with two training processes on one device: SIGTERM reaches both, and each gives
+# its trial back.
+fleet_leased() {
+  sql "$db" "SELECT COUNT(*) FROM trials t JOIN workers w ON w.id = t.worker_id
+             WHERE w.name LIKE 'fleet:cpu#%' AND t.state = 'leased'"
+}
+"$bin" worker --controller "127.0.0.1:$port" --device cpu --per-device 2 --name fleet --quiet \
+  >/dev/null 2>"$tmp/fleet.log" &
+fleet=$!
+pids+=("$fleet")
+for _ in $(seq 300); do
+  [ "$(fleet_leased)" = 2 ] && break
+  sleep 0.05
+done
+check "worker --per-device 2: two training processes, a trial each" test "$(fleet_leased)" = 2
+kill -TERM "$fleet"
+wait "$fleet"
+check "worker --per-device 2, SIGTERM: exit 5" test $? = 5
+check "worker --per-device 2, SIGTERM: both trials queued again" test "$(fleet_leased)" = 0
+
+"$bin" worker --controller "127.0.0.1:$port" --per-device 2 --name finisher --quiet \
+  >/dev/null 2>&1
+check "worker --per-device 2 finishes the search: exit 0" test $? = 0
+check "worker --per-device 2: both processes trained" test "$(sql "$db" \
+  "SELECT COUNT(DISTINCT w.name) FROM trials t JOIN workers w ON w.id = t.worker_id
+   WHERE w.name LIKE 'finisher:cpu#%' AND t.state = 'done'")" = 2
 wait "$controller"
 check "the search finishes after the hostile client (exit 0)" test $? = 0
 check "no non-finite reward reached the policy" test -z "$(grep -i 'non-finite' "$tmp/controller.log")"

@@ -1,4 +1,4 @@
-#include "cli/local_workers.h"
+#include "cli/worker_processes.h"
 
 #include <signal.h>
 #include <spawn.h>
@@ -28,28 +28,15 @@ std::string Describe(int status) {
 
 }  // namespace
 
-LocalWorkers::~LocalWorkers() {
+WorkerProcesses::~WorkerProcesses() {
   StopSupervising();
   Reap(0);
 }
 
-pid_t LocalWorkers::Spawn(int index, int life) const {
-  const std::string device =
-      options_.device == "cuda" ? "cuda:" + std::to_string(index) : options_.device;
-  // A replacement gets a name of its own: its dead predecessor's name stays bound to that
-  // one's lease until the lease goes quiet.
-  std::string name = "local-" + std::to_string(index + 1);
-  if (life > 1) name += "." + std::to_string(life);
-  // clang-format off
-  std::vector<std::string> argv = {"actsearch", "worker",
-                                   "--controller", "127.0.0.1:" + std::to_string(port_),
-                                   "--device", device,
-                                   "--threads", std::to_string(options_.threads),
-                                   "--name", name,
-                                   "--give-up-seconds", "15",
-                                   "--exit-with-parent",
-                                   "--quiet"};  // the controller's lines say it all
-  // clang-format on
+pid_t WorkerProcesses::Spawn(int index, int life) const {
+  std::vector<std::string> argv = {"actsearch", "worker"};
+  for (std::string& a : options_.arguments(index, life)) argv.push_back(std::move(a));
+  argv.push_back("--exit-with-parent");
   std::vector<char*> c_argv;
   for (std::string& a : argv) c_argv.push_back(a.data());
   c_argv.push_back(nullptr);
@@ -65,21 +52,26 @@ pid_t LocalWorkers::Spawn(int index, int life) const {
   return pid;
 }
 
-void LocalWorkers::Start(int port, controller::ControllerServer& server) {
-  port_ = port;
-  for (int i = 0; i < options_.workers; ++i) pids_.push_back(Spawn(i, 1));
-  lives_.assign(pids_.size(), 1);
+void WorkerProcesses::Start(std::function<void(const std::string& why)> give_up) {
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    for (int i = 0; i < options_.processes; ++i) pids_.push_back(Spawn(i, 1));
+    lives_.assign(pids_.size(), 1);
+    codes_.assign(pids_.size(), 0);
+  }
   supervising_ = true;
-  supervisor_ = std::thread([this, &server] { Supervise(server); });
+  supervisor_ = std::thread([this, give_up = std::move(give_up)] { Supervise(give_up); });
 }
 
-void LocalWorkers::Supervise(controller::ControllerServer& server) {
-  const int max_restarts = options_.max_restarts > 0 ? options_.max_restarts : 2 * options_.workers;
+void WorkerProcesses::Supervise(const std::function<void(const std::string&)>& give_up) {
+  const int max_restarts =
+      options_.max_restarts > 0 ? options_.max_restarts : 2 * options_.processes;
   int restarts = 0;
-  bool unreplaced = false;  // a worker died and no replacement was left
+  bool unreplaced = false;  // a process died and no replacement was left
   while (supervising_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     bool any_alive = false;
+    const std::lock_guard<std::mutex> lock(mutex_);
     for (size_t i = 0; i < pids_.size(); ++i) {
       if (pids_[i] == 0) continue;
       int status = 0;
@@ -88,8 +80,10 @@ void LocalWorkers::Supervise(controller::ControllerServer& server) {
         continue;
       }
       pids_[i] = 0;
+      codes_[i] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       if (ExitedNormally(status) || !supervising_) continue;
-      std::fprintf(stderr, "local: worker local-%zu %s", i + 1, Describe(status).c_str());
+      std::fprintf(stderr, "%s: worker %s-%zu %s", options_.label.c_str(), options_.label.c_str(),
+                   i + 1, Describe(status).c_str());
       if (restarts < max_restarts) {
         ++restarts;
         std::fprintf(stderr, "; starting another (%d of %d replacements)\n", restarts,
@@ -101,24 +95,40 @@ void LocalWorkers::Supervise(controller::ControllerServer& server) {
         unreplaced = true;
       }
     }
-    if (!any_alive && supervising_ && unreplaced) {
-      gave_up_ = true;
-      server.RequestStop(controller::SearchEnd::kFailed,
-                         "every worker of `actsearch local` died (" + std::to_string(restarts) +
-                             " replaced); see their errors above");
+    if (!any_alive) {
+      all_exited_ = true;
+      if (unreplaced && supervising_) {
+        gave_up_ = true;
+        give_up("every worker process died (" + std::to_string(restarts) +
+                " replaced); see their errors above");
+      }
       return;
     }
   }
 }
 
-void LocalWorkers::StopSupervising() {
+void WorkerProcesses::StopSupervising() {
   supervising_ = false;
   if (supervisor_.joinable()) supervisor_.join();
 }
 
-void LocalWorkers::Reap(double seconds) {
+void WorkerProcesses::Signal(int signal) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (pid_t pid : pids_) {
+    if (pid != 0) kill(pid, signal);
+  }
+}
+
+std::vector<int> WorkerProcesses::exit_codes() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return codes_;
+}
+
+void WorkerProcesses::Reap(double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  for (pid_t& pid : pids_) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < pids_.size(); ++i) {
+    pid_t& pid = pids_[i];
     if (pid == 0) continue;
     int status = 0;
     while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -129,6 +139,7 @@ void LocalWorkers::Reap(double seconds) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    codes_[i] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     pid = 0;
   }
 }
