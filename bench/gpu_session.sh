@@ -9,7 +9,9 @@
 #     and torch.compile on the same GPU (bench/resnet_throughput.sh), bf16, channels-last;
 #   - a whole child: `actsearch train` for 10K steps at batch 128, data load and final
 #     evaluation included, with and without the CUDA graph (on CIFAR_DIR, or on random data
-#     in CIFAR-10's format and size).
+#     in CIFAR-10's format and size);
+#   - K children at once on the GPU (K = 1, 4, 8; K_STEPS steps each, default 1000),
+#     without and with MPS: children per hour against one at a time.
 #
 #   bench/gpu_session.sh deps                 # here, before: .device-deps/ (Debian packages)
 #   bench/gpu_session.sh build|test|bench|all # on the GPU machine
@@ -119,6 +121,23 @@ child() {  # child NAME ARGS...: one `actsearch train` run, timed from start to 
   echo "child $name: $(python3 -c "print(f'{$end - $start:.1f}')") s from start to exit"
 }
 
+# K children at once on the GPU, as `actsearch worker --per-device K` trains them: the
+# aggregate children per hour against one at a time (K = 1), without and with MPS.
+children_per_hour() {
+  local dataset="cifar10:${CIFAR_DIR:-$(random_cifar)}" steps="${K_STEPS:-1000}"
+  for k in 1 4 8; do
+    local start end
+    start="$(date +%s.%N)"
+    for ((i = 0; i < k; i++)); do
+      "$BUILD_DIR/actsearch" train --dataset "$dataset" --profile paper --steps "$steps" \
+        --device cuda --seed "$i" --format json --quiet --threads 2 >/dev/null &
+    done
+    wait
+    end="$(date +%s.%N)"
+    python3 -c "w = $end - $start; print(f'K={$k}${MPS_LABEL:-}: {w:.1f} s, {$k * 3600 / w:.0f} children/h of $steps steps')"
+  done
+}
+
 bench() {
   use_carried_deps
   export LD_LIBRARY_PATH="$(torch_lib_dir):${LD_LIBRARY_PATH:-}"
@@ -130,6 +149,13 @@ bench() {
   child relu-graph --expr relu
   child relu-eager --expr relu --no-cuda-graph
   child swish-graph --expr 'x * sigmoid(beta * x)'
+  children_per_hour
+  if command -v nvidia-cuda-mps-control >/dev/null && nvidia-cuda-mps-control -d; then
+    MPS_LABEL=" (MPS)" children_per_hour
+    echo quit | nvidia-cuda-mps-control
+  else
+    echo "no MPS on this machine"
+  fi
 }
 
 mkdir -p "$OUT"
