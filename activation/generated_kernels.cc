@@ -3,7 +3,6 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -14,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "activation/dynamic_library.h"
 #include "activation/kernel_compiler.h"
 #include "activation/kernel_source.h"
 
@@ -53,28 +53,23 @@ struct KernelModule {
 
 namespace {
 
-template <class F>
-void Resolve(void* library, const char* name, F& function, std::string& problem) {
-  function = reinterpret_cast<F>(dlsym(library, name));
-  if (!function && problem.empty()) problem = std::string("the CUDA driver lacks ") + name;
-}
-
 const Driver& LoadDriver() {
   static const Driver driver = [] {
     Driver d;
-    void* library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+    void* library = OpenFirstLibrary({"libcuda.so.1"});
     if (!library) {
       d.problem = "the CUDA driver (libcuda.so.1) cannot be loaded";
       return d;
     }
-    Resolve(library, "cuInit", d.init, d.problem);
-    Resolve(library, "cuDeviceGet", d.device_get, d.problem);
-    Resolve(library, "cuDevicePrimaryCtxRetain", d.retain_context, d.problem);
-    Resolve(library, "cuCtxSetCurrent", d.set_context, d.problem);
-    Resolve(library, "cuModuleLoadData", d.load_module, d.problem);
-    Resolve(library, "cuModuleGetFunction", d.get_function, d.problem);
-    Resolve(library, "cuLaunchKernel", d.launch, d.problem);
-    Resolve(library, "cuGetErrorString", d.error_string, d.problem);
+    ResolveFunction(library, "cuInit", d.init, d.problem, "the CUDA driver");
+    ResolveFunction(library, "cuDeviceGet", d.device_get, d.problem, "the CUDA driver");
+    ResolveFunction(library, "cuDevicePrimaryCtxRetain", d.retain_context, d.problem,
+                    "the CUDA driver");
+    ResolveFunction(library, "cuCtxSetCurrent", d.set_context, d.problem, "the CUDA driver");
+    ResolveFunction(library, "cuModuleLoadData", d.load_module, d.problem, "the CUDA driver");
+    ResolveFunction(library, "cuModuleGetFunction", d.get_function, d.problem, "the CUDA driver");
+    ResolveFunction(library, "cuLaunchKernel", d.launch, d.problem, "the CUDA driver");
+    ResolveFunction(library, "cuGetErrorString", d.error_string, d.problem, "the CUDA driver");
     if (d.problem.empty() && d.init(0) != CUDA_SUCCESS) d.problem = "cuInit failed";
     return d;
   }();

@@ -1,10 +1,11 @@
 #include "activation/kernel_compiler.h"
 
-#include <dlfcn.h>
 #include <nvrtc.h>
 
 #include <memory>
 #include <vector>
+
+#include "activation/dynamic_library.h"
 
 namespace actsearch {
 namespace {
@@ -24,33 +25,24 @@ struct Nvrtc {
   std::string problem;  // why it could not be loaded; empty when it was
 };
 
-template <class F>
-void Resolve(void* library, const char* name, F& function, std::string& problem) {
-  function = reinterpret_cast<F>(dlsym(library, name));
-  if (!function && problem.empty()) problem = std::string("NVRTC lacks ") + name;
-}
-
 const Nvrtc& LoadNvrtc() {
   static const Nvrtc nvrtc = [] {
     Nvrtc n;
-    void* library = nullptr;
-    for (const char* name : {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}) {
-      if ((library = dlopen(name, RTLD_NOW | RTLD_GLOBAL))) break;
-    }
+    void* library = OpenFirstLibrary({"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"});
     if (!library) {
       n.problem = "NVRTC (libnvrtc.so) is not installed or not on the library path";
       return n;
     }
-    Resolve(library, "nvrtcCreateProgram", n.create, n.problem);
-    Resolve(library, "nvrtcDestroyProgram", n.destroy, n.problem);
-    Resolve(library, "nvrtcCompileProgram", n.compile, n.problem);
-    Resolve(library, "nvrtcGetProgramLogSize", n.log_size, n.problem);
-    Resolve(library, "nvrtcGetProgramLog", n.log, n.problem);
-    Resolve(library, "nvrtcGetPTXSize", n.ptx_size, n.problem);
-    Resolve(library, "nvrtcGetPTX", n.ptx, n.problem);
-    Resolve(library, "nvrtcGetCUBINSize", n.cubin_size, n.problem);
-    Resolve(library, "nvrtcGetCUBIN", n.cubin, n.problem);
-    Resolve(library, "nvrtcGetErrorString", n.error, n.problem);
+    ResolveFunction(library, "nvrtcCreateProgram", n.create, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcDestroyProgram", n.destroy, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcCompileProgram", n.compile, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetProgramLogSize", n.log_size, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetProgramLog", n.log, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetPTXSize", n.ptx_size, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetPTX", n.ptx, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetCUBINSize", n.cubin_size, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetCUBIN", n.cubin, n.problem, "NVRTC");
+    ResolveFunction(library, "nvrtcGetErrorString", n.error, n.problem, "NVRTC");
     return n;
   }();
   if (!nvrtc.problem.empty()) throw KernelCompileError(nvrtc.problem);

@@ -72,6 +72,35 @@ ACT_FN void act_store(act_bf16* p, float v) {
   bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest, ties to even
   *p = static_cast<act_bf16>(bits >> 16);
 }
+
+// How the per-channel backward kernels share out the elements, so that each thread works on
+// one channel and sums its contributions in registers:
+// NCHW: block (c, s) takes channel c's elements s, s + slices, ... (grid: channels x slices);
+// visit(i) for each of this thread's elements, which all belong to channel blockIdx.x.
+template <class Visit>
+__device__ void act_visit_planar(long long n, int channels, long long plane, Visit visit) {
+  const int c = blockIdx.x;
+  const long long count = n / channels;
+  const long long stride = static_cast<long long>(gridDim.y) * blockDim.x;
+  for (long long j = static_cast<long long>(blockIdx.y) * blockDim.x + threadIdx.x; j < count;
+       j += stride) {
+    visit(((j / plane) * channels + c) * plane + j % plane);
+  }
+}
+// Channels-last: a block of `channels` x groups threads (a multiple of the channels), thread t
+// on channel t % channels of rows blockIdx.x * groups + t / channels, then a grid's rows on.
+template <class Visit>
+__device__ void act_visit_interleaved(long long n, int channels, Visit visit) {
+  const int c = threadIdx.x % channels;
+  const int groups = blockDim.x / channels;
+  const int group = threadIdx.x / channels;
+  if (group >= groups) return;
+  const long long rows = n / channels;
+  const long long stride = static_cast<long long>(gridDim.x) * groups;
+  for (long long r = static_cast<long long>(blockIdx.x) * groups + group; r < rows; r += stride) {
+    visit(r * channels + c);
+  }
+}
 #endif
 )";
 
@@ -116,9 +145,7 @@ ACT_FN float act_block_sum(float value, int lane, int lanes) {
   return sum;
 }
 
-// NCHW: block (c, s) takes channel c's elements s, s + slices, ... (grid: channels x slices).
-// Channels-last: a block of `channels` x groups threads (a multiple of the channels), thread t
-// on channel t % channels of rows blockIdx.x * groups + t / channels, then a grid's rows on.
+// Blocks as act_visit_planar and act_visit_interleaved share them out.
 template <class In>
 __device__ void act_backward(const In* x, const float* betas, const In* grad_y, In* grad_x,
                              float* partial, long long n, int channels, long long plane,
@@ -126,36 +153,18 @@ __device__ void act_backward(const In* x, const float* betas, const In* grad_y, 
   float acc[ACT_K_ARRAY];
   for (int k = 0; k < ACT_K_ARRAY; ++k) acc[k] = 0.0f;
   float beta[ACT_K_ARRAY];
-  int c = 0, lane = 0, lanes = 1;
-  long long block = 0;
-  if (!channels_last) {
-    c = blockIdx.x;
-    lane = 0;
-    lanes = 1;
-    block = blockIdx.y;
-    act_load_betas(betas, channels, c, beta);
-    const long long count = n / channels;
-    const long long stride = static_cast<long long>(gridDim.y) * blockDim.x;
-    for (long long j = block * blockDim.x + threadIdx.x; j < count; j += stride) {
-      const long long i = ((j / plane) * channels + c) * plane + j % plane;
-      act_store(grad_x + i, act_gradient(act_load(x[i]), beta, act_load(grad_y[i]), acc));
-    }
+  const int c = channels_last ? static_cast<int>(threadIdx.x % channels) : blockIdx.x;
+  const int lane = channels_last ? c : 0;
+  const int lanes = channels_last ? channels : 1;
+  const long long block = channels_last ? blockIdx.x : blockIdx.y;
+  act_load_betas(betas, channels, c, beta);
+  auto element = [&](long long i) {
+    act_store(grad_x + i, act_gradient(act_load(x[i]), beta, act_load(grad_y[i]), acc));
+  };
+  if (channels_last) {
+    act_visit_interleaved(n, channels, element);
   } else {
-    lanes = channels;
-    c = threadIdx.x % channels;
-    lane = c;
-    block = blockIdx.x;
-    act_load_betas(betas, channels, c, beta);
-    const int groups = blockDim.x / channels;
-    const int group = threadIdx.x / channels;
-    const long long rows = n / channels;
-    if (group < groups) {
-      const long long stride = static_cast<long long>(gridDim.x) * groups;
-      for (long long r = block * groups + group; r < rows; r += stride) {
-        const long long i = r * channels + c;
-        act_store(grad_x + i, act_gradient(act_load(x[i]), beta, act_load(grad_y[i]), acc));
-      }
-    }
+    act_visit_planar(n, channels, plane, element);
   }
   for (int k = 0; k < ACT_K; ++k) {
     const float sum = act_block_sum(acc[k], lane, channels_last ? lanes : 1);
@@ -336,38 +345,22 @@ __device__ void pwlu_backward(const In* x, const float* left, const float* right
   extern __shared__ float pwlu_records[];
   float* record = pwlu_records + threadIdx.x * PWLU_STRIDE;
   for (int k = 0; k < PWLU_W; ++k) record[k] = 0.0f;
-  int lanes = 1, unit = 0;
-  long long block = blockIdx.x;
+  const bool interleaved = units > 1 && channels_last;
+  const int lanes = interleaved ? units : 1;
+  const int unit =
+      units == 1 ? 0 : (interleaved ? static_cast<int>(threadIdx.x % units) : blockIdx.x);
+  const long long block = units > 1 && !channels_last ? blockIdx.y : blockIdx.x;
+  const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, unit);
+  auto element = [&](long long i) {
+    act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
+  };
   if (units == 1) {
-    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, 0);
     const long long stride = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = block * blockDim.x + threadIdx.x; i < n; i += stride) {
-      act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
-    }
-  } else if (!channels_last) {
-    unit = blockIdx.x;
-    block = blockIdx.y;
-    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, unit);
-    const long long count = n / units;
-    const long long stride = static_cast<long long>(gridDim.y) * blockDim.x;
-    for (long long j = block * blockDim.x + threadIdx.x; j < count; j += stride) {
-      const long long i = ((j / plane) * units + unit) * plane + j % plane;
-      act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
-    }
+    for (long long i = block * blockDim.x + threadIdx.x; i < n; i += stride) element(i);
+  } else if (interleaved) {
+    act_visit_interleaved(n, units, element);
   } else {
-    lanes = units;
-    const int c = threadIdx.x % units;
-    const PwluUnit p = pwlu_unit(left, right, left_slope, right_slope, points, c);
-    const int groups = blockDim.x / units;
-    const int group = threadIdx.x / units;
-    const long long rows = n / units;
-    if (group < groups) {
-      const long long stride = static_cast<long long>(gridDim.x) * groups;
-      for (long long r = block * groups + group; r < rows; r += stride) {
-        const long long i = r * units + c;
-        act_store(grad_x + i, pwlu_gradient(act_load(x[i]), act_load(grad_y[i]), p, record));
-      }
-    }
+    act_visit_planar(n, units, plane, element);
   }
   __syncthreads();
   // Entry (lane, k) of the block's sums: the records of threads lane, lane + lanes, ...
@@ -377,8 +370,7 @@ __device__ void pwlu_backward(const In* x, const float* left, const float* right
     for (int t = lane; t < static_cast<int>(blockDim.x); t += lanes) {
       sum += pwlu_records[t * PWLU_STRIDE + k];
     }
-    const int u = lanes > 1 ? lane : unit;
-    partial[(block * units + u) * PWLU_W + k] = sum;
+    partial[(block * units + (lanes > 1 ? lane : unit)) * PWLU_W + k] = sum;
   }
 }
 
