@@ -16,8 +16,13 @@ if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     exit 1
   fi
   echo "slurm_test: installing slurm-wlm and munge" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    slurm-wlm munge >"$tmp/apt.log" 2>&1 || { tail "$tmp/apt.log"; exit 1; }
+  install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      slurm-wlm munge >>"$tmp/apt.log" 2>&1
+  }
+  # Package lists may be missing or stale on a fresh machine: refresh them once if needed.
+  install || { apt-get update -qq >>"$tmp/apt.log" 2>&1 && install; } ||
+    { tail "$tmp/apt.log"; exit 1; }
 fi
 
 # --- A one-node cluster on loopback, all of it under $tmp. ---
