@@ -495,15 +495,15 @@ int RunWorkerCommand(const std::vector<std::string>& args) {
     }
   }
   options.token = ReadToken(token_file);
+  if (!options.tls_ca_file.empty()) {
+    CheckPemFile(options.tls_ca_file, "--tls-ca", "BEGIN CERTIFICATE");
+  }
+  if (exit_with_parent) StopWhenParentExits();
   if (device_list.size() * per_device > 1) {
     return RunWorkerProcesses(args, device_list, per_device, options.name, runner.threads);
   }
   runner.device = device_list.front();
-  if (!options.tls_ca_file.empty()) {
-    CheckPemFile(options.tls_ca_file, "--tls-ca", "BEGIN CERTIFICATE");
-  }
   options.device = runner.device;
-  if (exit_with_parent) StopWhenParentExits();
   const worker::TrialRunnerWithPreflight trainer = worker::MakeTrialRunner(runner);
   const worker::WorkerExit exit =
       worker::RunWorkerLoop(options, trainer.runner, g_stop_signal, trainer.preflight);
