@@ -88,20 +88,26 @@ std::filesystem::path CacheDirectory() {
   return std::filesystem::path(home ? home : "/tmp") / ".cache" / "actsearch" / "kernels";
 }
 
-// The cubin for `arch`: from the disk cache, or compiled and stored there (written to a
-// temporary file and renamed, so that concurrent workers never read half a file). A cache
-// that cannot be written only costs the next process a compile.
-std::string Cubin(const KernelSource& source, int arch) {
-  const std::filesystem::path dir = CacheDirectory();
-  const std::filesystem::path file = dir / (source.key + "-sm" + std::to_string(arch) + ".cubin");
-  if (std::ifstream in{file, std::ios::binary}) {
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    if (!bytes.str().empty()) return bytes.str();
-  }
+std::filesystem::path CachedCubinPath(const KernelSource& source, int arch) {
+  return CacheDirectory() / (source.key + "-sm" + std::to_string(arch) + ".cubin");
+}
+
+// The cubin for `arch` from the disk cache; empty if there is none.
+std::string CachedCubin(const KernelSource& source, int arch) {
+  std::ifstream in{CachedCubinPath(source, arch), std::ios::binary};
+  std::stringstream bytes;
+  if (in) bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// The cubin for `arch`, compiled and stored in the disk cache (written to a temporary file and
+// renamed, so that concurrent workers never read half a file). A cache that cannot be written
+// only costs the next process a compile.
+std::string CompiledCubin(const KernelSource& source, int arch) {
   std::string cubin = CompileKernels(source, arch, KernelBinary::kCubin);
+  const std::filesystem::path file = CachedCubinPath(source, arch);
   std::error_code error;
-  std::filesystem::create_directories(dir, error);
+  std::filesystem::create_directories(file.parent_path(), error);
   const std::filesystem::path temporary =
       file.string() + ".tmp" + std::to_string(static_cast<long>(getpid()));
   if (std::ofstream out{temporary, std::ios::binary}; out.write(cubin.data(), cubin.size())) {
@@ -118,14 +124,18 @@ std::shared_ptr<const KernelModule> LoadModule(const KernelSource& source, int d
   if (!driver.problem.empty()) throw std::runtime_error(driver.problem);
   const cudaDeviceProp* properties = at::cuda::getDeviceProperties(device);
   const int arch = properties->major * 10 + properties->minor;
-  const std::string cubin = Cubin(source, arch);
   auto m = std::make_shared<KernelModule>();
   CUdevice handle = 0;
   Check(driver, driver.device_get(&handle, device), "cuDeviceGet");
   Check(driver, driver.retain_context(&m->context, handle), "cuDevicePrimaryCtxRetain");
   Check(driver, driver.set_context(m->context), "cuCtxSetCurrent");
   CUmodule module = nullptr;  // kept loaded for the life of the process, like its cache entry
-  Check(driver, driver.load_module(&module, cubin.data()), "cuModuleLoadData");
+  // A cached binary the driver refuses (a damaged file, another toolkit's) is compiled again.
+  const std::string cached = CachedCubin(source, arch);
+  if (cached.empty() || driver.load_module(&module, cached.data()) != CUDA_SUCCESS) {
+    const std::string cubin = CompiledCubin(source, arch);
+    Check(driver, driver.load_module(&module, cubin.data()), "cuModuleLoadData");
+  }
   for (const char* name : entry_points) {
     Check(driver, driver.get_function(&m->functions[name], module, name), name);
   }
