@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/dashboard_command.h"
 #include "cli/exit_codes.h"
 #include "cli/reevaluate_command.h"
 #include "cli/results_commands.h"
@@ -35,6 +36,7 @@ reading results:
   trial         one trial whole: its learning curve, error and config
   leaderboard   the best functionally distinct candidates of a search
   export        every trial of a search as JSON lines, JSON or CSV, for data tools
+  dashboard     serve a results database read-only over HTTP: a JSON API for pages and scripts
 
 the functions:
   space         inspect the search space: count, list, sample, eval, encode, decode, ops
@@ -60,7 +62,7 @@ const std::map<std::string, Command>& Commands() {
       {"trial", RunTrialCommand},       {"leaderboard", RunLeaderboardCommand},
       {"export", RunExportCommand},     {"space", RunSpaceCommand},
       {"train", RunTrainCommand},       {"reevaluate", RunReevaluateCommand},
-      {"db", RunDbCommand}};
+      {"db", RunDbCommand},             {"dashboard", RunDashboardCommand}};
   // clang-format on
   return commands;
 }

@@ -1,0 +1,28 @@
+// The dashboard's JSON API over one results database, opened read-only for each request so
+// that a live controller's newest commits are seen (the file is in WAL mode) and nothing is
+// ever written. Every path and parameter is checked: a bad one gets a 4xx with a message.
+//
+//   /api/searches                      every search: status (live), trials by state, best
+//   /api/leaderboard?search=S&operators=a,b&state=done,diverged&min_trials=N&top=N&format=csv
+//   /api/trials?search=S&state=...&limit=N
+//   /api/trials/ID                     one trial whole: learning curve, worker, timings, error
+//   /api/function?expr=E&from=A&to=B&points=N   f and df/dx at the initial betas
+#pragma once
+
+#include <string>
+
+#include "dashboard/http_server.h"
+
+namespace actsearch::dashboard {
+
+class DashboardApi {
+ public:
+  explicit DashboardApi(std::string db_path) : db_path_(std::move(db_path)) {}
+  // Answers a path under /api/; 404 for any other.
+  HttpResponse Handle(const HttpRequest& request) const;
+
+ private:
+  std::string db_path_;
+};
+
+}  // namespace actsearch::dashboard
