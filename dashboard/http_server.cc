@@ -131,7 +131,8 @@ struct HttpServer::Impl {
         answer = ErrorResponse(405, "only GET is served");
       } else if (!ParseTarget(std::string(request.target()), &parsed)) {
         answer = ErrorResponse(400, "malformed request target");
-      } else if (!TokenAccepted(request, parsed, server_.options.token)) {
+      } else if (!(server_.options.public_path && server_.options.public_path(parsed.path)) &&
+                 !TokenAccepted(request, parsed, server_.options.token)) {
         answer = ErrorResponse(401, "missing or wrong token (Authorization: Bearer <token>)");
       } else {
         try {
@@ -146,6 +147,9 @@ struct HttpServer::Impl {
       response->set(http::field::content_type, answer.content_type);
       response->set(http::field::cache_control, "no-store");
       response->set("X-Content-Type-Options", "nosniff");
+      // The pages run only their own scripts: data shown as markup could not execute.
+      response->set("Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
       if (answer.status == 405) response->set(http::field::allow, "GET, HEAD");
       response->keep_alive(request.keep_alive());
       if (request.method() != http::verb::head) response->body() = std::move(answer.body);

@@ -1,7 +1,7 @@
 // A small HTTP/1.1 server for the dashboard and the controller's metrics, on Boost.Beast:
 // GET requests only, each answered by one handler function, keep-alive, per-connection
 // timeouts, bodies refused. An optional token is required as `Authorization: Bearer T` or
-// `?token=T` (for a browser's first page); without it every request gets 401.
+// `?token=T`; without it a request gets 401, except on the paths the options make public.
 #pragma once
 
 #include <atomic>
@@ -32,6 +32,9 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   std::string token;                      // empty: no token needed
   int threads = 2;
+  // Paths served without the token (pages, scripts: a browser cannot add a header to a
+  // <script src>); data stays behind it. Null: every path needs it.
+  std::function<bool(const std::string& path)> public_path;
 };
 
 class HttpServer {

@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3 zlib1g-dev
   openssl  # the tests make TLS certificates
   nlohmann-json3-dev
+  libjs-chart.js  # the dashboard draws with it
   libopenblas0-openmp  # replaces the reference BLAS under Debian's libtorch (LSTM, linear layers)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   dataset-fashion-mnist

@@ -1,0 +1,42 @@
+// One candidate: its function and derivative next to ReLU and Swish, its initial betas, and
+// every trial of it with its learning curve, worker and timings.
+"use strict";
+
+async function showCandidate() {
+  navigation();
+  const expression = params.get("expr");
+  if (!expression) throw new Error("no candidate named: open this page from the leaderboard");
+  const f = await api("/api/function", { expr: expression });
+  document.getElementById("expression").textContent = f.expression;
+  document.getElementById("betas").textContent =
+      f.betas.length ? "initial betas: " + f.betas.join(", ") : "no betas";
+  const shown = [f.expression, ...references.filter(r => r !== f.expression)];
+  await plotFunctions(document.getElementById("shape"), shown);
+  await plotFunctions(document.getElementById("slope"), shown, { derivative: true });
+
+  const trials = (await api("/api/trials", { search: params.get("search"), limit: 100000 }))
+                     .filter(t => t.expression === f.expression);
+  const body = document.querySelector("#trials tbody");
+  const curves = [];
+  for (const t of trials.slice(0, 50)) {
+    const whole = await api("/api/trials/" + t.id);
+    const row = el("tr");
+    row.append(el("td", t.id), el("td", t.search_id), el("td", t.state),
+               el("td", percent(t.validation_accuracy), { class: "num" }),
+               el("td", percent(t.test_accuracy), { class: "num" }), el("td", t.steps, { class: "num" }),
+               el("td", t.worker), el("td", t.wall_seconds.toFixed(1), { class: "num" }),
+               el("td", whole.error));
+    body.append(row);
+    const points = (whole.learning_curve || []).filter(p => p[2] !== null).map(p => ({ x: p[0], y: p[2] }));
+    if (points.length) curves.push({ label: "trial " + t.id, data: points, pointRadius: 2,
+                                     borderColor: palette[curves.length % palette.length] });
+  }
+  new Chart(document.getElementById("curves"), {
+    type: "line",
+    data: { datasets: curves },
+    options: { animation: false, scales: { x: { type: "linear", title: { display: true, text: "step" } } } },
+  });
+  done();
+}
+
+showCandidate().catch(error => { showError(error); done(); });

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The dashboard in a real headless browser (Debian's chromium, installed here if missing, with
+# Chart.js from libjs-chart.js) against a database made by a short proxy search: every page
+# loads, charts are drawn (pixels on each canvas, not a blank one), the leaderboard shows the
+# leaderboard's rows, a search whose name holds HTML is shown as text, the token is needed;
+# and every API endpoint over HTTP, bad requests included. With SCREENSHOTS=DIR set it also
+# saves a screenshot of each main page there (docs/images/ holds the last ones).
+set -u
+source "$(dirname "$0")/lib.sh"
+
+if ! command -v chromium >/dev/null || [ ! -f /usr/share/javascript/chart.js/chart.min.js ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "dashboard_test: chromium and libjs-chart.js are not installed, and installing needs root" >&2
+    exit 1
+  fi
+  echo "dashboard_test: installing chromium and libjs-chart.js" >&2
+  install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium libjs-chart.js >>"$tmp/apt.log" 2>&1
+  }
+  install || { apt-get update -qq >>"$tmp/apt.log" 2>&1 && install; } ||
+    { tail "$tmp/apt.log"; exit 1; }
+fi
+
+# --- A database from a real search, its name holding HTML. ---
+db="$tmp/dashboard.db"
+cat >"$tmp/search.textproto" <<'CONFIG'
+name: "proxy <b>bold</b>"
+space {
+  units: 1
+  unary: ["identity", "neg", "abs", "sigmoid", "tanh", "relu", "sin", "square", "beta"]
+  binary: ["add", "mul", "max", "min", "sigmul", "sub"]
+}
+strategy { random {} }
+child { proxy { steps: 300 } }
+budget { max_trials: 12 }
+CONFIG
+expect "a short search for the dashboard to show" 0 'search finished' -- \
+  "$bin" local --config "$tmp/search.textproto" --db "$db" --workers 2 --progress-seconds 0
+
+echo "dashboard-secret" >"$tmp/token"
+port=$((22000 + ($$ * 5) % 20000))
+"$bin" dashboard --db "$db" --listen "127.0.0.1:$port" --token-file "$tmp/token" \
+  >"$tmp/dashboard.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+base="http://127.0.0.1:$port"
+
+# --- The API over HTTP. ---
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+auth=(-H "Authorization: Bearer dashboard-secret")
+check "API: no token, 401" test "$(status "$base/api/searches")" = 401
+check "API: a wrong token, 401" test "$(status -H 'Authorization: Bearer nope' "$base/api/searches")" = 401
+check "API: searches" test "$(curl -s "${auth[@]}" "$base/api/searches" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["trials"]["trained"])')" = 12
+check "API: leaderboard as CSV" test "$(curl -s "${auth[@]}" "$base/api/leaderboard?format=csv" |
+  head -1 | cut -d, -f1-2)" = "rank,expression"
+check "API: one trial with its curve" test "$(curl -s "${auth[@]}" "$base/api/trials/1" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["learning_curve"]) > 0)')" = True
+check "API: a function" test "$(status "${auth[@]}" "$base/api/function?expr=relu(x)")" = 200
+check "API: a malformed expression, 400" test "$(status "${auth[@]}" "$base/api/function?expr=x%2B%2B")" = 400
+check "API: a bad number, 400" test "$(status "${auth[@]}" "$base/api/leaderboard?top=-1")" = 400
+check "API: an unknown search, 404" test "$(status "${auth[@]}" "$base/api/trials?search=nosuch")" = 404
+check "API: an unknown path, 404" test "$(status "${auth[@]}" "$base/../../etc/passwd")" = 404
+check "API: POST, 405" test "$(status -X POST "${auth[@]}" "$base/api/searches")" = 405
+check "API: a broken escape, 400" test "$(status "${auth[@]}" "$base/api/function?expr=%zz")" = 400
+
+# --- The pages in a headless browser. ---
+browse() {  # browse PAGE [chromium options]: the page's DOM once its scripts have run
+  local page="$1"
+  shift
+  timeout 120 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --virtual-time-budget=15000 --window-size=1280,900 --hide-scrollbars "$@" \
+    "$base$page" 2>>"$tmp/chromium.log"
+}
+loaded() {  # loaded NAME PAGE MIN_CHARTS
+  local dom
+  dom="$(browse "$2" --dump-dom)"
+  printf '%s' "$dom" >"$tmp/dom.html"
+  local drawn
+  drawn="$(grep -o 'data-charts-drawn="[0-9]*"' <<<"$dom" | grep -o '[0-9]*')"
+  check "$1: loads" grep -q 'data-loaded="yes"' <<<"$dom"
+  check "$1: no error shown" test -z "$(grep -o 'id="error"' <<<"$dom")"
+  check "$1: at least $3 charts drawn (got ${drawn:-none})" test "${drawn:-0}" -ge "$3"
+}
+token_query="token=dashboard-secret"
+loaded "searches page" "/?$token_query" 3
+check "searches page: a name holding HTML is shown as text" \
+  grep -q 'proxy &lt;b&gt;bold&lt;/b&gt;' "$tmp/dom.html"
+check "searches page: and is no element" test -z "$(grep -o '<b>bold</b>' "$tmp/dom.html")"
+loaded "leaderboard page" "/leaderboard.html?search=1&$token_query" 10
+shown="$(grep -o 'candidate.html?expr=[^"&]*' "$tmp/dom.html" | head -5 |
+  python3 -c 'import sys, urllib.parse; [print(urllib.parse.unquote_plus(l.split("=", 1)[1].strip())) for l in sys.stdin]')"
+expected="$("$bin" leaderboard --db "$db" --top 5 --format json |
+  python3 -c 'import json,sys; [print(r["expression"]) for r in json.load(sys.stdin)]')"
+check "leaderboard page: the leaderboard's rows, in order" test "$shown" = "$expected"
+top="$(head -1 <<<"$expected")"
+top_query="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$top")"
+loaded "candidate page" "/candidate.html?expr=$top_query&search=1&$token_query" 3
+loaded "compare page" "/compare.html?expr=relu(x)&expr=x%20*%20sigmoid(x)&$token_query" 2
+dom="$(browse "/leaderboard.html?search=1" --dump-dom)"
+check "pages without the token show the API's refusal" grep -q 'missing or wrong token' <<<"$dom"
+
+if [ -n "${SCREENSHOTS:-}" ]; then
+  mkdir -p "$SCREENSHOTS"
+  browse "/?$token_query" --screenshot="$SCREENSHOTS/dashboard-searches.png" >/dev/null
+  browse "/leaderboard.html?search=1&$token_query" --screenshot="$SCREENSHOTS/dashboard-leaderboard.png" >/dev/null
+  browse "/candidate.html?expr=$top_query&search=1&$token_query" \
+    --screenshot="$SCREENSHOTS/dashboard-candidate.png" >/dev/null
+  browse "/compare.html?expr=relu(x)&expr=x%20*%20sigmoid(x)&expr=x%20*%20tanh(x)&$token_query" \
+    --screenshot="$SCREENSHOTS/dashboard-compare.png" >/dev/null
+fi
+finish
