@@ -14,6 +14,7 @@
 #include "storage/schema.h"
 #include "storage/search_queries.h"
 #include "storage/trial_queries.h"
+#include "storage/worker_queries.h"
 
 namespace actsearch::dashboard {
 namespace {
@@ -232,6 +233,28 @@ HttpResponse Trial(sql::Database& db, const std::string& id_text) {
   return Json(TrialJson(*trial, true));
 }
 
+HttpResponse Workers(sql::Database& db, const HttpRequest& r) {
+  const double now = storage::NowSeconds();
+  json out = json::array();
+  for (const storage::WorkerInfo& w : storage::ListWorkers(db, SearchParameter(db, r), now)) {
+    // Children per hour over the time it has worked: first lease to its last result.
+    json rate = nullptr;
+    if (w.first_lease && w.last_result && *w.last_result > *w.first_lease) {
+      rate = 3600.0 * static_cast<double>(w.finished) / (*w.last_result - *w.first_lease);
+    }
+    out.push_back({{"name", w.name},
+                   {"device", w.capabilities},
+                   {"last_seen", w.last_seen},
+                   {"seconds_since_seen", now - w.last_seen},
+                   {"current_trial", w.current_trial ? json(*w.current_trial) : json(nullptr)},
+                   {"current_expression", w.current_expression},
+                   {"finished", w.finished},
+                   {"finished_last_hour", w.finished_last_hour},
+                   {"children_per_hour", rate}});
+  }
+  return Json(out);
+}
+
 HttpResponse Function(const HttpRequest& r) {
   const std::optional<std::string> text = Parameter(r, "expr");
   if (!text) throw BadParameter("parameter expr: an expression is required");
@@ -282,13 +305,15 @@ HttpResponse DashboardApi::Handle(const HttpRequest& request) const {
   try {
     if (path == "/api/function") return Function(request);
     const bool known = path == "/api/searches" || path == "/api/leaderboard" ||
-                       path == "/api/trials" || path.rfind("/api/trials/", 0) == 0;
+                       path == "/api/trials" || path == "/api/workers" ||
+                       path.rfind("/api/trials/", 0) == 0;
     if (!known) return ErrorResponse(404, "no such endpoint: " + path);
     sql::Database db(db_path_, sql::OpenMode::kReadOnly);
     storage::CheckReadable(db);
     if (path == "/api/searches") return Searches(db);
     if (path == "/api/leaderboard") return Leaderboard(db, request);
     if (path == "/api/trials") return Trials(db, request);
+    if (path == "/api/workers") return Workers(db, request);
     return Trial(db, path.substr(std::string("/api/trials/").size()));
   } catch (const BadParameter& error) {
     return ErrorResponse(400, error.what());

@@ -98,6 +98,17 @@ TEST_F(DashboardApiTest, ATrialComesWholeWithItsLearningCurve) {
   EXPECT_EQ(Body("/api/trials?limit=2").size(), 2u);
 }
 
+TEST_F(DashboardApiTest, WorkersSayWhatTheyTrainedAndWhenTheyWereSeen) {
+  const json workers = Body("/api/workers?search=1");
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0]["name"], "gpu-0");
+  EXPECT_EQ(workers[0]["device"], "cuda:0");
+  EXPECT_EQ(workers[0]["finished"], 3);
+  EXPECT_EQ(workers[0]["finished_last_hour"], 3);
+  EXPECT_TRUE(workers[0]["current_trial"].is_null());
+  EXPECT_LT(workers[0]["seconds_since_seen"].get<double>(), 60);
+}
+
 TEST_F(DashboardApiTest, AFunctionComesWithItsDerivative) {
   const json f = Body("/api/function?expr=relu(x)&from=-1&to=1&points=3");
   EXPECT_EQ(f["x"], json::parse("[-1.0, 0.0, 1.0]"));

@@ -60,6 +60,8 @@ check "API: leaderboard as CSV" test "$(curl -s "${auth[@]}" "$base/api/leaderbo
   head -1 | cut -d, -f1-2)" = "rank,expression"
 check "API: one trial with its curve" test "$(curl -s "${auth[@]}" "$base/api/trials/1" |
   python3 -c 'import json,sys; print(len(json.load(sys.stdin)["learning_curve"]) > 0)')" = True
+check "API: workers" test "$(curl -s "${auth[@]}" "$base/api/workers?search=1" |
+  python3 -c 'import json,sys; print(sum(w["finished"] for w in json.load(sys.stdin)))')" = 12
 check "API: a function" test "$(status "${auth[@]}" "$base/api/function?expr=relu(x)")" = 200
 check "API: a malformed expression, 400" test "$(status "${auth[@]}" "$base/api/function?expr=x%2B%2B")" = 400
 check "API: a bad number, 400" test "$(status "${auth[@]}" "$base/api/leaderboard?top=-1")" = 400
@@ -101,6 +103,9 @@ top="$(head -1 <<<"$expected")"
 top_query="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$top")"
 loaded "candidate page" "/candidate.html?expr=$top_query&search=1&$token_query" 3
 loaded "compare page" "/compare.html?expr=relu(x)&expr=x%20*%20sigmoid(x)&$token_query" 2
+loaded "workers page" "/workers.html?search=1&$token_query" 1
+check "workers page: both workers of the search" test \
+  "$(grep -o '<td>local-[12]</td>' "$tmp/dom.html" | sort -u | wc -l)" = 2
 dom="$(browse "/leaderboard.html?search=1" --dump-dom)"
 check "pages without the token show the API's refusal" grep -q 'missing or wrong token' <<<"$dom"
 
@@ -112,5 +117,7 @@ if [ -n "${SCREENSHOTS:-}" ]; then
     --screenshot="$SCREENSHOTS/dashboard-candidate.png" >/dev/null
   browse "/compare.html?expr=relu(x)&expr=x%20*%20sigmoid(x)&expr=x%20*%20tanh(x)&$token_query" \
     --screenshot="$SCREENSHOTS/dashboard-compare.png" >/dev/null
+  browse "/workers.html?search=1&$token_query" --screenshot="$SCREENSHOTS/dashboard-workers.png" \
+    >/dev/null
 fi
 finish

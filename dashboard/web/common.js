@@ -99,5 +99,5 @@ function navigation() {
   const header = document.querySelector("header");
   header.append(el("span", "actsearch", { class: "title" }),
                 link("Searches", pageUrl("/")), link("Leaderboard", pageUrl("/leaderboard.html")),
-                link("Compare", pageUrl("/compare.html")));
+                link("Compare", pageUrl("/compare.html")), link("Workers", pageUrl("/workers.html")));
 }
