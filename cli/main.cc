@@ -8,6 +8,7 @@
 
 #include "cli/dashboard_command.h"
 #include "cli/exit_codes.h"
+#include "cli/plot_command.h"
 #include "cli/reevaluate_command.h"
 #include "cli/results_commands.h"
 #include "cli/search_commands.h"
@@ -40,6 +41,7 @@ reading results:
 
 the functions:
   space         inspect the search space: count, list, sample, eval, encode, decode, ops
+  plot          draw functions and their derivatives to an SVG or PNG file
   train         train one child network with an activation, print its result
   reevaluate    train a leaderboard's winners again (plain, SUGAR, PWLU) beside baselines
   db            create or migrate (init) or check a results database
@@ -62,7 +64,8 @@ const std::map<std::string, Command>& Commands() {
       {"trial", RunTrialCommand},       {"leaderboard", RunLeaderboardCommand},
       {"export", RunExportCommand},     {"space", RunSpaceCommand},
       {"train", RunTrainCommand},       {"reevaluate", RunReevaluateCommand},
-      {"db", RunDbCommand},             {"dashboard", RunDashboardCommand}};
+      {"db", RunDbCommand},             {"dashboard", RunDashboardCommand},
+      {"plot", RunPlotCommand}};
   // clang-format on
   return commands;
 }

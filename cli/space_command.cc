@@ -306,18 +306,10 @@ int Eval(const std::vector<std::string>& args) {
     }
   }
   const int64_t n = static_cast<int64_t>(x.size());
-  std::vector<std::vector<double>> beta_arrays;
-  std::vector<const double*> beta_in;
-  std::vector<std::vector<double>> beta_grad(betas.size(), std::vector<double>(n));
-  std::vector<double*> beta_out;
-  for (size_t k = 0; k < betas.size(); ++k) {
-    beta_arrays.emplace_back(n, betas[k]);
-    beta_in.push_back(beta_arrays.back().data());
-    beta_out.push_back(beta_grad[k].data());
-  }
-  std::vector<double> y(n), dy(n), ones(n, 1.0);
-  program.Forward<double>(n, x.data(), beta_in.data(), y.data());
-  program.Backward<double>(n, x.data(), beta_in.data(), ones.data(), dy.data(), beta_out.data());
+  const ProbeResult at = EvaluateAt(program, x, betas);
+  const std::vector<double>& y = at.value;
+  const std::vector<double>& dy = at.slope;
+  const std::vector<std::vector<double>>& beta_grad = at.beta_slope;
   const ScreenResult screen = Screen(program);
 
   if (format != "table") {

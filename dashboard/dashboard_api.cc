@@ -8,6 +8,7 @@
 
 #include "search_space/parser.h"
 #include "search_space/printer.h"
+#include "search_space/probes.h"
 #include "search_space/program.h"
 #include "storage/leaderboard.h"
 #include "storage/results_store.h"
@@ -270,21 +271,9 @@ HttpResponse Function(const HttpRequest& r) {
   const int64_t points = IntegerParameter(r, "points", 201, 2, 10001);
   if (!(from < to)) throw BadParameter("parameters from and to: from must be below to");
   const Program program(e);
-  std::vector<double> x(points), y(points), dy(points), ones(points, 1.0);
+  std::vector<double> x(points);
   for (int64_t i = 0; i < points; ++i) x[i] = from + (to - from) * i / (points - 1);
-  std::vector<std::vector<double>> beta_values, beta_grads;
-  std::vector<const double*> betas;
-  std::vector<double*> grads;
-  for (double b : program.initial_betas()) {
-    beta_values.emplace_back(points, b);
-    beta_grads.emplace_back(points, 0.0);
-  }
-  for (size_t k = 0; k < beta_values.size(); ++k) {
-    betas.push_back(beta_values[k].data());
-    grads.push_back(beta_grads[k].data());
-  }
-  program.Forward<double>(points, x.data(), betas.data(), y.data());
-  program.Backward<double>(points, x.data(), betas.data(), ones.data(), dy.data(), grads.data());
+  const ProbeResult at = EvaluateAt(program, x, program.initial_betas());
   // JSON has no infinity or NaN: those points are null, a gap in a chart.
   auto finite = [](const std::vector<double>& v) {
     json out = json::array();
@@ -294,8 +283,8 @@ HttpResponse Function(const HttpRequest& r) {
   return Json({{"expression", ToString(e)},
                {"betas", program.initial_betas()},
                {"x", x},
-               {"y", finite(y)},
-               {"dy", finite(dy)}});
+               {"y", finite(at.value)},
+               {"dy", finite(at.slope)}});
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ packages=(
   openssl  # the tests make TLS certificates
   nlohmann-json3-dev
   libjs-chart.js  # the dashboard draws with it
+  gnuplot-nox     # `actsearch plot` draws with it
   libopenblas0-openmp  # replaces the reference BLAS under Debian's libtorch (LSTM, linear layers)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   dataset-fashion-mnist

@@ -11,8 +11,8 @@ const std::vector<double>& ProbePoints() {
   return points;
 }
 
-ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas) {
-  const std::vector<double>& x = ProbePoints();
+ProbeResult EvaluateAt(const Program& program, const std::vector<double>& x,
+                       const std::vector<double>& betas) {
   const int64_t n = static_cast<int64_t>(x.size());
   const int num_betas = program.num_betas();
   std::vector<std::vector<double>> beta_arrays(num_betas);
@@ -32,6 +32,10 @@ ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& 
   program.Backward<double>(n, x.data(), beta_pointers.data(), ones.data(), result.slope.data(),
                            beta_slope_pointers.data());
   return result;
+}
+
+ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas) {
+  return EvaluateAt(program, ProbePoints(), betas);
 }
 
 std::vector<double> ValuesAt(const Program& program, const std::vector<double>& x,

@@ -11,14 +11,17 @@ namespace actsearch {
 // 121 points, -6 to 6 in steps of 0.1: the range a batch-normalised preactivation lives in.
 const std::vector<double>& ProbePoints();
 
-// One beta per parameter, per element of the probe points.
+// A function and its derivatives at some points, each beta held at one value.
 struct ProbeResult {
   std::vector<double> value;                    // f(p)
   std::vector<double> slope;                    // df/dx(p)
   std::vector<std::vector<double>> beta_slope;  // df/dbeta_k(p)
 };
 
-// Evaluates at every probe point with the given beta values (one per parameter).
+// Evaluates at the points x with the given beta values (one per parameter): for the probe
+// points (EvaluateAtProbes), `space eval`, and the dashboard's and `plot`'s curves.
+ProbeResult EvaluateAt(const Program& program, const std::vector<double>& x,
+                       const std::vector<double>& betas);
 ProbeResult EvaluateAtProbes(const Program& program, const std::vector<double>& betas);
 // Values only, without the derivatives: at any points, and at the probe points (what
 // fingerprints need).

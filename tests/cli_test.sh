@@ -206,4 +206,17 @@ expect "reevaluate bad baseline" 2 "--baselines: column 7: expected a surrogate"
 expect "reevaluate empty database" 1 'empty.db: holds no search yet' -- \
   "$bin" reevaluate --db "$tmp/empty.db"
 
+# --- plot: functions to SVG and PNG through gnuplot (installed by the set-up). ---
+expect "plot to SVG" 0 '3 functions drawn' -- \
+  "$bin" plot 'x * sigmoid(x)' 'max(x, sigmoid(x))' --references --derivative --out "$tmp/f.svg"
+check "plot: the SVG names each function" test "$(grep -c -e 'max(x, sigmoid(x))' -e 'relu(x)' \
+  "$tmp/f.svg")" -ge 2
+expect "plot a leaderboard's best to PNG" 0 'functions drawn' -- \
+  "$bin" plot --from-db "$rdb" --search 1 --top 3 --out "$tmp/best.png"
+check "plot: a PNG file" test "$(head -c 4 "$tmp/best.png" | tail -c 3)" = PNG
+expect "plot a malformed expression" 2 'column 5: expected' -- \
+  "$bin" plot 'x * ' --out "$tmp/bad.svg"
+expect "plot to an unknown format" 2 'must be .svg or .png' -- "$bin" plot x --out "$tmp/f.pdf"
+expect "plot nothing" 2 'nothing to plot' -- "$bin" plot --out "$tmp/f.svg"
+
 finish
