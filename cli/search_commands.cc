@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -20,10 +22,13 @@
 #include "cli/usage_error.h"
 #include "cli/worker_processes.h"
 #include "controller/controller_server.h"
+#include "controller/metrics.h"
 #include "controller/search_config.h"
 #include "controller/search_setup.h"
+#include "dashboard/http_server.h"
 #include "storage/schema.h"
 #include "storage/search_queries.h"
+#include "storage/worker_queries.h"
 #include "worker/data_source.h"
 #include "worker/model_registry.h"
 #include "worker/trial_runner.h"
@@ -86,6 +91,7 @@ struct ControllerFlags {
   int64_t max_trials = -1;  // -1: as the config says
   double max_seconds = -1;
   double checkpoint_seconds = 30, progress_seconds = 10;
+  std::string metrics_listen;  // empty: no metrics
 };
 
 void AddControllerFlags(po::options_description& flags, ControllerFlags& f) {
@@ -104,7 +110,9 @@ void AddControllerFlags(po::options_description& flags, ControllerFlags& f) {
       ("checkpoint-seconds", Positive(&f.checkpoint_seconds, "--checkpoint-seconds")
                                  ->default_value(30), "seconds between strategy checkpoints")
       ("progress-seconds", NonNegative(&f.progress_seconds, "--progress-seconds")->default_value(10),
-       "seconds between progress lines on stderr (0: none)");
+       "seconds between progress lines on stderr (0: none)")
+      ("metrics-listen", po::value(&f.metrics_listen),
+       "HOST:PORT to serve Prometheus metrics on (/metrics); beyond loopback it needs the token");
   // clang-format on
 }
 
@@ -160,6 +168,57 @@ void LogLine(const std::string& line) {
   std::fflush(stderr);
 }
 
+// The controller's Prometheus metrics on their own address and thread, from the latest status
+// the server's strand handed over (controller/metrics.h).
+class MetricsServer {
+ public:
+  MetricsServer(const std::string& listen, const std::string& token) {
+    if (listen.empty()) return;
+    // On loopback anyone on the machine may read them; beyond it, only with the token.
+    const bool loopback = IsLoopbackListenAddress(listen);
+    if (!loopback && token.empty()) {
+      throw UsageError("--metrics-listen " + listen + ": serving beyond loopback needs a token");
+    }
+    server_ = std::make_unique<dashboard::HttpServer>(
+        dashboard::HttpServerOptions{listen, loopback ? "" : token, 1, nullptr},
+        [this](const dashboard::HttpRequest& r) {
+          if (r.path != "/metrics") return dashboard::ErrorResponse(404, "metrics are at /metrics");
+          const std::lock_guard<std::mutex> lock(mutex_);
+          return dashboard::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", text_};
+        });
+    thread_ = std::thread([this] { server_->Run(stop_); });
+  }
+  ~MetricsServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  bool enabled() const { return server_ != nullptr; }
+
+  // On the scheduler's strand: the store may be read there.
+  void Update(controller::SearchSetup& search, const controller::SchedulerStatus& s, double elapsed,
+              int64_t trained_before) {
+    const double now = storage::NowSeconds();
+    controller::MetricsContext context;
+    context.search = search.name();
+    context.session_seconds = elapsed;
+    context.trained_at_start = trained_before;
+    for (const storage::WorkerInfo& w :
+         storage::ListWorkers(search.store().database(), std::nullopt, now)) {
+      if (now - w.last_seen < 60) ++context.workers_connected;
+    }
+    std::string text = controller::PrometheusMetrics(s, context);
+    const std::lock_guard<std::mutex> lock(mutex_);
+    text_ = std::move(text);
+  }
+
+ private:
+  std::unique_ptr<dashboard::HttpServer> server_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::string text_;
+};
+
 // Serves `search` until it ends; `workers` (if any) start once it listens, after its port is
 // written to `*workers_port`. Returns the exit code.
 int ServeSearch(controller::SearchSetup& search, const ControllerFlags& f, const std::string& token,
@@ -177,6 +236,12 @@ int ServeSearch(controller::SearchSetup& search, const ControllerFlags& f, const
   server_options.stop_requested = &g_stop_signal;
   ProgressLine progress;
   progress.trained_before = search.scheduler().status(storage::NowSeconds()).trials.trained();
+  MetricsServer metrics(f.metrics_listen, token);
+  if (metrics.enabled()) {
+    server_options.status_listener = [&](const controller::SchedulerStatus& s, double elapsed) {
+      metrics.Update(search, s, elapsed, progress.trained_before);
+    };
+  }
   controller::ControllerServer server(search.scheduler(), search.store(), service, server_options,
                                       progress);
   LogLine(std::string(search.resumed() ? "resuming" : "starting") + " search '" + search.name() +

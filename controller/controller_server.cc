@@ -114,6 +114,11 @@ struct ControllerServer::Impl {
     const double now = storage::NowSeconds();
     if (progress) progress(scheduler.status(now), now - started_at);
   }
+  void ReportStatus() {
+    const double now = storage::NowSeconds();
+    if (options.status_listener)
+      options.status_listener(scheduler.status(now), now - session_start);
+  }
 
   // On the strand: the first request drains, a second ends at once.
   void Stop(SearchEnd how, const std::string& reason) {
@@ -137,6 +142,8 @@ struct ControllerServer::Impl {
     store.database().CheckpointWal();
     progress_timer.cancel();  // the last report is this one
     ReportProgress();
+    status_timer.cancel();
+    ReportStatus();
     end_timer.expires_after(Milliseconds(linger_seconds));
     end_timer.async_wait([this](const boost::system::error_code&) {
       phase_is_over = true;
@@ -160,7 +167,8 @@ struct ControllerServer::Impl {
   ControllerService service;
   std::unique_ptr<grpc::Server> server;
   boost::asio::steady_timer expire_timer{strand}, checkpoint_timer{strand}, progress_timer{strand},
-      heartbeat_timer{strand}, end_timer{strand};
+      heartbeat_timer{strand}, status_timer{strand}, end_timer{strand};
+  double session_start = storage::NowSeconds();
   boost::asio::signal_set signals{io};
   Phase phase = Phase::kRunning;
   bool phase_is_over = false;
@@ -218,6 +226,10 @@ SearchEnd ControllerServer::Run() {
   impl.Every(impl.heartbeat_timer, storage::kControllerHeartbeatSeconds, &Impl::Heartbeat);
   if (impl.options.progress_seconds > 0) {
     impl.Every(impl.progress_timer, impl.options.progress_seconds, &Impl::ReportProgress);
+  }
+  if (impl.options.status_listener) {
+    boost::asio::post(impl.strand, [&impl] { impl.ReportStatus(); });
+    impl.Every(impl.status_timer, impl.options.status_seconds, &Impl::ReportStatus);
   }
   impl.io.run();
   if (impl.shutdown_thread.joinable()) impl.shutdown_thread.join();

@@ -32,6 +32,10 @@ struct ServerOptions {
   // Set by a signal that came before Run took over the signals (the command's own handler):
   // Run stops at once. May be null.
   const std::atomic<bool>* stop_requested = nullptr;
+  // Called on the scheduler's strand every status_seconds and at the end with the search's
+  // status and the seconds since this controller started (for metrics). May be empty.
+  std::function<void(const SchedulerStatus&, double elapsed_seconds)> status_listener;
+  double status_seconds = 1;
 };
 
 enum class SearchEnd {

@@ -53,6 +53,7 @@ class PpoStrategy : public Strategy {
   void RestoreState(const std::string& bytes) override;
 
   int64_t updates() const { return updates_; }
+  int64_t policy_updates() const override { return updates_; }
   // Updates undone because they made the policy's weights non-finite (a reward no training
   // produces slipped through): the policy stays as it was, and so do its checkpoints.
   int64_t refused_updates() const { return refused_updates_; }

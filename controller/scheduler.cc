@@ -178,7 +178,10 @@ std::optional<storage::TrialRow> Scheduler::LeaseQueued(std::set<int64_t>& queue
     // worker, a full disk), the trial stays queued here as it does there.
     const bool leased = store_.LeaseTrial(trial_id, worker_id, now + options_.lease_seconds);
     queue.erase(trial_id);
-    if (leased) return store_.Trial(trial_id);
+    if (leased) {
+      ++leases_granted_;
+      return store_.Trial(trial_id);
+    }
   }
   return std::nullopt;
 }
@@ -269,6 +272,7 @@ ReportReceipt Scheduler::Report(int64_t worker_id, int64_t trial_id,
 
 void Scheduler::ExpireLeases(double now) {
   for (int64_t trial_id : store_.ExpireLeases(now, options_.max_attempts)) {
+    ++leases_expired_;
     const std::optional<storage::TrialState> state = store_.StateOf(trial_id);
     if (state == storage::TrialState::kQueued) {
       queued_.insert(trial_id);
@@ -313,6 +317,9 @@ SchedulerStatus Scheduler::status(double now) const {
   s.max_trials = options_.max_trials;
   s.proposed = proposed_;
   s.repeats = repeats_;
+  s.leases_granted = leases_granted_;
+  s.leases_expired = leases_expired_;
+  s.policy_updates = strategy_.policy_updates();
   s.consecutive_failures = consecutive_failures_;
   s.last_failure = last_failure_;
   s.best_reward = best_reward_;

@@ -62,6 +62,10 @@ struct SchedulerStatus {
   storage::TrialCounts trials;
   int64_t max_trials = 0;  // 0: no limit
   int64_t proposed = 0, repeats = 0;
+  // By this controller since it started: leases handed out (each an attempt of a trial), and
+  // leases that expired without a heartbeat (their trials requeued or failed).
+  int64_t leases_granted = 0, leases_expired = 0;
+  int64_t policy_updates = 0;  // the strategy's (PPO's), since the search began
   double best_reward = 0;
   std::string best_expression;
   bool finished = false;
@@ -135,6 +139,7 @@ class Scheduler {
   std::set<int64_t> retry_later_;  // queued after an environment failure: leased last
   storage::TrialCounts finished_;  // trials with a result (screened included), by state
   int64_t proposed_ = 0, repeats_ = 0, consecutive_repeats_ = 0;
+  int64_t leases_granted_ = 0, leases_expired_ = 0;
   int consecutive_failures_ = 0;
   std::string last_failure_;
   bool exhausted_ = false;

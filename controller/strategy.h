@@ -34,6 +34,8 @@ class Strategy {
   // of another space, and then leaves the strategy as it was.
   virtual std::string SaveState() const = 0;
   virtual void RestoreState(const std::string& bytes) = 0;
+  // Updates of a learned policy so far (the controller's metrics); 0 for one without.
+  virtual int64_t policy_updates() const { return 0; }
 };
 
 // A checkpoint that cannot be restored: something the world can cause (a truncated file, the

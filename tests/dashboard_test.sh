@@ -35,8 +35,25 @@ strategy { random {} }
 child { proxy { steps: 300 } }
 budget { max_trials: 12 }
 CONFIG
-expect "a short search for the dashboard to show" 0 'search finished' -- \
-  "$bin" local --config "$tmp/search.textproto" --db "$db" --workers 2 --progress-seconds 0
+metrics_port=$((23000 + ($$ * 7) % 20000))
+"$bin" local --config "$tmp/search.textproto" --db "$db" --workers 2 --progress-seconds 0 \
+  --metrics-listen "127.0.0.1:$metrics_port" >"$tmp/local.log" 2>&1 &
+search=$!
+pids+=("$search")
+# The controller's metrics while the search runs: until a training is counted.
+for _ in $(seq 300); do
+  curl -s "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics.txt" 2>/dev/null
+  grep -q '^actsearch_trials_trained{search="proxy <b>bold</b>"} [1-9]' "$tmp/metrics.txt" && break
+  sleep 0.1
+done
+matches "metrics: trainings counted while the search runs" \
+  '^actsearch_trials_trained\{search="proxy <b>bold</b>"\} [1-9]' "$tmp/metrics.txt"
+matches "metrics: leases granted" '^actsearch_leases_granted_total\{search=.*\} [1-9]' "$tmp/metrics.txt"
+matches "metrics: typed for Prometheus" '^# TYPE actsearch_trials gauge$' "$tmp/metrics.txt"
+check "metrics: only /metrics" test \
+  "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/")" = 404
+wait "$search"
+check "a short search for the dashboard to show" test $? = 0
 
 echo "dashboard-secret" >"$tmp/token"
 port=$((22000 + ($$ * 5) % 20000))
