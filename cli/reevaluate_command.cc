@@ -4,6 +4,7 @@
 #include "cli/reevaluate_command.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "activation/activation_spec.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
+#include "cli/progress_bar.h"
 #include "cli/results_commands.h"
 #include "cli/search_choice.h"
 #include "cli/table.h"
@@ -145,7 +147,7 @@ std::pair<Cell, Cell> MeanAndStd(const std::vector<double>& values, double scale
   return {mean * scale, std::sqrt(squares / static_cast<double>(values.size() - 1)) * scale};
 }
 
-void PrintRunLine(int done, int total, const Entry& entry, uint64_t seed,
+void PrintRunLine(ProgressBar& progress, int done, int total, const Entry& entry, uint64_t seed,
                   const worker::TrainResult& r) {
   char accuracy[64] = "";
   if (r.status == worker::TrainStatus::kDone) {
@@ -156,11 +158,12 @@ void PrintRunLine(int done, int total, const Entry& entry, uint64_t seed,
                     100 * *r.test_accuracy);
     }
   }
-  std::fprintf(stderr, "[%d/%d] %s %s seed %llu: %s%s%s  %.1f s\n", done, total, entry.mode.c_str(),
-               entry.candidate.c_str(), static_cast<unsigned long long>(seed),
-               worker::TrainStatusName(r.status), accuracy,
-               r.error.empty() ? "" : (" (" + r.error + ")").c_str(), r.wall_seconds);
-  std::fflush(stderr);
+  char line[1024];
+  std::snprintf(line, sizeof line, "[%d/%d] %s %s seed %llu: %s%s%s  %.1f s", done, total,
+                entry.mode.c_str(), entry.candidate.c_str(), static_cast<unsigned long long>(seed),
+                worker::TrainStatusName(r.status), accuracy,
+                r.error.empty() ? "" : (" (" + r.error + ")").c_str(), r.wall_seconds);
+  progress.Note(line);
 }
 
 Table ResultTable(const std::vector<Entry>& entries, bool percent) {
@@ -311,19 +314,33 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
                search_name.c_str(), static_cast<long long>(search_id));
   int done = 0;
   double wall_seconds = 0;
+  // On a terminal, a bar below the runs' lines: runs done, their rate and the time left.
+  ProgressBar progress(/*bar_in_plain_lines=*/false);
+  const auto started = std::chrono::steady_clock::now();
   for (Entry& entry : entries) {
     for (int64_t seed = 0; seed < seeds; ++seed) {
       options.activation = entry.spec;
       options.seed = static_cast<uint64_t>(seed);
       const worker::TrainResult r = worker::TrainChild(data, options);
       worker::RecordActivationRun(store, search_id, entry.spec, "reevaluate", options.seed, r);
-      PrintRunLine(++done, total, entry, options.seed, r);
+      PrintRunLine(progress, ++done, total, entry, options.seed, r);
+      if (progress.terminal() && done < total) {
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double per_run = elapsed / done;
+        char text[128];
+        std::snprintf(text, sizeof text, "%d/%d runs  %.2f runs/min  %s, %s left", done, total,
+                      60 / per_run, Seconds(elapsed).c_str(),
+                      Seconds(per_run * (total - done)).c_str());
+        progress.Update(static_cast<double>(done) / total, text);
+      }
       wall_seconds += r.wall_seconds;
       entry.runs.push_back(r);
     }
   }
   store.FinishSearch(search_id, storage::SearchStatus::kFinished);
-  std::fprintf(stderr, "reevaluate: %d runs, %.0f s of training\n", total, wall_seconds);
+  progress.Note("reevaluate: " + std::to_string(total) + " runs, " +
+                std::to_string(std::llround(wall_seconds)) + " s of training");
 
   std::cout << ResultTable(entries, format == "table").Render(format, 2);
   return kExitOk;

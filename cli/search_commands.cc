@@ -16,6 +16,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/options.h"
+#include "cli/progress_bar.h"
 #include "cli/results_commands.h"
 #include "cli/serving.h"
 #include "cli/table.h"
@@ -58,6 +59,13 @@ std::string RandomToken() {
 // One line of the controller's progress: the database's counters (storage::TrialCounts), this
 // controller's rate (a resumed search's downtime does not count), and the time left when the
 // budget has a trial count.
+// The controller's stderr: progress (a bar redrawn in place on a terminal, plain lines
+// otherwise) and log lines, which end a redrawn line first.
+ProgressBar& ControllerOutput() {
+  static ProgressBar output(/*bar_in_plain_lines=*/false);
+  return output;
+}
+
 struct ProgressLine {
   int64_t trained_before = 0;  // when this controller started
   double started = storage::NowSeconds();
@@ -74,14 +82,18 @@ struct ProgressLine {
         left = ", " + Duration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
       }
     }
-    std::fprintf(stderr,
-                 "[%7.1f s] trained %s (done %lld, diverged %lld, failed %lld), running %lld, "
-                 "queued %lld, screened %lld, repeats %lld; %.1f trials/min%s; best %.4f %s\n",
-                 elapsed, budget.c_str(), static_cast<long long>(t.done),
-                 static_cast<long long>(t.diverged), static_cast<long long>(t.failed),
-                 static_cast<long long>(t.leased), static_cast<long long>(t.queued),
-                 static_cast<long long>(t.screened), static_cast<long long>(s.repeats), per_minute,
-                 left.c_str(), s.best_reward, s.best_expression.c_str());
+    char text[512];
+    std::snprintf(text, sizeof text,
+                  "[%7.1f s] trained %s (done %lld, diverged %lld, failed %lld), running %lld, "
+                  "queued %lld, screened %lld, repeats %lld; %.1f trials/min%s; best %.4f %s",
+                  elapsed, budget.c_str(), static_cast<long long>(t.done),
+                  static_cast<long long>(t.diverged), static_cast<long long>(t.failed),
+                  static_cast<long long>(t.leased), static_cast<long long>(t.queued),
+                  static_cast<long long>(t.screened), static_cast<long long>(s.repeats), per_minute,
+                  left.c_str(), s.best_reward, s.best_expression.c_str());
+    ControllerOutput().Update(
+        s.max_trials > 0 ? static_cast<double>(t.trained()) / static_cast<double>(s.max_trials) : 0,
+        text);
   }
 };
 
@@ -163,10 +175,7 @@ int ExitCodeOf(controller::SearchEnd end) {
   return kExitFailure;
 }
 
-void LogLine(const std::string& line) {
-  std::fprintf(stderr, "controller: %s\n", line.c_str());
-  std::fflush(stderr);
-}
+void LogLine(const std::string& line) { ControllerOutput().Note("controller: " + line); }
 
 // The controller's Prometheus metrics on their own address and thread, from the latest status
 // the server's strand handed over (controller/metrics.h).

@@ -1,7 +1,5 @@
 #include "cli/train_command.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +8,7 @@
 #include "activation/activation_spec.h"
 #include "cli/exit_codes.h"
 #include "cli/options.h"
+#include "cli/progress_bar.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
 #include "search_space/parser.h"
@@ -23,26 +22,11 @@ namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
 
-std::string Seconds(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof text, seconds < 100 ? "%.1f s" : "%.0f s", seconds);
-  return text;
-}
-
-// Progress on stderr: on a terminal one line redrawn in place, else plain lines. Every line,
-// and the line of each phase (loading, training, evaluating), ends before anything else is
-// printed, so that the result is never glued to it.
+// Training progress: a bar with the step, loss, validation accuracy, rate and time left.
 class ProgressPrinter {
  public:
-  ProgressPrinter() : terminal_(isatty(STDERR_FILENO)) {}
-  ~ProgressPrinter() { EndLine(); }
-
   // A phase that has no steps: "loading fashion-mnist ...".
-  void Note(const std::string& text) {
-    EndLine();
-    std::fprintf(stderr, "%s\n", text.c_str());
-    std::fflush(stderr);
-  }
+  void Note(const std::string& text) { bar_.Note(text); }
 
   bool operator()(const worker::Progress& p) {
     if (p.phase == worker::Progress::Phase::kEvaluating) {
@@ -50,33 +34,24 @@ class ProgressPrinter {
            " steps (" + Seconds(p.elapsed_seconds) + ")");
       return true;
     }
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * p.step / std::max<int64_t>(1, p.total_steps));
     char validation[32] = "";
     if (p.validation_accuracy) {
       std::snprintf(validation, sizeof validation, "  val %.2f%%", 100 * *p.validation_accuracy);
     }
     const double rate = p.step / std::max(1e-9, p.elapsed_seconds);
     const double left = (p.total_steps - p.step) / std::max(1e-9, rate);
-    std::fprintf(stderr, "%s[%s%s] step %lld/%lld  loss %.4f%s  %.1f steps/s  %s, %s left%s",
-                 terminal_ ? "\r" : "", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), static_cast<long long>(p.step),
-                 static_cast<long long>(p.total_steps), p.loss, validation, rate,
-                 Seconds(p.elapsed_seconds).c_str(), Seconds(left).c_str(),
-                 terminal_ ? "\x1b[K" : "\n");
-    std::fflush(stderr);
-    drawn_ = terminal_;
+    char text[256];
+    std::snprintf(text, sizeof text, "step %lld/%lld  loss %.4f%s  %.1f steps/s  %s, %s left",
+                  static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss,
+                  validation, rate, Seconds(p.elapsed_seconds).c_str(), Seconds(left).c_str());
+    bar_.Update(static_cast<double>(p.step) / std::max<int64_t>(1, p.total_steps), text);
     return true;
   }
 
-  void EndLine() {
-    if (drawn_) std::fputc('\n', stderr);
-    drawn_ = false;
-  }
+  void EndLine() { bar_.EndLine(); }
 
  private:
-  bool terminal_;
-  bool drawn_ = false;  // a terminal line is open
+  ProgressBar bar_;
 };
 
 std::string JoinedModelNames() {

@@ -152,6 +152,14 @@ matches "train loaded" '^loaded synthetic: 1600 train, 400 validation, 500 test 
   "$tmp/train.err"
 matches "train progress at 5%" '^\[#+ *\] step 2/40  loss [0-9.]+  [0-9.]+ steps/s  .* left$' \
   "$tmp/train.err"
+
+# On a terminal the bar is one line redrawn in place ('script' gives the command one).
+script -qec "$bin train --dataset synthetic --profile test --steps 40 --model resnet8 --threads 1 \
+  --format json" /dev/null >"$tmp/tty.out" 2>&1
+check "train on a terminal: the bar is redrawn in place" \
+  grep -q $'\r\\[#* *\\] step 40/40.*\x1b\\[K' "$tmp/tty.out"
+check "train on a terminal: the phases stay on lines of their own" \
+  grep -q $'^evaluating on the validation and test sets' "$tmp/tty.out"
 matches "train evaluating" '^evaluating on the validation and test sets after 40 steps' \
   "$tmp/train.err"
 check "train result on stdout alone" test "$(head -1 "$tmp/train.out")" = "status               done"
