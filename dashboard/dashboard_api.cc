@@ -212,6 +212,7 @@ HttpResponse Trials(sql::Database& db, const HttpRequest& r) {
   storage::TrialFilter filter;
   filter.search_id = SearchParameter(db, r);
   filter.states = ListParameter(r, "state");
+  filter.expression_contains = Parameter(r, "contains").value_or("");
   filter.limit = IntegerParameter(r, "limit", 1000, 1, 1000000);
   std::vector<storage::TrialInfo> trials;
   try {

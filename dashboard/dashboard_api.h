@@ -4,7 +4,7 @@
 //
 //   /api/searches                      every search: status (live), trials by state, best
 //   /api/leaderboard?search=S&operators=a,b&state=done,diverged&min_trials=N&top=N&format=csv
-//   /api/trials?search=S&state=...&limit=N
+//   /api/trials?search=S&state=...&contains=TEXT&limit=N
 //   /api/trials/ID                     one trial whole: learning curve, worker, timings, error
 //   /api/workers?search=S              who is alive, what each trains, children per hour
 //   /api/function?expr=E&from=A&to=B&points=N   f and df/dx at the initial betas

@@ -96,6 +96,7 @@ TEST_F(DashboardApiTest, ATrialComesWholeWithItsLearningCurve) {
   EXPECT_EQ(trial["learning_curve"][1][0], 100);
   EXPECT_EQ(Body("/api/trials?search=1&state=queued").size(), 1u);
   EXPECT_EQ(Body("/api/trials?limit=2").size(), 2u);
+  EXPECT_EQ(Body("/api/trials?contains=sigmoid").size(), 2u);
 }
 
 TEST_F(DashboardApiTest, WorkersSayWhatTheyTrainedAndWhenTheyWereSeen) {

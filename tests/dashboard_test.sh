@@ -54,6 +54,10 @@ check "metrics: only /metrics" test \
   "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/")" = 404
 wait "$search"
 check "a short search for the dashboard to show" test $? = 0
+# Its best function re-evaluated (plain and SUGAR, two seeds), for the candidate page.
+expect "a short re-evaluation" 0 '' -- "$bin" reevaluate --db "$db" --search 1 --top 1 \
+  --modes plain,sugar --baselines '' --seeds 2 --dataset synthetic --profile test --steps 4 \
+  --model resnet8 --threads 1
 
 echo "dashboard-secret" >"$tmp/token"
 port=$((22000 + ($$ * 5) % 20000))
@@ -113,12 +117,14 @@ check "searches page: and is no element" test -z "$(grep -o '<b>bold</b>' "$tmp/
 loaded "leaderboard page" "/leaderboard.html?search=1&$token_query" 10
 shown="$(grep -o 'candidate.html?expr=[^"&]*' "$tmp/dom.html" | head -5 |
   python3 -c 'import sys, urllib.parse; [print(urllib.parse.unquote_plus(l.split("=", 1)[1].strip())) for l in sys.stdin]')"
-expected="$("$bin" leaderboard --db "$db" --top 5 --format json |
+expected="$("$bin" leaderboard --db "$db" --search 1 --top 5 --format json |
   python3 -c 'import json,sys; [print(r["expression"]) for r in json.load(sys.stdin)]')"
 check "leaderboard page: the leaderboard's rows, in order" test "$shown" = "$expected"
 top="$(head -1 <<<"$expected")"
 top_query="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$top")"
 loaded "candidate page" "/candidate.html?expr=$top_query&search=1&$token_query" 3
+check "candidate page: its re-evaluation, plain and SUGAR" test \
+  "$(grep -o -e '<td>plain</td>' -e '<td>sugar</td>' "$tmp/dom.html" | sort -u | wc -l)" = 2
 loaded "compare page" "/compare.html?expr=relu(x)&expr=x%20*%20sigmoid(x)&$token_query" 2
 loaded "workers page" "/workers.html?search=1&$token_query" 1
 check "workers page: both workers of the search" test \

@@ -31,12 +31,48 @@ async function showCandidate() {
     if (points.length) curves.push({ label: "trial " + t.id, data: points, pointRadius: 2,
                                      borderColor: palette[curves.length % palette.length] });
   }
+  await showReevaluation(f.expression);
   new Chart(document.getElementById("curves"), {
     type: "line",
     data: { datasets: curves },
     options: { animation: false, scales: { x: { type: "linear", title: { display: true, text: "step" } } } },
   });
   done();
+}
+
+// The function's re-evaluation runs (`actsearch reevaluate`), by search and mode: plain, SUGAR
+// (sugar:expr=E) and PWLU (pwlu:init=E), with their seeds.
+async function showReevaluation(expression) {
+  const kinds = Object.fromEntries((await api("/api/searches")).map(s => [s.id, s]));
+  const modes = { [expression]: "plain", ["sugar:expr=" + expression]: "sugar",
+                  ["pwlu:init=" + expression]: "pwlu" };
+  const runs = (await api("/api/trials", { contains: expression, limit: 100000 }))
+                   .filter(t => kinds[t.search_id] && kinds[t.search_id].kind === "reevaluation" &&
+                                modes[t.expression]);
+  const groups = new Map();
+  for (const t of runs) {
+    const key = t.search_id + " " + modes[t.expression];
+    if (!groups.has(key)) groups.set(key, { search: kinds[t.search_id].name, mode: modes[t.expression], runs: [] });
+    groups.get(key).runs.push(t);
+  }
+  if (!groups.size) return;
+  document.getElementById("no-reevaluation").hidden = true;
+  const table = document.getElementById("reevaluation");
+  table.hidden = false;
+  const mean = values => values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+  for (const g of groups.values()) {
+    // Diverged runs are counted, not averaged as 0 (as `reevaluate` reports them).
+    const done = g.runs.filter(t => t.state === "done" && t.validation_accuracy !== null);
+    const seeds = g.runs.map(t => "seed " + t.seed + ": " +
+                                  (t.state === "done" ? percent(t.validation_accuracy) : t.state));
+    const row = el("tr");
+    row.append(el("td", g.search), el("td", g.mode), el("td", g.runs.length, { class: "num" }),
+               el("td", percent(mean(done.map(t => t.validation_accuracy))), { class: "num" }),
+               el("td", percent(mean(done.filter(t => t.test_accuracy !== null).map(t => t.test_accuracy))),
+                  { class: "num" }),
+               el("td", seeds.join(", ")));
+    table.querySelector("tbody").append(row);
+  }
 }
 
 showCandidate().catch(error => { showError(error); done(); });
