@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "controller/strategy_state.h"
 
@@ -152,6 +153,11 @@ void PpoStrategy::Update() {
   torch::save(*optimizer_, optimizer_state);
   if (TryUpdate()) {
     ++updates_;
+    double reward_sum = 0;
+    for (const Observed& o : batch_) reward_sum += o.reward;
+    recent_updates_.push_back({updates_, batch_entropy_, baseline_,
+                               reward_sum / static_cast<double>(batch_.size()),
+                               static_cast<int64_t>(batch_.size()), 0});
   } else {
     {
       torch::NoGradGuard no_grad;
@@ -170,6 +176,10 @@ void PpoStrategy::Update() {
   batch_.clear();
 }
 
+std::vector<storage::PolicyUpdateRow> PpoStrategy::TakePolicyUpdates() {
+  return std::exchange(recent_updates_, {});
+}
+
 bool PpoStrategy::TryUpdate() {
   std::vector<std::vector<int>> rows;
   std::vector<double> old_log_probs;
@@ -183,6 +193,7 @@ bool PpoStrategy::TryUpdate() {
   if (!torch::isfinite(advantage).all().item<bool>()) return false;
   for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
     const auto [log_prob, entropy] = policy_->Evaluate(tokens);
+    if (epoch == 0) batch_entropy_ = entropy.mean().item<double>();
     const torch::Tensor loss =
         ClippedSurrogateLoss(log_prob, old_log_prob, advantage, options_.clip) -
         options_.entropy_weight * entropy.mean();

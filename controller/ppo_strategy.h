@@ -54,6 +54,7 @@ class PpoStrategy : public Strategy {
 
   int64_t updates() const { return updates_; }
   int64_t policy_updates() const override { return updates_; }
+  std::vector<storage::PolicyUpdateRow> TakePolicyUpdates() override;
   // Updates undone because they made the policy's weights non-finite (a reward no training
   // produces slipped through): the policy stays as it was, and so do its checkpoints.
   int64_t refused_updates() const { return refused_updates_; }
@@ -85,6 +86,8 @@ class PpoStrategy : public Strategy {
   bool baseline_set_ = false;
   uint64_t next_id_ = 1;
   int64_t updates_ = 0;
+  std::vector<storage::PolicyUpdateRow> recent_updates_;  // not yet taken
+  double batch_entropy_ = 0;  // the last TryUpdate's mean entropy before its first step
   int64_t refused_updates_ = 0;
 };
 

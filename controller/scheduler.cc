@@ -109,8 +109,7 @@ void Scheduler::RestoreCheckpoint() {
     if (!trial) continue;
     if (HasResult(trial->state)) {
       // Finished after the checkpoint: the restored strategy still waits for its reward.
-      for (uint64_t proposal : waiting.proposal_ids())
-        strategy_.Observe(proposal, RewardOfRow(*trial));
+      for (uint64_t proposal : waiting.proposal_ids()) ObserveReward(proposal, RewardOfRow(*trial));
     } else {
       waiting_[waiting.trial_id()].assign(waiting.proposal_ids().begin(),
                                           waiting.proposal_ids().end());
@@ -200,19 +199,19 @@ std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
       ledger_.SetReward(candidate.fingerprint, 0);
       store_.RecordScreenedTrial(store_.AddCandidate(Row(candidate, *proposal)));
       finished_.Add(storage::TrialState::kScreened);
-      strategy_.Observe(proposal->id, 0);
+      ObserveReward(proposal->id, 0);
       continue;
     }
     if (ruling.kind == Ruling::Kind::kScreenedRepeat) {
       ++repeats_;
-      strategy_.Observe(proposal->id, 0);
+      ObserveReward(proposal->id, 0);
       continue;
     }
     if (ruling.kind == Ruling::Kind::kKnown || ruling.kind == Ruling::Kind::kInFlight) {
       ++repeats_;
       if (++consecutive_repeats_ >= options_.max_consecutive_repeats) exhausted_ = true;
       if (ruling.kind == Ruling::Kind::kKnown) {
-        strategy_.Observe(proposal->id, ruling.reward);
+        ObserveReward(proposal->id, ruling.reward);
       } else {
         waiting_[ruling.trial].push_back(proposal->id);
       }
@@ -299,8 +298,15 @@ void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double rewar
   }
   const auto waiting = waiting_.find(trial_id);
   if (waiting != waiting_.end()) {
-    for (uint64_t proposal : waiting->second) strategy_.Observe(proposal, reward);
+    for (uint64_t proposal : waiting->second) ObserveReward(proposal, reward);
     waiting_.erase(waiting);
+  }
+}
+
+void Scheduler::ObserveReward(uint64_t proposal, double reward) {
+  strategy_.Observe(proposal, reward);
+  for (const storage::PolicyUpdateRow& update : strategy_.TakePolicyUpdates()) {
+    store_.RecordPolicyUpdate(options_.search_id, update);
   }
 }
 

@@ -117,6 +117,8 @@ class Scheduler {
   bool MayStartTraining(double now) const;
   bool OutOfTime(double now) const;
   // Leases the first queued trial, from `queued_` or `retry_later_`.
+  // The strategy hears a reward; the policy updates it makes are recorded in the store.
+  void ObserveReward(uint64_t proposal, double reward);
   std::optional<storage::TrialRow> LeaseQueued(std::set<int64_t>& queue, int64_t worker_id,
                                                double now);
   // Proposes until a candidate needs training; its trial, queued, or nullopt.

@@ -37,7 +37,8 @@ TEST(ExhaustiveStrategy, ProposesEachDistinctAcceptedClassOnceThenEnds) {
   while (const auto p = exhaustive.Propose()) {
     const Program program(space.Decode(p->tokens));
     EXPECT_TRUE(Screen(program).accepted()) << ToString(space.Decode(p->tokens));
-    EXPECT_TRUE(classes.insert(ComputeFingerprint(space.Decode(p->tokens))).second) << "a class twice";
+    EXPECT_TRUE(classes.insert(ComputeFingerprint(space.Decode(p->tokens))).second)
+        << "a class twice";
     order.push_back(space.IndexOf(p->tokens));
   }
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << "enumeration order";

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/results_store.h"
+
 namespace actsearch::controller {
 
 struct Proposal {
@@ -36,6 +38,9 @@ class Strategy {
   virtual void RestoreState(const std::string& bytes) = 0;
   // Updates of a learned policy so far (the controller's metrics); 0 for one without.
   virtual int64_t policy_updates() const { return 0; }
+  // What the updates since the last call saw, for the results store (the dashboard's charts);
+  // none for a strategy without a learned policy.
+  virtual std::vector<storage::PolicyUpdateRow> TakePolicyUpdates() { return {}; }
 };
 
 // A checkpoint that cannot be restored: something the world can cause (a truncated file, the

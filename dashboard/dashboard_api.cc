@@ -257,6 +257,21 @@ HttpResponse Workers(sql::Database& db, const HttpRequest& r) {
   return Json(out);
 }
 
+HttpResponse Policy(sql::Database& db, const HttpRequest& r) {
+  const std::optional<int64_t> search = SearchParameter(db, r);
+  if (!search) throw BadParameter("parameter search: the search is required");
+  json out = json::array();
+  for (const storage::PolicyUpdateRow& u : storage::ListPolicyUpdates(db, *search)) {
+    out.push_back({{"update", u.index},
+                   {"entropy", u.entropy},
+                   {"baseline", u.baseline},
+                   {"mean_reward", u.mean_reward},
+                   {"batch_size", u.batch_size},
+                   {"recorded_at", u.recorded_at}});
+  }
+  return Json(out);
+}
+
 HttpResponse Function(const HttpRequest& r) {
   const std::optional<std::string> text = Parameter(r, "expr");
   if (!text) throw BadParameter("parameter expr: an expression is required");
@@ -295,7 +310,7 @@ HttpResponse DashboardApi::Handle(const HttpRequest& request) const {
   try {
     if (path == "/api/function") return Function(request);
     const bool known = path == "/api/searches" || path == "/api/leaderboard" ||
-                       path == "/api/trials" || path == "/api/workers" ||
+                       path == "/api/trials" || path == "/api/workers" || path == "/api/policy" ||
                        path.rfind("/api/trials/", 0) == 0;
     if (!known) return ErrorResponse(404, "no such endpoint: " + path);
     sql::Database db(db_path_, sql::OpenMode::kReadOnly);
@@ -304,6 +319,7 @@ HttpResponse DashboardApi::Handle(const HttpRequest& request) const {
     if (path == "/api/leaderboard") return Leaderboard(db, request);
     if (path == "/api/trials") return Trials(db, request);
     if (path == "/api/workers") return Workers(db, request);
+    if (path == "/api/policy") return Policy(db, request);
     return Trial(db, path.substr(std::string("/api/trials/").size()));
   } catch (const BadParameter& error) {
     return ErrorResponse(400, error.what());

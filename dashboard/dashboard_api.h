@@ -7,6 +7,7 @@
 //   /api/trials?search=S&state=...&contains=TEXT&limit=N
 //   /api/trials/ID                     one trial whole: learning curve, worker, timings, error
 //   /api/workers?search=S              who is alive, what each trains, children per hour
+//   /api/policy?search=S               each policy update (PPO): entropy, baseline, mean reward
 //   /api/function?expr=E&from=A&to=B&points=N   f and df/dx at the initial betas
 #pragma once
 

@@ -50,6 +50,9 @@ class DashboardApiTest : public storage::StorageTest {
       ASSERT_TRUE(store.RecordResult(trial, result));
       trial_ = trial;
     }
+    store.RecordPolicyUpdate(search, {1, 2.5, 0.4, 0.5, 4, 0});
+    store.RecordPolicyUpdate(search, {2, 2.25, 0.5, 0.7, 4, 0});
+    store.RecordPolicyUpdate(search, {2, 2.0, 0.55, 0.75, 4, 0});  // a resumed search repeats
     store.QueueTrial(store.AddCandidate(storage::CandidateRow(
                          search, AnalyzeExpression(Parse("sin(x)")), "manual", "")),
                      1);
@@ -108,6 +111,15 @@ TEST_F(DashboardApiTest, WorkersSayWhatTheyTrainedAndWhenTheyWereSeen) {
   EXPECT_EQ(workers[0]["finished_last_hour"], 3);
   EXPECT_TRUE(workers[0]["current_trial"].is_null());
   EXPECT_LT(workers[0]["seconds_since_seen"].get<double>(), 60);
+}
+
+TEST_F(DashboardApiTest, ThePolicysUpdatesComeInOrderOncePerIndex) {
+  const json updates = Body("/api/policy?search=1");
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[0]["update"], 1);
+  EXPECT_DOUBLE_EQ(updates[1]["entropy"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(updates[1]["mean_reward"].get<double>(), 0.75);
+  Body("/api/policy", 400);
 }
 
 TEST_F(DashboardApiTest, AFunctionComesWithItsDerivative) {

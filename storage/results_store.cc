@@ -528,4 +528,18 @@ std::optional<TrialState> ResultsStore::StateOf(int64_t trial_id) {
   return TrialStateFromName(state.Text(0));
 }
 
+void ResultsStore::RecordPolicyUpdate(int64_t search_id, const PolicyUpdateRow& update) {
+  db_.Prepare(
+         "INSERT OR REPLACE INTO policy_updates (search_id, update_index, entropy, baseline, "
+         "mean_reward, batch_size, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .Bind(1, search_id)
+      .Bind(2, update.index)
+      .Bind(3, update.entropy)
+      .Bind(4, update.baseline)
+      .Bind(5, update.mean_reward)
+      .Bind(6, update.batch_size)
+      .Bind(7, NowSeconds())
+      .Run();
+}
+
 }  // namespace actsearch::storage

@@ -64,6 +64,17 @@ struct TrialResult {
   std::string error;
 };
 
+// What one update of a learned policy saw: the policy's mean entropy over its batch before
+// the update, the reward baseline after it, and the batch's mean reward.
+struct PolicyUpdateRow {
+  int64_t index = 0;  // 1, 2, ... in the order of the updates
+  double entropy = 0;
+  double baseline = 0;
+  double mean_reward = 0;
+  int64_t batch_size = 0;
+  double recorded_at = 0;  // set by the store
+};
+
 // A trial with what the controller needs to know of it.
 struct TrialRow {
   int64_t trial_id = 0;
@@ -184,6 +195,9 @@ class ResultsStore {
 
   void SaveCheckpoint(int64_t search_id, const std::string& kind, int64_t step,
                       const std::vector<uint8_t>& data);
+  // One update of the search's learned policy (PPO); a resumed search that repeats an update
+  // index replaces it.
+  void RecordPolicyUpdate(int64_t search_id, const PolicyUpdateRow& update);
   std::optional<Checkpoint> LatestCheckpoint(int64_t search_id, const std::string& kind);
   // Every kept checkpoint of this kind, the newest first.
   std::vector<Checkpoint> Checkpoints(int64_t search_id, const std::string& kind);

@@ -5,6 +5,7 @@
 #include "search_space/candidate_analysis.h"
 #include "search_space/fingerprint.h"
 #include "search_space/parser.h"
+#include "storage/search_queries.h"
 #include "storage/test_support.h"
 
 namespace actsearch::storage {
@@ -39,6 +40,20 @@ TEST_F(ResultsStoreTest, ATrialGoesFromQueuedToLeasedToDone) {
   EXPECT_TRUE(store.RecordResult(trial, result));
   EXPECT_EQ(store.StateOf(trial), TrialState::kDone);
   EXPECT_FALSE(store.RenewLease(trial, worker, NowSeconds() + 60)) << "no lease once done";
+}
+
+TEST_F(ResultsStoreTest, PolicyUpdatesAreKeptInOrderAndARepeatedIndexReplaced) {
+  ResultsStore store(Path("r.db"));
+  const int64_t search = store.CreateSearch("s", "", 1);
+  store.RecordPolicyUpdate(search, {2, 1.5, 0.3, 0.4, 8, 0});
+  store.RecordPolicyUpdate(search, {1, 2.0, 0.2, 0.3, 8, 0});
+  store.RecordPolicyUpdate(search, {2, 1.25, 0.35, 0.45, 8, 0});
+  const std::vector<PolicyUpdateRow> updates = ListPolicyUpdates(store.database(), search);
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[0].index, 1);
+  EXPECT_DOUBLE_EQ(updates[1].entropy, 1.25);
+  EXPECT_EQ(updates[1].batch_size, 8);
+  EXPECT_GT(updates[1].recorded_at, 0);
 }
 
 TEST_F(ResultsStoreTest, AResultIsRecordedOnceAndTheFirstReportStands) {

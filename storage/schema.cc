@@ -122,8 +122,23 @@ CREATE TABLE leases (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 5: what each update of a learned policy saw (the dashboard's charts of PPO).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE policy_updates (
+  search_id    INTEGER NOT NULL REFERENCES searches(id),
+  update_index INTEGER NOT NULL,
+  entropy      REAL NOT NULL,
+  baseline     REAL NOT NULL,
+  mean_reward  REAL NOT NULL,
+  batch_size   INTEGER NOT NULL,
+  recorded_at  REAL NOT NULL,
+  PRIMARY KEY (search_id, update_index)
+) WITHOUT ROWID;
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                      kSchemaV5};
   return migrations;
 }
 

@@ -26,7 +26,8 @@ TEST_F(SchemaTest, MigratesAnEmptyFileToTheLatestVersion) {
   EXPECT_EQ(SchemaVersion(db), LatestSchemaVersion());
   EXPECT_EQ(Tables(db),
             (std::vector<std::string>{"candidate_operators", "candidates", "checkpoints", "leases",
-                                      "results", "searches", "trials", "workers"}));
+                                      "policy_updates", "results", "searches", "trials",
+                                      "workers"}));
   Migrate(db);  // idempotent
   EXPECT_EQ(SchemaVersion(db), LatestSchemaVersion());
 }

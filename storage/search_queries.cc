@@ -145,4 +145,17 @@ bool RequestStop(const std::string& db_path, int64_t search_id) {
   return db.Changes() == 1;
 }
 
+std::vector<PolicyUpdateRow> ListPolicyUpdates(sql::Database& db, int64_t search_id) {
+  sql::Statement query = db.Prepare(
+      "SELECT update_index, entropy, baseline, mean_reward, batch_size, recorded_at "
+      "FROM policy_updates WHERE search_id = ?1 ORDER BY update_index");
+  query.Bind(1, search_id);
+  std::vector<PolicyUpdateRow> updates;
+  while (query.Step()) {
+    updates.push_back({query.Int(0), query.Double(1), query.Double(2), query.Double(3),
+                       query.Int(4), query.Double(5)});
+  }
+  return updates;
+}
+
 }  // namespace actsearch::storage

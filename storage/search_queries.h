@@ -56,6 +56,9 @@ std::vector<std::pair<int64_t, std::string>> SearchNames(sql::Database& db);
 // The newest search, or the newest not of `excluded_kind`; nullopt in an empty database.
 std::optional<int64_t> LatestSearch(sql::Database& db, const std::string& excluded_kind = "");
 
+// The search's policy updates in order (empty for a strategy without a learned policy).
+std::vector<PolicyUpdateRow> ListPolicyUpdates(sql::Database& db, int64_t search_id);
+
 // Asks the search's live controller to stop (it drains and exits as on SIGTERM). Opens a
 // writable connection of its own. False when the search is not running.
 bool RequestStop(const std::string& db_path, int64_t search_id);

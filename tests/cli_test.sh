@@ -66,7 +66,7 @@ expect "config missing" 2 'nothere.textproto: cannot open' -- \
 
 # Results databases: created by `db init`, filled here with SQL as a controller would.
 db="$tmp/results.db"
-expect "db init" 0 'schema version 4' -- "$bin" db init --db "$db"
+expect "db init" 0 'schema version 5' -- "$bin" db init --db "$db"
 expect "db init again" 0 'up to date' -- "$bin" db init --db "$db"
 sqlite3 "$db" <<'SQL'
 INSERT INTO searches (id, name, config, seed, started_at, status) VALUES (1, 'demo', '', 1, 0, 'running');

@@ -31,7 +31,7 @@ space {
   unary: ["identity", "neg", "abs", "sigmoid", "tanh", "relu", "sin", "square", "beta"]
   binary: ["add", "mul", "max", "min", "sigmul", "sub"]
 }
-strategy { random {} }
+strategy { ppo { batch_size: 3 } }
 child { proxy { steps: 300 } }
 budget { max_trials: 12 }
 CONFIG
@@ -110,7 +110,9 @@ loaded() {  # loaded NAME PAGE MIN_CHARTS
   check "$1: at least $3 charts drawn (got ${drawn:-none})" test "${drawn:-0}" -ge "$3"
 }
 token_query="token=dashboard-secret"
-loaded "searches page" "/?$token_query" 3
+check "API: the PPO policy's updates" test "$(curl -s "${auth[@]}" "$base/api/policy?search=1" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)) >= 2)')" = True
+loaded "searches page" "/?$token_query" 4
 check "searches page: a name holding HTML is shown as text" \
   grep -q 'proxy &lt;b&gt;bold&lt;/b&gt;' "$tmp/dom.html"
 check "searches page: and is no element" test -z "$(grep -o '<b>bold</b>' "$tmp/dom.html")"

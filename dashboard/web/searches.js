@@ -37,6 +37,8 @@ async function showSearches() {
     lineChart(charts, "best so far, by trials", bestByTrial, "trials");
     lineChart(charts, "best so far, by minutes", bestByTime, "minutes since start");
     histogram(charts, "rewards (validation accuracy)", trials.map(t => t.validation_accuracy));
+    const updates = await api("/api/policy", { search: s.id });
+    if (updates.length) policyChart(charts, updates);
   }
   done();
 }
@@ -58,6 +60,24 @@ function lineChart(parent, title, points, xLabel) {
     options: { animation: false, plugins: { legend: { display: false } },
                scales: { x: { type: "linear", title: { display: true, text: xLabel } },
                          y: { title: { display: true, text: "validation accuracy" } } } },
+  });
+}
+
+// PPO's learning: the policy's entropy (how spread its proposals still are), the reward
+// baseline, and each batch's mean reward, per update.
+function policyChart(parent, updates) {
+  const series = (key, color, axis) => ({ label: key.replace("_", " "), borderColor: color,
+                                          data: updates.map(u => ({ x: u.update, y: u[key] })),
+                                          yAxisID: axis, pointRadius: 2 });
+  new Chart(card(parent, "policy updates (PPO)"), {
+    type: "line",
+    data: { datasets: [series("mean_reward", palette[0], "reward"), series("baseline", palette[2], "reward"),
+                       series("entropy", palette[1], "entropy")] },
+    options: { animation: false,
+               scales: { x: { type: "linear", title: { display: true, text: "update" } },
+                         reward: { position: "left", title: { display: true, text: "reward" } },
+                         entropy: { position: "right", title: { display: true, text: "entropy" },
+                                    grid: { drawOnChartArea: false } } } },
   });
 }
 
