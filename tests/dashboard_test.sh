@@ -8,19 +8,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-if ! command -v chromium >/dev/null || [ ! -f /usr/share/javascript/chart.js/chart.min.js ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "dashboard_test: chromium and libjs-chart.js are not installed, and installing needs root" >&2
-    exit 1
-  fi
-  echo "dashboard_test: installing chromium and libjs-chart.js" >&2
-  install() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      chromium libjs-chart.js >>"$tmp/apt.log" 2>&1
-  }
-  install || { apt-get update -qq >>"$tmp/apt.log" 2>&1 && install; } ||
-    { tail "$tmp/apt.log"; exit 1; }
-fi
+install_packages chromium libjs-chart.js
 
 # --- A database from a real search, its name holding HTML. ---
 db="$tmp/dashboard.db"

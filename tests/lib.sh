@@ -4,6 +4,7 @@
 #                                           stdout+stderr match the extended regex PATTERN
 #   matches NAME PATTERN FILE               a line of FILE matches PATTERN
 #   check NAME CONDITION...                 the command CONDITION succeeds
+#   install_packages PACKAGE...             Debian packages the test needs, installed if missing
 #   finish                                  prints the tally; the script's exit status
 bin="${ACTSEARCH:?set ACTSEARCH to the actsearch binary}"
 tmp="$(mktemp -d)"
@@ -48,6 +49,27 @@ check() {
 }
 
 sql() { sqlite3 "$1" "$2"; }
+
+# install_packages PACKAGE...: Debian packages a test needs (a service, a browser), installed
+# when missing (as root), the package lists refreshed once if the install needs it. Exits 1,
+# saying why, when they cannot be had.
+install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "$(basename "$0"): ${missing[*]} not installed, and installing needs root" >&2
+    exit 1
+  fi
+  echo "$(basename "$0"): installing ${missing[*]}" >&2
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+                 --no-install-recommends "${missing[@]}")
+  "${install[@]}" >>"$tmp/apt.log" 2>&1 ||
+    { apt-get update -qq >>"$tmp/apt.log" 2>&1 && "${install[@]}" >>"$tmp/apt.log" 2>&1; } ||
+    { tail "$tmp/apt.log"; exit 1; }
+}
 
 finish() {
   echo "$passed passed, $failed failed"

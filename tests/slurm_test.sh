@@ -10,20 +10,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 launcher="$(cd "$(dirname "$0")/.." && pwd)/deploy/slurm/actsearch.sbatch"
 
-if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "slurm_test: slurm-wlm and munge are not installed, and installing needs root" >&2
-    exit 1
-  fi
-  echo "slurm_test: installing slurm-wlm and munge" >&2
-  install() {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      slurm-wlm munge >>"$tmp/apt.log" 2>&1
-  }
-  # Package lists may be missing or stale on a fresh machine: refresh them once if needed.
-  install || { apt-get update -qq >>"$tmp/apt.log" 2>&1 && install; } ||
-    { tail "$tmp/apt.log"; exit 1; }
-fi
+install_packages slurm-wlm munge
 
 # --- A one-node cluster on loopback, all of it under $tmp. ---
 cluster="$tmp/cluster"
