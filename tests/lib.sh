@@ -64,10 +64,13 @@ install_packages() {
     exit 1
   fi
   echo "$(basename "$0"): installing ${missing[*]}" >&2
-  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+  # Tests run in parallel: an install waits for another's lock rather than failing.
+  local wait=(-o DPkg::Lock::Timeout=900)
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq
                  --no-install-recommends "${missing[@]}")
   "${install[@]}" >>"$tmp/apt.log" 2>&1 ||
-    { apt-get update -qq >>"$tmp/apt.log" 2>&1 && "${install[@]}" >>"$tmp/apt.log" 2>&1; } ||
+    { apt-get "${wait[@]}" update -qq >>"$tmp/apt.log" 2>&1 &&
+      "${install[@]}" >>"$tmp/apt.log" 2>&1; } ||
     { tail "$tmp/apt.log"; exit 1; }
 }
 
