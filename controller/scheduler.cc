@@ -6,7 +6,7 @@
 namespace actsearch::controller {
 namespace {
 
-constexpr const char* kCheckpointKind = "scheduler";
+constexpr const char* kCheckpointKind = storage::kSchedulerCheckpointKind;
 constexpr int64_t kCheckpointsKept = 3;
 // Proposals one Acquire may go through before answering "wait": it stays responsive while a
 // strategy proposes long runs of known classes.

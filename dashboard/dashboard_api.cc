@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "proto/controller.pb.h"
 #include "search_space/parser.h"
 #include "search_space/printer.h"
 #include "search_space/probes.h"
@@ -109,10 +110,23 @@ json CountsJson(const storage::TrialCounts& t) {
           {"trained", t.trained()}};
 }
 
+// What only the controller counts, from its newest checkpoint (at most a checkpoint interval
+// old): proposals and repeats (proposals of a class already known). Null without one.
+std::pair<json, json> ProposalsAndRepeats(sql::Database& db, int64_t search_id) {
+  const std::optional<std::vector<uint8_t>> data =
+      storage::LatestCheckpointData(db, search_id, storage::kSchedulerCheckpointKind);
+  proto::SchedulerCheckpoint checkpoint;
+  if (!data || !checkpoint.ParseFromArray(data->data(), static_cast<int>(data->size()))) {
+    return {nullptr, nullptr};
+  }
+  return {checkpoint.proposed(), checkpoint.repeats()};
+}
+
 HttpResponse Searches(sql::Database& db) {
   const double now = storage::NowSeconds();
   json out = json::array();
   for (const storage::SearchSummary& s : storage::ListSearches(db)) {
+    const auto [proposals, repeats] = ProposalsAndRepeats(db, s.id);
     out.push_back({{"id", s.id},
                    {"name", s.name},
                    {"kind", s.kind},
@@ -122,6 +136,8 @@ HttpResponse Searches(sql::Database& db) {
                    {"active_seconds", storage::ActiveSeconds(s, now)},
                    {"candidates", s.candidates},
                    {"trials", CountsJson(s.trials)},
+                   {"proposals", proposals},
+                   {"repeats", repeats},
                    {"best_validation", OptionalNumber(s.best_validation)},
                    {"end_reason", s.end_reason}});
   }
@@ -143,6 +159,7 @@ HttpResponse Leaderboard(sql::Database& db, const HttpRequest& r) {
   }
   filter.operators = ListParameter(r, "operators");
   filter.min_trials = IntegerParameter(r, "min_trials", 1, 1, 1000000);
+  filter.min_steps = IntegerParameter(r, "min_steps", 0, 0, 100000000);
   filter.top = IntegerParameter(r, "top", 50, 1, 100000);
   const std::string format = Parameter(r, "format").value_or("json");
   if (format != "json" && format != "csv") {
@@ -162,7 +179,8 @@ HttpResponse Leaderboard(sql::Database& db, const HttpRequest& r) {
       csv += std::to_string(row.rank) + "," + CsvField(row.expression) + "," + row.fingerprint +
              "," + std::to_string(row.trials) + "," + std::to_string(row.mean) + "," +
              std::to_string(row.stddev) + "," + std::to_string(row.best) + "," +
-             (row.mean_test ? std::to_string(*row.mean_test) : "") + "\n";
+             (row.mean_test ? std::to_string(*row.mean_test) : "") + "," +
+             std::to_string(row.steps) + "\n";
     }
     return {200, "text/csv; charset=utf-8", csv};
   }
@@ -175,7 +193,8 @@ HttpResponse Leaderboard(sql::Database& db, const HttpRequest& r) {
                    {"validation_mean", row.mean},
                    {"validation_std", row.stddev},
                    {"validation_best", row.best},
-                   {"test_mean", OptionalNumber(row.mean_test)}});
+                   {"test_mean", OptionalNumber(row.mean_test)},
+                   {"steps", row.steps}});
   }
   return Json(out);
 }

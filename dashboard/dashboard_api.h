@@ -2,8 +2,10 @@
 // that a live controller's newest commits are seen (the file is in WAL mode) and nothing is
 // ever written. Every path and parameter is checked: a bad one gets a 4xx with a message.
 //
-//   /api/searches                      every search: status (live), trials by state, best
-//   /api/leaderboard?search=S&operators=a,b&state=done,diverged&min_trials=N&top=N&format=csv
+//   /api/searches                      every search: status (live), trials by state, best,
+//                                      proposals and repeats
+//   /api/leaderboard?search=S&operators=a,b&state=done,diverged&min_trials=N&min_steps=N&top=N
+//                   &format=csv
 //   /api/trials?search=S&state=...&contains=TEXT&limit=N
 //   /api/trials/ID                     one trial whole: learning curve, worker, timings, error
 //   /api/workers?search=S              who is alive, what each trains, children per hour

@@ -11,6 +11,7 @@
 
 #include "dashboard/dashboard_api.h"
 #include "dashboard/http_server.h"
+#include "proto/controller.pb.h"
 #include "search_space/candidate_analysis.h"
 #include "search_space/parser.h"
 #include "storage/candidate_record.h"
@@ -50,6 +51,12 @@ class DashboardApiTest : public storage::StorageTest {
       ASSERT_TRUE(store.RecordResult(trial, result));
       trial_ = trial;
     }
+    proto::SchedulerCheckpoint checkpoint;
+    checkpoint.set_proposed(9);
+    checkpoint.set_repeats(5);
+    const std::string bytes = checkpoint.SerializeAsString();
+    store.SaveCheckpoint(search, storage::kSchedulerCheckpointKind, 1,
+                         std::vector<uint8_t>(bytes.begin(), bytes.end()));
     store.RecordPolicyUpdate(search, {1, 2.5, 0.4, 0.5, 4, 0});
     store.RecordPolicyUpdate(search, {2, 2.25, 0.5, 0.7, 4, 0});
     store.RecordPolicyUpdate(search, {2, 2.0, 0.55, 0.75, 4, 0});  // a resumed search repeats
@@ -75,6 +82,8 @@ TEST_F(DashboardApiTest, SearchesShowTheirTrialsByStateAndTheirBest) {
   EXPECT_EQ(searches[0]["trials"]["done"], 3);
   EXPECT_EQ(searches[0]["trials"]["queued"], 1);
   EXPECT_DOUBLE_EQ(searches[0]["best_validation"].get<double>(), 0.91);
+  EXPECT_EQ(searches[0]["proposals"], 9) << "from the scheduler's checkpoint";
+  EXPECT_EQ(searches[0]["repeats"], 5);
 }
 
 TEST_F(DashboardApiTest, TheLeaderboardRanksClassesAndExportsCsv) {
@@ -85,6 +94,9 @@ TEST_F(DashboardApiTest, TheLeaderboardRanksClassesAndExportsCsv) {
   EXPECT_NEAR(rows[0]["validation_mean"].get<double>(), 0.90, 1e-9);
   EXPECT_EQ(Body("/api/leaderboard?search=1&min_trials=2").size(), 1u);
   EXPECT_EQ(Body("/api/leaderboard?operators=relu").size(), 1u);
+  EXPECT_EQ(rows[0]["steps"], 100);
+  EXPECT_EQ(Body("/api/leaderboard?min_steps=100").size(), 2u);
+  EXPECT_EQ(Body("/api/leaderboard?min_steps=101").size(), 0u) << "fidelity: no result that long";
   const HttpResponse csv = DashboardApi(db_).Handle(Get("/api/leaderboard?format=csv"));
   EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
   EXPECT_EQ(csv.body.rfind("rank,expression,", 0), 0u) << csv.body;

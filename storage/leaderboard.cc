@@ -12,11 +12,12 @@ namespace {
 constexpr const char* kLeaderboard = R"sql(
 WITH scored AS (
   SELECT c.fingerprint AS fp, c.expression AS expr,
-         r.validation_accuracy AS v, r.test_accuracy AS t
+         r.validation_accuracy AS v, r.test_accuracy AS t, r.steps AS steps
   FROM results r
   JOIN trials tr ON tr.id = r.trial_id
   JOIN candidates c ON c.id = tr.candidate_id
   WHERE r.validation_accuracy IS NOT NULL
+    AND r.steps >= ?7
     AND tr.state IN (SELECT value FROM json_each(?1))
     AND (?2 IS NULL OR c.search_id = ?2)
     AND NOT EXISTS (
@@ -31,11 +32,12 @@ classes AS (
          SUM(v * v) OVER per_class AS sum_squares,
          MAX(v) OVER per_class AS best,
          AVG(t) OVER per_class AS mean_test,
+         MAX(steps) OVER per_class AS steps,
          ROW_NUMBER() OVER (PARTITION BY fp ORDER BY v DESC, expr) AS place
   FROM scored
   WINDOW per_class AS (PARTITION BY fp)
 )
-SELECT fp, expr, n, mean, sum_squares, best, mean_test
+SELECT fp, expr, n, mean, sum_squares, best, mean_test, steps
 FROM classes
 WHERE place = 1 AND n >= ?4
 ORDER BY CASE WHEN ?6 = 'best' THEN best ELSE mean END DESC, best DESC, fp
@@ -81,7 +83,8 @@ std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const Leaderboar
       .Bind(3, JsonList(filter.operators))
       .Bind(4, filter.min_trials)
       .Bind(5, filter.top)
-      .Bind(6, filter.rank_by == LeaderboardFilter::RankBy::kBest ? "best" : "mean");
+      .Bind(6, filter.rank_by == LeaderboardFilter::RankBy::kBest ? "best" : "mean")
+      .Bind(7, filter.min_steps);
   std::vector<LeaderboardRow> rows;
   while (query.Step()) {
     LeaderboardRow row;
@@ -97,6 +100,7 @@ std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const Leaderboar
     }
     row.best = query.Double(5);
     row.mean_test = query.OptionalDouble(6);
+    row.steps = query.Int(7);
     rows.push_back(row);
   }
   return rows;

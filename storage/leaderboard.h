@@ -16,6 +16,7 @@ struct LeaderboardFilter {
   std::vector<std::string> states = {"done"};  // trial states whose results count
   std::vector<std::string> operators;          // candidates using all of these
   int64_t min_trials = 1;                      // repeats (seeds) a class needs
+  int64_t min_steps = 0;                       // fidelity: results of at least this many steps
   int64_t top = 20;
   enum class RankBy { kMean, kBest } rank_by = RankBy::kMean;
 };
@@ -31,6 +32,7 @@ struct LeaderboardRow {
   double stddev = 0;  // 0 with one trial
   double best = 0;
   std::optional<double> mean_test;
+  int64_t steps = 0;  // the highest fidelity among its results: training steps reached
 };
 
 // Throws sql::Error for an unknown search id or an unknown trial state.

@@ -36,6 +36,10 @@ inline constexpr const char* kSearchKindSearch = "search";
 inline constexpr const char* kSearchKindReevaluation = "reevaluation";
 inline constexpr const char* kSearchKindRuns = "runs";
 
+// The checkpoint kind of the controller's scheduler (proto::SchedulerCheckpoint): its strategy,
+// proposals and repeats.
+inline constexpr const char* kSchedulerCheckpointKind = "scheduler";
+
 // How often a live controller says so in its search's row, and how long a silence means it is
 // gone (`actsearch searches` shows the search as interrupted).
 inline constexpr double kControllerHeartbeatSeconds = 2;

@@ -158,4 +158,13 @@ std::vector<PolicyUpdateRow> ListPolicyUpdates(sql::Database& db, int64_t search
   return updates;
 }
 
+std::optional<std::vector<uint8_t>> LatestCheckpointData(sql::Database& db, int64_t search_id,
+                                                         const std::string& kind) {
+  sql::Statement query = db.Prepare(
+      "SELECT data FROM checkpoints WHERE search_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1");
+  query.Bind(1, search_id).Bind(2, kind);
+  if (!query.Step()) return std::nullopt;
+  return query.Blob(0);
+}
+
 }  // namespace actsearch::storage

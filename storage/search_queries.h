@@ -56,6 +56,11 @@ std::vector<std::pair<int64_t, std::string>> SearchNames(sql::Database& db);
 // The newest search, or the newest not of `excluded_kind`; nullopt in an empty database.
 std::optional<int64_t> LatestSearch(sql::Database& db, const std::string& excluded_kind = "");
 
+// The newest checkpoint of `kind` of the search, read-only (the dashboard reads the
+// scheduler's counters from it); nullopt when it has none.
+std::optional<std::vector<uint8_t>> LatestCheckpointData(sql::Database& db, int64_t search_id,
+                                                         const std::string& kind);
+
 // The search's policy updates in order (empty for a strategy without a learned policy).
 std::vector<PolicyUpdateRow> ListPolicyUpdates(sql::Database& db, int64_t search_id);
 

@@ -104,6 +104,8 @@ loaded "searches page" "/?$token_query" 4
 check "searches page: a name holding HTML is shown as text" \
   grep -q 'proxy &lt;b&gt;bold&lt;/b&gt;' "$tmp/dom.html"
 check "searches page: and is no element" test -z "$(grep -o '<b>bold</b>' "$tmp/dom.html")"
+check "searches page: the repeat count" grep -q 'title="proposals of a class already known"' \
+  "$tmp/dom.html"
 loaded "leaderboard page" "/leaderboard.html?search=1&$token_query" 10
 shown="$(grep -o 'candidate.html?expr=[^"&]*' "$tmp/dom.html" | head -5 |
   python3 -c 'import sys, urllib.parse; [print(urllib.parse.unquote_plus(l.split("=", 1)[1].strip())) for l in sys.stdin]')"
@@ -112,6 +114,9 @@ expected="$("$bin" leaderboard --db "$db" --search 1 --top 5 --format json |
 check "leaderboard page: the leaderboard's rows, in order" test "$shown" = "$expected"
 top="$(head -1 <<<"$expected")"
 top_query="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$top")"
+dom="$(browse "/leaderboard.html?search=1&min_steps=301&$token_query" --dump-dom)"
+check "leaderboard page: the fidelity filter (no result beyond 300 steps)" \
+  test -z "$(grep -o 'candidate.html?expr=' <<<"$dom")"
 loaded "candidate page" "/candidate.html?expr=$top_query&search=1&$token_query" 3
 check "candidate page: its re-evaluation, plain and SUGAR" test \
   "$(grep -o -e '<td>plain</td>' -e '<td>sugar</td>' "$tmp/dom.html" | sort -u | wc -l)" = 2

@@ -21,7 +21,9 @@ async function showLeaderboard() {
     location.href = pageUrl("/leaderboard.html", query);
   });
   const query = {};
-  for (const key of ["search", "operators", "state", "min_trials", "top"]) query[key] = params.get(key);
+  for (const key of ["search", "operators", "state", "min_trials", "min_steps", "top"]) {
+    query[key] = params.get(key);
+  }
   rows = await api("/api/leaderboard", query);
   for (const [id, format] of [["csv", "csv"], ["json", "json"]]) {
     document.getElementById(id).href = pageUrl("/api/leaderboard", { ...clean(query), format });
@@ -59,7 +61,8 @@ async function render() {
               el("td", r.trials, { class: "num" }), el("td", percent(r.validation_mean), { class: "num" }),
               el("td", percent(r.validation_std), { class: "num" }),
               el("td", percent(r.validation_best), { class: "num" }),
-              el("td", percent(r.test_mean), { class: "num" }));
+              el("td", percent(r.test_mean), { class: "num" }),
+              el("td", r.steps, { class: "num", title: "the highest fidelity among its results" }));
     body.append(tr);
     plots.push(plotFunctions(canvas, [r.expression], { small: true }));
   }

@@ -16,6 +16,7 @@ async function showSearches() {
                el("td", s.status, { class: "state-" + s.status }),
                el("td", t.trained, { class: "num" }), el("td", t.leased, { class: "num" }),
                el("td", t.queued, { class: "num" }), el("td", t.screened, { class: "num" }),
+               el("td", s.repeats === null ? "" : s.repeats, { class: "num", title: "proposals of a class already known" }),
                el("td", t.diverged, { class: "num" }), el("td", t.failed, { class: "num" }),
                el("td", percent(s.best_validation), { class: "num" }),
                el("td", rate, { class: "num" }));
