@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/table.h"
+#include "search_space/parser.h"
 
 namespace actsearch::cli {
 namespace po = boost::program_options;
@@ -25,6 +26,14 @@ bool ParseOptions(const std::vector<std::string>& args, po::options_description&
     throw UsageError(e.what());
   }
   return true;
+}
+
+Expr ParseExpression(const std::string& text) {
+  try {
+    return Parse(text);
+  } catch (const ParseError& e) {
+    throw UsageError(std::string("malformed expression: ") + e.what());
+  }
 }
 
 std::vector<std::string> SplitList(const std::string& text) {

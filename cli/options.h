@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/usage_error.h"
+#include "search_space/expr.h"
 
 namespace actsearch::cli {
 
@@ -21,6 +22,9 @@ bool ParseOptions(const std::vector<std::string>& args,
                   boost::program_options::options_description& options,
                   const boost::program_options::positional_options_description& positional,
                   const std::string& synopsis, const std::string& examples = "");
+
+// An expression given on the command line; UsageError naming the column for a malformed one.
+Expr ParseExpression(const std::string& text);
 
 // "a,b,c" -> {"a", "b", "c"}, spaces trimmed, empty items dropped.
 std::vector<std::string> SplitList(const std::string& text);

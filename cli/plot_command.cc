@@ -148,13 +148,7 @@ int RunPlotCommand(const std::vector<std::string>& args) {
     }
     expressions.push_back(e);
   };
-  for (const std::string& text : texts) {
-    try {
-      add(Parse(text));
-    } catch (const ParseError& e) {
-      throw UsageError(std::string("malformed expression: ") + e.what());
-    }
-  }
+  for (const std::string& text : texts) add(ParseExpression(text));
   if (!db_path.empty()) {
     const auto db = OpenForReading(db_path);
     storage::LeaderboardFilter filter;

@@ -110,14 +110,6 @@ std::vector<double> ParseNumbers(const std::string& text, const char* flag) {
   return out;
 }
 
-Expr ParseExpression(const std::string& text) {
-  try {
-    return Parse(text);
-  } catch (const ParseError& e) {
-    throw UsageError(std::string("malformed expression: ") + e.what());
-  }
-}
-
 // Candidates as rows: an aligned table streamed a line at a time (a walk can be long), or the
 // other formats whole.
 class CandidatePrinter {

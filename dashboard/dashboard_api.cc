@@ -40,38 +40,40 @@ std::optional<std::string> Parameter(const HttpRequest& r, const std::string& na
   return found->second;
 }
 
+// All of `text` read as a number by `read` (std::stoll or std::stod); nullopt if it is not.
+template <class T, class Read>
+std::optional<T> WholeNumber(const std::string& text, Read read) {
+  try {
+    size_t used = 0;
+    const T value = read(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {  // not a number, or out of range
+  }
+  return std::nullopt;
+}
+
 int64_t IntegerParameter(const HttpRequest& r, const std::string& name, int64_t fallback,
                          int64_t low, int64_t high) {
   const std::optional<std::string> text = Parameter(r, name);
   if (!text) return fallback;
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(*text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text->size() || value < low || value > high) {
+  const std::optional<int64_t> value = WholeNumber<int64_t>(
+      *text, [](const std::string& t, size_t* used) { return std::stoll(t, used); });
+  if (!value || *value < low || *value > high) {
     throw BadParameter("parameter " + name + ": expected an integer from " + std::to_string(low) +
                        " to " + std::to_string(high) + ", got '" + *text + "'");
   }
-  return value;
+  return *value;
 }
 
 double NumberParameter(const HttpRequest& r, const std::string& name, double fallback) {
   const std::optional<std::string> text = Parameter(r, name);
   if (!text) return fallback;
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(*text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text->size() || !std::isfinite(value)) {
+  const std::optional<double> value = WholeNumber<double>(
+      *text, [](const std::string& t, size_t* used) { return std::stod(t, used); });
+  if (!value || !std::isfinite(*value)) {
     throw BadParameter("parameter " + name + ": expected a finite number, got '" + *text + "'");
   }
-  return value;
+  return *value;
 }
 
 std::vector<std::string> ListParameter(const HttpRequest& r, const std::string& name) {

@@ -52,10 +52,7 @@ port=$((22000 + ($$ * 5) % 20000))
 "$bin" dashboard --db "$db" --listen "127.0.0.1:$port" --token-file "$tmp/token" \
   >"$tmp/dashboard.log" 2>&1 &
 pids+=("$!")
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_port "$port"
 base="http://127.0.0.1:$port"
 
 # --- The API over HTTP. ---

@@ -37,12 +37,6 @@ wait_for_workers() {  # wait_for_workers DB COUNT: until COUNT workers registere
     sleep 0.1
   done
 }
-wait_for_port() {  # until a controller listens on port $1
-  for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
-    sleep 0.1
-  done
-}
 
 # --- Another search in the same database: a hostile report must not reach its trials. ---
 expect "another search first" 0 'search finished' -- \

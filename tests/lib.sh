@@ -4,6 +4,7 @@
 #                                           stdout+stderr match the extended regex PATTERN
 #   matches NAME PATTERN FILE               a line of FILE matches PATTERN
 #   check NAME CONDITION...                 the command CONDITION succeeds
+#   wait_for_port PORT                      until a server listens on the loopback port
 #   install_packages PACKAGE...             Debian packages the test needs, installed if missing
 #   finish                                  prints the tally; the script's exit status
 bin="${ACTSEARCH:?set ACTSEARCH to the actsearch binary}"
@@ -49,6 +50,14 @@ check() {
 }
 
 sql() { sqlite3 "$1" "$2"; }
+
+# wait_for_port PORT: until something listens on 127.0.0.1:PORT (30 s at most).
+wait_for_port() {
+  for _ in $(seq 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+    sleep 0.1
+  done
+}
 
 # install_packages PACKAGE...: Debian packages a test needs (a service, a browser), installed
 # when missing (as root), the package lists refreshed once if the install needs it. Exits 1,
