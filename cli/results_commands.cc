@@ -72,7 +72,7 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
   std::string path;
   SearchChoice choice;
   std::string format;
-  std::string states = "done";
+  std::string states = "done,stopped_early";
   std::string operators;
   std::string rank = "mean";
   storage::LeaderboardFilter filter;
@@ -84,8 +84,9 @@ int RunLeaderboardCommand(const std::vector<std::string>& args) {
   options.add_options()
       ("top", AtLeast<int64_t>(&filter.top, "--top", 1)->default_value(20),
        "how many classes to show")
-      ("states", NonEmpty(&states, "--states")->default_value("done"),
-       "trial states whose results count, comma-separated (done, diverged, stopped_early, ...)")
+      ("states", NonEmpty(&states, "--states")->default_value("done,stopped_early"),
+       "trial states whose results count, comma-separated (done, diverged, stopped_early, ...); "
+       "classes rank by the steps their results reached first, then by score")
       ("operators", po::value(&operators), "only candidates using all these operators")
       ("min-trials", AtLeast<int64_t>(&filter.min_trials, "--min-trials", 1)->default_value(1),
        "only classes with at least this many results (seeds, rewritings)")
@@ -121,12 +122,12 @@ void PrintLeaderboard(sql::Database& db, const storage::LeaderboardFilter& filte
   const bool percent = format == "table";
   const double scale = percent ? 100.0 : 1.0;
   Table table({"rank", percent ? "val%" : "validation_mean", percent ? "+-" : "validation_std", "n",
-               percent ? "best%" : "validation_best", percent ? "test%" : "test_mean", "expression",
-               "fingerprint"});
+               percent ? "best%" : "validation_best", percent ? "test%" : "test_mean", "steps",
+               "expression", "fingerprint"});
   for (const storage::LeaderboardRow& r : rows) {
     table.AddRow({r.rank, r.mean * scale, r.stddev * scale, r.trials, r.best * scale,
-                  r.mean_test ? Cell(*r.mean_test * scale) : Cell(std::monostate{}), r.expression,
-                  r.fingerprint});
+                  r.mean_test ? Cell(*r.mean_test * scale) : Cell(std::monostate{}), r.steps,
+                  r.expression, r.fingerprint});
   }
   if (rows.empty() && format == "table") {
     std::cout << "no results yet" << (filter.search_id ? " in this search" : "")

@@ -82,11 +82,14 @@ struct ProgressLine {
         left = ", " + Duration((s.max_trials - t.trained()) * 60.0 / per_minute) + " left";
       }
     }
+    // Stopped early (by the search's early stopping, or a time limit): shown once there are.
+    const std::string stopped =
+        t.stopped_early > 0 ? ", stopped early " + std::to_string(t.stopped_early) : "";
     char text[512];
     std::snprintf(text, sizeof text,
-                  "[%7.1f s] trained %s (done %lld, diverged %lld, failed %lld), running %lld, "
+                  "[%7.1f s] trained %s (done %lld%s, diverged %lld, failed %lld), running %lld, "
                   "queued %lld, screened %lld, repeats %lld; %.1f trials/min%s; best %.4f %s",
-                  elapsed, budget.c_str(), static_cast<long long>(t.done),
+                  elapsed, budget.c_str(), static_cast<long long>(t.done), stopped.c_str(),
                   static_cast<long long>(t.diverged), static_cast<long long>(t.failed),
                   static_cast<long long>(t.leased), static_cast<long long>(t.queued),
                   static_cast<long long>(t.screened), static_cast<long long>(s.repeats), per_minute,

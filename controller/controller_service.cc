@@ -67,6 +67,13 @@ grpc::Status ControllerService::CheckReport(const proto::ReportResultRequest& re
   if (!problem.empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, trial + "'s outcome: " + problem);
   }
+  if (request.outcome().status() == proto::TrialOutcome::PRUNED &&
+      !scheduler_.StoppedAt(request.trial_id(), request.outcome().steps())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        trial + " reported pruned at step " +
+                            std::to_string(request.outcome().steps()) +
+                            ", where the search's early stopping did not stop it");
+  }
   return grpc::Status::OK;
 }
 
@@ -144,6 +151,7 @@ grpc::ServerUnaryReactor* ControllerService::AcquireTrial(grpc::CallbackServerCo
         *trial.mutable_child() = options_.config.child();
         trial.set_seed(static_cast<uint64_t>(assignment.trial.seed));
         trial.set_time_limit_seconds(options_.config.dispatch().trial_time_limit_seconds());
+        for (int64_t step : scheduler_.evaluate_at()) trial.add_evaluate_at(step);
         break;
       }
       case Assignment::Kind::kWait:
@@ -167,11 +175,24 @@ grpc::ServerUnaryReactor* ControllerService::Heartbeat(grpc::CallbackServerConte
   return OnStrand(context, [this, request, reply] {
     const grpc::Status session = CheckSession(request->worker_id(), request->session());
     if (!session.ok()) return session;
-    switch (
-        scheduler_.Heartbeat(request->worker_id(), request->trial_id(), storage::NowSeconds())) {
+    std::optional<Evaluation> evaluation;
+    const proto::Progress& progress = request->progress();
+    if (progress.has_validation_accuracy()) {
+      const std::string problem =
+          ProgressProblem(progress.step(), progress.validation_accuracy(), step_budget_);
+      if (!problem.empty()) {
+        return grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            "trial " + std::to_string(request->trial_id()) + "'s progress: " + problem);
+      }
+      evaluation = Evaluation{progress.step(), progress.validation_accuracy()};
+    }
+    switch (scheduler_.Heartbeat(request->worker_id(), request->trial_id(), storage::NowSeconds(),
+                                 evaluation)) {
       case HeartbeatAction::kContinue: reply->set_action(proto::HeartbeatReply::CONTINUE); break;
       case HeartbeatAction::kStop: reply->set_action(proto::HeartbeatReply::STOP); break;
       case HeartbeatAction::kRelease: reply->set_action(proto::HeartbeatReply::RELEASE); break;
+      case HeartbeatAction::kEarlyStop: reply->set_action(proto::HeartbeatReply::EARLY_STOP); break;
     }
     return grpc::Status::OK;
   });

@@ -29,13 +29,16 @@ std::string OutcomeProblem(const proto::TrialOutcome& o, int64_t step_budget) {
   if (!proto::TrialOutcome::Status_IsValid(o.status())) {
     return "status " + std::to_string(o.status()) + " is not a trial outcome";
   }
-  const bool trained =
-      o.status() == proto::TrialOutcome::DONE || o.status() == proto::TrialOutcome::TIMED_OUT;
+  const bool trained = o.status() == proto::TrialOutcome::DONE ||
+                       o.status() == proto::TrialOutcome::TIMED_OUT ||
+                       o.status() == proto::TrialOutcome::PRUNED;
   // A diverged or failed child's accuracy is recorded as 0 whatever it says.
   const bool recorded = trained || o.status() == proto::TrialOutcome::STOPPED;
   std::string problem;
   if (trained && !o.has_validation_accuracy()) {
-    problem = "validation_accuracy is missing; a child that trained to its end has one";
+    problem =
+        "validation_accuracy is missing; a child that trained to its end, or was evaluated "
+        "where it stopped, has one";
   }
   if (problem.empty() && recorded && o.has_validation_accuracy()) {
     problem = NotAnAccuracy("validation_accuracy", o.validation_accuracy());
@@ -59,6 +62,12 @@ std::string OutcomeProblem(const proto::TrialOutcome& o, int64_t step_budget) {
       problem = NotAnAccuracy(field + "validation_accuracy", point.validation_accuracy());
     }
   }
+  return problem;
+}
+
+std::string ProgressProblem(int64_t step, double validation_accuracy, int64_t step_budget) {
+  std::string problem = NotAStep("step", step, step_budget);
+  if (problem.empty()) problem = NotAnAccuracy("validation_accuracy", validation_accuracy);
   return problem;
 }
 

@@ -13,4 +13,8 @@ namespace actsearch::controller {
 // naming the field ("validation_accuracy is inf; must be in [0, 1]").
 std::string OutcomeProblem(const proto::TrialOutcome& outcome, int64_t step_budget);
 
+// Empty when a heartbeat's evaluation (a validation accuracy at `step`) is possible; else what
+// is wrong.
+std::string ProgressProblem(int64_t step, double validation_accuracy, int64_t step_budget);
+
 }  // namespace actsearch::controller

@@ -17,6 +17,7 @@ bool HasResult(storage::TrialState state) {
 }
 
 double RewardOfRow(const storage::TrialRow& row) {
+  if (row.reward) return *row.reward;
   if (row.state == storage::TrialState::kDiverged || row.state == storage::TrialState::kFailed ||
       row.state == storage::TrialState::kScreened) {
     return 0;
@@ -33,6 +34,7 @@ storage::NewCandidate Scheduler::Row(const CandidateAnalysis& candidate,
 }
 
 double RewardOf(const storage::TrialResult& result) {
+  if (result.reward) return *result.reward;
   if (result.state == storage::TrialState::kDiverged ||
       result.state == storage::TrialState::kFailed) {
     return 0;
@@ -46,7 +48,12 @@ Scheduler::Scheduler(storage::ResultsStore& store, const Space& space, Strategy&
       space_(space),
       strategy_(strategy),
       options_(std::move(options)),
-      started_at_(search_started_at) {
+      started_at_(search_started_at),
+      rule_(options_.stopping) {
+  for (const storage::EvaluationRow& e : store_.EvaluationsOfSearch(options_.search_id)) {
+    rule_.Restore(e.trial_id, e.step, e.validation_accuracy,
+                  e.verdict == "stop" ? Verdict::kStop : Verdict::kContinue);
+  }
   for (const storage::TrialRow& row : store_.TrialsOfSearch(options_.search_id)) {
     const Fingerprint fingerprint = FingerprintFromHex(row.fingerprint);
     if (row.state == storage::TrialState::kScreened) {
@@ -54,8 +61,12 @@ Scheduler::Scheduler(storage::ResultsStore& store, const Space& space, Strategy&
       finished_.Add(row.state);
     } else if (HasResult(row.state)) {
       ledger_.SetReward(fingerprint, RewardOfRow(row));
+      if (row.state == storage::TrialState::kDone && row.validation_accuracy) {
+        rule_.Finish(row.trial_id, *row.validation_accuracy);
+      }
       finished_.Add(row.state);
-      if (RewardOfRow(row) > best_reward_ || best_expression_.empty()) {
+      // The best is a child that trained on: a pruned one's reward is an estimate.
+      if (!row.pruned && (RewardOfRow(row) > best_reward_ || best_expression_.empty())) {
         best_reward_ = RewardOfRow(row);
         best_expression_ = row.expression;
       }
@@ -230,14 +241,23 @@ std::optional<int64_t> Scheduler::ProposeUntilNewClass(double now) {
   return std::nullopt;
 }
 
-HeartbeatAction Scheduler::Heartbeat(int64_t worker_id, int64_t trial_id, double now) {
+HeartbeatAction Scheduler::Heartbeat(int64_t worker_id, int64_t trial_id, double now,
+                                     const std::optional<Evaluation>& evaluation) {
   if (shutting_down_) {
     Release(worker_id, trial_id);
     return HeartbeatAction::kRelease;
   }
-  return store_.RenewLease(trial_id, worker_id, now + options_.lease_seconds)
-             ? HeartbeatAction::kContinue
-             : HeartbeatAction::kStop;
+  if (!store_.RenewLease(trial_id, worker_id, now + options_.lease_seconds)) {
+    return HeartbeatAction::kStop;
+  }
+  if (!evaluation || !rule_.evaluates_at(evaluation->step)) return HeartbeatAction::kContinue;
+  const Verdict verdict = rule_.Evaluate(trial_id, evaluation->step, evaluation->accuracy);
+  const bool decided = rule_.decides_at(evaluation->step);
+  store_.RecordEvaluation({trial_id, evaluation->step, evaluation->accuracy,
+                           !decided                        ? ""
+                           : verdict == Verdict::kContinue ? "continue"
+                                                           : "stop"});
+  return verdict == Verdict::kStop ? HeartbeatAction::kEarlyStop : HeartbeatAction::kContinue;
 }
 
 bool Scheduler::Release(int64_t worker_id, int64_t trial_id) {
@@ -263,9 +283,18 @@ ReportReceipt Scheduler::Report(int64_t worker_id, int64_t trial_id,
     }
     return receipt;
   }
-  if (!store_.RecordResult(trial_id, result)) return receipt;
+  // A pruned child's reward is put on the full budget's scale (StoppingRule::StoppedReward).
+  storage::TrialResult recorded = result;
+  if (result.pruned && result.validation_accuracy) {
+    recorded.reward = rule_.StoppedReward(result.steps, *result.validation_accuracy);
+  }
+  recorded.reward = RewardOf(recorded);
+  if (!store_.RecordResult(trial_id, recorded)) return receipt;
   consecutive_failures_ = 0;
-  Finish(trial_id, result.state, RewardOf(result));
+  if (result.state == storage::TrialState::kDone && result.validation_accuracy) {
+    rule_.Finish(trial_id, *result.validation_accuracy);
+  }
+  Finish(trial_id, result.state, *recorded.reward, result.pruned);
   return {true, result.state};
 }
 
@@ -285,12 +314,12 @@ void Scheduler::ExpireLeases(double now) {
   }
 }
 
-void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double reward) {
+void Scheduler::Finish(int64_t trial_id, storage::TrialState state, double reward, bool pruned) {
   if (!ledger_.FinishTraining(trial_id, reward)) return;  // not a trial of this search
   queued_.erase(trial_id);
   retry_later_.erase(trial_id);
   finished_.Add(state);
-  if (reward > best_reward_ || best_expression_.empty()) {
+  if (!pruned && (reward > best_reward_ || best_expression_.empty())) {
     best_reward_ = reward;
     if (std::optional<storage::TrialRow> trial = store_.Trial(trial_id)) {
       best_expression_ = trial->expression;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "controller/class_ledger.h"
+#include "controller/stopping_rule.h"
 #include "controller/strategy.h"
 #include "search_space/space.h"
 #include "storage/results_store.h"
@@ -36,6 +37,14 @@ struct SchedulerOptions {
   int64_t max_consecutive_repeats = 20000;
   // Failures that are not the candidates' fault, in a row, that fail the search (0: never).
   int max_consecutive_failures = 5;
+  // Where children are evaluated during their budget, and the rule that may stop them there.
+  StoppingSettings stopping;
+};
+
+// A child's validation accuracy at a step of its budget, as a heartbeat carries it.
+struct Evaluation {
+  int64_t step = 0;
+  double accuracy = 0;
 };
 
 struct Assignment {
@@ -44,7 +53,9 @@ struct Assignment {
   storage::TrialRow trial;  // kTrial: the leased trial (attempt already counted)
 };
 
-enum class HeartbeatAction { kContinue, kStop, kRelease };
+// kStop: the lease is not the worker's any more; kEarlyStop: the search's early stopping
+// stops the child at the evaluation the heartbeat carried.
+enum class HeartbeatAction { kContinue, kStop, kRelease, kEarlyStop };
 
 // Whose fault a failed training was. The candidate's (its expression cannot be built here):
 // a final outcome with reward 0, like divergence. The environment's (data files missing, a
@@ -87,7 +98,16 @@ class Scheduler {
   // trials once each (failing the search) rather than one trial until its attempts are spent.
   // Nothing is handed out while the search is failing().
   Assignment Acquire(int64_t worker_id, double now);
-  HeartbeatAction Heartbeat(int64_t worker_id, int64_t trial_id, double now);
+  // Renews the lease. An evaluation at one of the search's evaluation steps is recorded, and
+  // the early-stopping rule's verdict on it answered (the same verdict when asked again).
+  HeartbeatAction Heartbeat(int64_t worker_id, int64_t trial_id, double now,
+                            const std::optional<Evaluation>& evaluation = std::nullopt);
+  // The steps at which children are evaluated (Trial.evaluate_at).
+  const std::vector<int64_t>& evaluate_at() const { return rule_.settings().evaluate_at; }
+  // Whether the early stopping stopped `trial` at `step`: a report of it as pruned is true.
+  bool StoppedAt(int64_t trial_id, int64_t step) const {
+    return rule_.VerdictAt(trial_id, step) == Verdict::kStop;
+  }
   // Records a trial's result. A failure blamed on the environment requeues the trial (one
   // attempt used) unless its attempts are spent; it must come from the worker holding the
   // lease. A trial that already has a result keeps it (accepted is false).
@@ -124,8 +144,9 @@ class Scheduler {
   // Proposes until a candidate needs training; its trial, queued, or nullopt.
   std::optional<int64_t> ProposeUntilNewClass(double now);
   storage::NewCandidate Row(const CandidateAnalysis& candidate, const Proposal& proposal) const;
-  // A trial got its result (`state`): the class's reward reaches the waiting proposals.
-  void Finish(int64_t trial_id, storage::TrialState state, double reward);
+  // A trial got its result (`state`): the class's reward reaches the waiting proposals. A
+  // pruned child's reward is an estimate: it is never the search's best.
+  void Finish(int64_t trial_id, storage::TrialState state, double reward, bool pruned = false);
   void RestoreCheckpoint();
 
   std::string restore_note_;
@@ -135,6 +156,7 @@ class Scheduler {
   SchedulerOptions options_;
   double started_at_;
 
+  StoppingRule rule_;   // the early stopping: evaluations and verdicts
   ClassLedger ledger_;  // the search's rules: which classes are known, which in training
   std::map<int64_t, std::vector<uint64_t>> waiting_;  // trial -> proposals awaiting it
   std::set<int64_t> queued_;                          // unfinished trials not leased
@@ -150,7 +172,8 @@ class Scheduler {
   std::string best_expression_;
 };
 
-// The reward of a result: validation accuracy, 0 for diverged and failed trials.
+// The reward of a result: the reward recorded with it, else its validation accuracy, 0 for
+// diverged and failed trials.
 double RewardOf(const storage::TrialResult& result);
 
 }  // namespace actsearch::controller

@@ -311,3 +311,95 @@ TEST_F(SchedulerTest, AResumedSearchKeepsItsClassesAndWaitingProposals) {
 
 }  // namespace
 }  // namespace actsearch::controller
+
+namespace actsearch::controller {
+namespace {
+
+// ASHA at rungs 10 and 30 of a 90-step child, eta 3.
+StoppingSettings AshaAt10And30() {
+  StoppingSettings s;
+  s.rule = StoppingSettings::Rule::kAsha;
+  s.budget = 90;
+  s.evaluate_at = s.decide_at = {10, 30};
+  return s;
+}
+
+TEST_F(SchedulerTest, AChildStoppedEarlyIsRecordedPrunedWithItsCurveAndAScaledReward) {
+  ScriptedStrategy script(space_, {"sin(x) + x", "x - sin(x)", "sin(x) + sin(x)"});
+  options_.stopping = AshaAt10And30();
+  auto scheduler = Make(script);
+  EXPECT_EQ(scheduler->evaluate_at(), (std::vector<int64_t>{10, 30}));
+  const double now = storage::NowSeconds();
+  const int64_t first = scheduler->Acquire(worker_, now).trial.trial_id;
+  const int64_t second = scheduler->Acquire(worker_, now).trial.trial_id;
+  // The first child leads the rung; the second trails it and is stopped there.
+  EXPECT_EQ(scheduler->Heartbeat(worker_, first, now, Evaluation{10, 0.6}),
+            HeartbeatAction::kContinue);
+  EXPECT_EQ(scheduler->Heartbeat(worker_, second, now, Evaluation{10, 0.4}),
+            HeartbeatAction::kEarlyStop);
+  EXPECT_EQ(scheduler->Heartbeat(worker_, second, now, Evaluation{10, 0.4}),
+            HeartbeatAction::kEarlyStop);  // asked again: the same verdict
+  EXPECT_EQ(scheduler->Heartbeat(worker_, first, now, Evaluation{30, 0.7}),
+            HeartbeatAction::kContinue);
+  EXPECT_TRUE(scheduler->StoppedAt(second, 10));
+  EXPECT_FALSE(scheduler->StoppedAt(first, 10));
+  EXPECT_TRUE(scheduler->Report(worker_, first, Done(0.9)).accepted);  // gained 0.3 from 10
+
+  storage::TrialResult pruned;
+  pruned.state = storage::TrialState::kStoppedEarly;
+  pruned.pruned = true;
+  pruned.validation_accuracy = 0.4;
+  pruned.steps = 10;
+  pruned.learning_curve = "[[10,1.5,0.4]]";
+  EXPECT_TRUE(scheduler->Report(worker_, second, pruned).accepted);
+  // Its reward: 0.4 plus the gain from step 10 to the end of the child that trained on.
+  ASSERT_EQ(script.observed.size(), 2u);
+  EXPECT_NEAR(script.observed[1].second, 0.7, 1e-12);
+
+  sql::Statement row = store_->database().Prepare(
+      "SELECT t.state, r.pruned, r.steps, r.learning_curve, r.validation_accuracy, r.reward "
+      "FROM trials t JOIN results r ON r.trial_id = t.id WHERE t.id = ?1");
+  row.Bind(1, second).Step();
+  EXPECT_EQ(row.Text(0), "stopped_early");
+  EXPECT_EQ(row.Int(1), 1);
+  EXPECT_EQ(row.Int(2), 10);
+  EXPECT_EQ(row.Text(3), "[[10,1.5,0.4]]");
+  EXPECT_DOUBLE_EQ(row.Double(4), 0.4);
+  EXPECT_NEAR(row.Double(5), 0.7, 1e-12);
+  const std::vector<storage::EvaluationRow> evaluations =
+      store_->EvaluationsOfSearch(options_.search_id);
+  ASSERT_EQ(evaluations.size(), 3u);
+  EXPECT_EQ(evaluations[1].verdict, "stop");
+}
+
+TEST_F(SchedulerTest, AControllerKilledMidRungResumesWithTheSameRungs) {
+  ScriptedStrategy script(
+      space_, {"sin(x) + x", "x - sin(x)", "sin(x) + sin(x)", "sin(x) - x", "beta + sin(x)"});
+  options_.stopping = AshaAt10And30();
+  const double now = storage::NowSeconds();
+  std::vector<int64_t> trials;
+  {
+    auto scheduler = Make(script);
+    for (int i = 0; i < 4; ++i) trials.push_back(scheduler->Acquire(worker_, now).trial.trial_id);
+    scheduler->Heartbeat(worker_, trials[0], now, Evaluation{10, 0.5});
+    scheduler->Heartbeat(worker_, trials[1], now, Evaluation{10, 0.7});
+    EXPECT_EQ(scheduler->Heartbeat(worker_, trials[2], now, Evaluation{10, 0.6}),
+              HeartbeatAction::kEarlyStop);  // 2nd of 3: one place
+    scheduler->SaveCheckpoint();
+  }  // killed: nothing else saved
+  ScriptedStrategy again(
+      space_, {"sin(x) + x", "x - sin(x)", "sin(x) + sin(x)", "sin(x) - x", "beta + sin(x)"});
+  auto resumed = Make(again);
+  // The rung as it stood: 0.7, 0.6, 0.5. A fourth child at 0.65 is 2nd of 4 (two places).
+  EXPECT_EQ(resumed->Heartbeat(worker_, trials[3], now, Evaluation{10, 0.65}),
+            HeartbeatAction::kContinue);
+  // The verdicts given before the crash stand, whatever a retried attempt reports.
+  EXPECT_TRUE(resumed->StoppedAt(trials[2], 10));
+  EXPECT_EQ(resumed->Heartbeat(worker_, trials[2], now, Evaluation{10, 0.99}),
+            HeartbeatAction::kEarlyStop);
+  EXPECT_EQ(resumed->Heartbeat(worker_, trials[0], now, Evaluation{10, 0.5}),
+            HeartbeatAction::kContinue);
+}
+
+}  // namespace
+}  // namespace actsearch::controller

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/stopping_rule.h"
 #include "storage/schema.h"
 #include "storage/search_queries.h"
 #include "storage/sqlite.h"
@@ -145,6 +146,7 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
           "must be shorter than the lease (" + std::to_string(dispatch.lease_seconds) + " s)");
   require(d.max_attempts() >= 0, "dispatch.max_attempts", "must not be negative");
   at_least_zero(d.trial_time_limit_seconds(), "dispatch.trial_time_limit_seconds");
+  StoppingSettingsOf(c);  // throws for an early_stopping field out of range
 }
 
 std::string StoredConfigText(const proto::SearchConfig& config) {

@@ -97,6 +97,7 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, const std::string& d
   o.max_seconds = config.budget().max_seconds();
   o.max_proposals = config.budget().max_proposals();
   o.seed = config.seed();
+  o.stopping = StoppingSettingsOf(config);
   scheduler_ = std::make_unique<Scheduler>(store_, space_, *strategy_, o, started_at_);
 }
 

@@ -7,8 +7,11 @@
 namespace actsearch::storage {
 namespace {
 
-// One pass of window functions: per class, the statistics over all its results, and its
-// best-scoring row (place 1), whose expression names the class.
+// Window functions: per class, its results at its highest fidelity (the most steps any of its
+// results reached: a class stopped early and trained in full elsewhere is judged by the full
+// training), the statistics over them, and its best-scoring row (place 1), whose expression
+// names the class. Classes are ranked by that fidelity first, then by score: a child stopped
+// early never outranks one that trained further.
 constexpr const char* kLeaderboard = R"sql(
 WITH scored AS (
   SELECT c.fingerprint AS fp, c.expression AS expr,
@@ -25,6 +28,9 @@ WITH scored AS (
       WHERE NOT EXISTS (SELECT 1 FROM candidate_operators o
                         WHERE o.candidate_id = c.id AND o.operator = wanted.value))
 ),
+at_fidelity AS (
+  SELECT *, MAX(steps) OVER (PARTITION BY fp) AS top_steps FROM scored
+),
 classes AS (
   SELECT fp, expr,
          COUNT(*) OVER per_class AS n,
@@ -34,13 +40,14 @@ classes AS (
          AVG(t) OVER per_class AS mean_test,
          MAX(steps) OVER per_class AS steps,
          ROW_NUMBER() OVER (PARTITION BY fp ORDER BY v DESC, expr) AS place
-  FROM scored
+  FROM at_fidelity
+  WHERE steps = top_steps
   WINDOW per_class AS (PARTITION BY fp)
 )
 SELECT fp, expr, n, mean, sum_squares, best, mean_test, steps
 FROM classes
 WHERE place = 1 AND n >= ?4
-ORDER BY CASE WHEN ?6 = 'best' THEN best ELSE mean END DESC, best DESC, fp
+ORDER BY steps DESC, CASE WHEN ?6 = 'best' THEN best ELSE mean END DESC, best DESC, fp
 LIMIT ?5
 )sql";
 

@@ -12,11 +12,13 @@
 namespace actsearch::storage {
 
 struct LeaderboardFilter {
-  std::optional<int64_t> search_id;            // all searches when unset
-  std::vector<std::string> states = {"done"};  // trial states whose results count
-  std::vector<std::string> operators;          // candidates using all of these
-  int64_t min_trials = 1;                      // repeats (seeds) a class needs
-  int64_t min_steps = 0;                       // fidelity: results of at least this many steps
+  std::optional<int64_t> search_id;  // all searches when unset
+  // Trial states whose results count: children trained to their end, and children stopped
+  // before it (by early stopping or a time limit), which rank below them by fidelity.
+  std::vector<std::string> states = {"done", "stopped_early"};
+  std::vector<std::string> operators;  // candidates using all of these
+  int64_t min_trials = 1;              // repeats (seeds) a class needs
+  int64_t min_steps = 0;               // fidelity: results of at least this many steps
   int64_t top = 20;
   enum class RankBy { kMean, kBest } rank_by = RankBy::kMean;
 };

@@ -14,10 +14,11 @@ class LeaderboardTest : public StorageTest {
     search_ = store_->CreateSearch("main", "space { units: 1 }", 1);
   }
 
-  // Adds one finished trial of `expression` (class `fingerprint`) with this accuracy.
+  // Adds one finished trial of `expression` (class `fingerprint`) with this accuracy, trained
+  // for `steps`.
   void Add(const std::string& expression, const std::string& fingerprint, double accuracy,
            std::vector<std::string> operators = {}, TrialState state = TrialState::kDone,
-           int64_t search = 0) {
+           int64_t search = 0, int64_t steps = 900) {
     NewCandidate c;
     c.search_id = search ? search : search_;
     c.expression = expression;
@@ -29,6 +30,7 @@ class LeaderboardTest : public StorageTest {
     r.state = state;
     r.validation_accuracy = accuracy;
     r.test_accuracy = accuracy - 0.01;
+    r.steps = steps;
     store_->RecordResult(trial, r);
   }
 
@@ -105,6 +107,29 @@ TEST_F(LeaderboardTest, FiltersBySearchStateOperatorsRepeatsAndTop) {
   top1.top = 1;
   ASSERT_EQ(Query(top1).size(), 1u);
   EXPECT_EQ(Query(top1)[0].fingerprint, "maxtanh");
+}
+
+TEST_F(LeaderboardTest, ClassesRankByTheirHighestFidelityResultFirst) {
+  Add("relu(x)", "relu", 0.90);
+  Add("tanh(x)", "tanh", 0.95, {}, TrialState::kStoppedEarly, 0, 100);  // pruned at a rung
+  Add("sin(x)", "sin", 0.80, {}, TrialState::kStoppedEarly, 0, 300);
+  // Stopped early in one search, trained in full in another: judged by the full training.
+  Add("x * sigmoid(x)", "silu", 0.97, {}, TrialState::kStoppedEarly, 0, 100);
+  Add("x * sigmoid(x)", "silu", 0.85, {}, TrialState::kDone, 0, 900);
+  const auto rows = Query();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].fingerprint, "relu");
+  EXPECT_EQ(rows[1].fingerprint, "silu");
+  EXPECT_EQ(rows[1].trials, 1);
+  EXPECT_NEAR(rows[1].best, 0.85, 1e-12);
+  EXPECT_EQ(rows[1].steps, 900);
+  EXPECT_EQ(rows[2].fingerprint, "sin");
+  EXPECT_EQ(rows[2].steps, 300);
+  EXPECT_EQ(rows[3].fingerprint, "tanh");
+  EXPECT_EQ(rows[3].steps, 100);
+  LeaderboardFilter done_only;
+  done_only.states = {"done"};
+  EXPECT_EQ(Query(done_only).size(), 2u);
 }
 
 TEST_F(LeaderboardTest, AnUnknownSearchOrStateIsAnError) {

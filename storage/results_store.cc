@@ -86,8 +86,8 @@ constexpr const char* kLeaseOf =
     "SELECT attempt FROM trials WHERE id = ?1 AND worker_id = ?2 AND state = 'leased'";
 constexpr const char* kInsertResult =
     "INSERT INTO results (trial_id, validation_accuracy, test_accuracy, loss, learning_curve, "
-    "steps, wall_seconds, device, error, recorded_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (trial_id) DO NOTHING";
+    "steps, wall_seconds, device, error, recorded_at, pruned, reward) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (trial_id) DO NOTHING";
 constexpr const char* kFinishTrial =
     "UPDATE trials SET state = ?2, lease_deadline = NULL, updated_at = ?3 WHERE id = ?1";
 constexpr const char* kInsertCheckpoint =
@@ -102,7 +102,8 @@ constexpr const char* kReleaseLease =
 // Followed by a WHERE condition on ?1; columns as ReadTrialRow reads them.
 constexpr const char* kSelectTrialRows =
     "SELECT t.id, t.state, t.attempt, t.seed, c.expression, c.fingerprint, "
-    "r.validation_accuracy FROM trials t JOIN candidates c ON c.id = t.candidate_id "
+    "r.validation_accuracy, r.reward, COALESCE(r.pruned, 0) FROM trials t JOIN candidates c ON "
+    "c.id = t.candidate_id "
     "LEFT JOIN results r ON r.trial_id = t.id WHERE ";
 constexpr const char* kFindSearchRow =
     "SELECT id, config, started_at, active_seconds, fingerprint_version FROM searches "
@@ -127,6 +128,8 @@ TrialRow ReadTrialRow(const sql::Statement& query) {
   row.expression = query.Text(4);
   row.fingerprint = query.Text(5);
   if (!query.IsNull(6)) row.validation_accuracy = query.Double(6);
+  if (!query.IsNull(7)) row.reward = query.Double(7);
+  row.pruned = query.Int(8) != 0;
   return row;
 }
 
@@ -368,6 +371,8 @@ bool ResultsStore::InsertResult(int64_t trial_id, const TrialResult& r, double n
       .Bind(8, r.device)
       .Bind(9, r.error)
       .Bind(10, now)
+      .Bind(11, r.pruned ? 1 : 0)
+      .Bind(12, Finite(r.reward))
       .Run();
   return db_.Changes() == 1;
 }
@@ -526,6 +531,31 @@ std::optional<TrialState> ResultsStore::StateOf(int64_t trial_id) {
   state.Bind(1, trial_id);
   if (!state.Step()) return std::nullopt;
   return TrialStateFromName(state.Text(0));
+}
+
+void ResultsStore::RecordEvaluation(const EvaluationRow& e) {
+  db_.Prepare(
+         "INSERT OR REPLACE INTO evaluations (trial_id, step, validation_accuracy, verdict, "
+         "recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+      .Bind(1, e.trial_id)
+      .Bind(2, e.step)
+      .Bind(3, e.validation_accuracy)
+      .Bind(4, e.verdict)
+      .Bind(5, NowSeconds())
+      .Run();
+}
+
+std::vector<EvaluationRow> ResultsStore::EvaluationsOfSearch(int64_t search_id) {
+  sql::Statement query = db_.Prepare(
+      "SELECT e.trial_id, e.step, e.validation_accuracy, e.verdict FROM evaluations e "
+      "JOIN trials t ON t.id = e.trial_id JOIN candidates c ON c.id = t.candidate_id "
+      "WHERE c.search_id = ?1 ORDER BY e.recorded_at, e.trial_id, e.step");
+  query.Bind(1, search_id);
+  std::vector<EvaluationRow> rows;
+  while (query.Step()) {
+    rows.push_back({query.Int(0), query.Int(1), query.Double(2), query.Text(3)});
+  }
+  return rows;
 }
 
 void ResultsStore::RecordPolicyUpdate(int64_t search_id, const PolicyUpdateRow& update) {

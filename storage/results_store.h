@@ -66,6 +66,17 @@ struct TrialResult {
   double wall_seconds = 0;
   std::string device;
   std::string error;
+  bool pruned = false;  // stopped_early by the search's early-stopping rule
+  // What the strategy got for it (set by the controller); absent: the validation accuracy.
+  std::optional<double> reward;
+};
+
+// A child's validation evaluation during its budget, and the early-stopping rule's verdict.
+struct EvaluationRow {
+  int64_t trial_id = 0;
+  int64_t step = 0;
+  double validation_accuracy = 0;
+  std::string verdict;  // "continue", "stop", or "" where no rule decided
 };
 
 // What one update of a learned policy saw: the policy's mean entropy over its batch before
@@ -88,6 +99,8 @@ struct TrialRow {
   std::string expression;
   std::string fingerprint;
   std::optional<double> validation_accuracy;  // from its result, if it has one
+  std::optional<double> reward;               // from its result, if recorded with one
+  bool pruned = false;                        // its result was cut short by early stopping
 };
 
 struct SearchRow {
@@ -196,6 +209,12 @@ class ResultsStore {
   // Stores a trial's outcome and moves it to result.state. Idempotent: a trial that already
   // has a result keeps it, and false is returned. Non-finite numbers are stored as NULL.
   bool RecordResult(int64_t trial_id, const TrialResult& result);
+
+  // A child's evaluation during its budget; an evaluation of the same trial and step again (a
+  // retried attempt) replaces it.
+  void RecordEvaluation(const EvaluationRow& evaluation);
+  // Every evaluation of the search's trials, in the order they were recorded.
+  std::vector<EvaluationRow> EvaluationsOfSearch(int64_t search_id);
 
   void SaveCheckpoint(int64_t search_id, const std::string& kind, int64_t step,
                       const std::vector<uint8_t>& data);

@@ -136,9 +136,26 @@ CREATE TABLE policy_updates (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 6: multi-fidelity search. Each validation evaluation of a child during its budget and
+// the early-stopping rule's verdict there ('' when no rule decided); whether a result was cut
+// short by that rule (pruned); and the reward the strategy got for it, which for a pruned child
+// is not its accuracy (controller/stopping_rule.h). NULL reward: before version 6.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE evaluations (
+  trial_id             INTEGER NOT NULL REFERENCES trials(id),
+  step                 INTEGER NOT NULL,
+  validation_accuracy  REAL NOT NULL,
+  verdict              TEXT NOT NULL CHECK (verdict IN ('', 'continue', 'stop')),
+  recorded_at          REAL NOT NULL,
+  PRIMARY KEY (trial_id, step)
+) WITHOUT ROWID;
+ALTER TABLE results ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE results ADD COLUMN reward REAL;
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                                      kSchemaV5};
+  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                      kSchemaV4, kSchemaV5, kSchemaV6};
   return migrations;
 }
 

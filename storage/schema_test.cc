@@ -24,9 +24,10 @@ TEST_F(SchemaTest, MigratesAnEmptyFileToTheLatestVersion) {
   EXPECT_EQ(SchemaVersion(db), 0);
   Migrate(db);
   EXPECT_EQ(SchemaVersion(db), LatestSchemaVersion());
-  EXPECT_EQ(Tables(db), (std::vector<std::string>{"candidate_operators", "candidates",
-                                                  "checkpoints", "leases", "policy_updates",
-                                                  "results", "searches", "trials", "workers"}));
+  EXPECT_EQ(Tables(db),
+            (std::vector<std::string>{"candidate_operators", "candidates", "checkpoints",
+                                      "evaluations", "leases", "policy_updates", "results",
+                                      "searches", "trials", "workers"}));
   Migrate(db);  // idempotent
   EXPECT_EQ(SchemaVersion(db), LatestSchemaVersion());
 }

@@ -66,7 +66,7 @@ expect "config missing" 2 'nothere.textproto: cannot open' -- \
 
 # Results databases: created by `db init`, filled here with SQL as a controller would.
 db="$tmp/results.db"
-expect "db init" 0 'schema version 5' -- "$bin" db init --db "$db"
+expect "db init" 0 'schema version 6' -- "$bin" db init --db "$db"
 expect "db init again" 0 'up to date' -- "$bin" db init --db "$db"
 sqlite3 "$db" <<'SQL'
 INSERT INTO searches (id, name, config, seed, started_at, status) VALUES (1, 'demo', '', 1, 0, 'running');
@@ -79,12 +79,13 @@ INSERT INTO candidate_operators VALUES (1, 'mul'), (1, 'sigmoid'), (1, 'scale'),
 INSERT INTO trials (id, candidate_id, seed, state, created_at, updated_at) VALUES
   (1, 1, 1, 'done', 0, 0), (2, 2, 2, 'done', 0, 0), (3, 3, 1, 'done', 0, 0),
   (4, 4, 1, 'diverged', 0, 0), (5, 3, 2, 'queued', 0, 0);
-INSERT INTO results (trial_id, validation_accuracy, test_accuracy, recorded_at) VALUES
-  (1, 0.90, 0.89, 0), (2, 0.92, 0.91, 0), (3, 0.88, 0.87, 0), (4, 0.0, NULL, 0);
+INSERT INTO results (trial_id, validation_accuracy, test_accuracy, steps, recorded_at) VALUES
+  (1, 0.90, 0.89, 300, 0), (2, 0.92, 0.91, 300, 0), (3, 0.88, 0.87, 300, 0), (4, 0.0, NULL, 7, 0);
 SQL
-expect "leaderboard table" 0 '^ +1  91\.00  1\.41  2  92\.00  90\.00  sigmoid\(beta \* x\) \* x  swish$' -- \
+expect "leaderboard table" 0 \
+  '^ +1  91\.00  1\.41  2  92\.00  90\.00    300  sigmoid\(beta \* x\) \* x  swish$' -- \
   "$bin" leaderboard --db "$db"
-expect "leaderboard csv" 0 '^1,0\.91,0\.0141[0-9]*,2,0\.92,0\.9,sigmoid\(beta \* x\) \* x,swish$' -- \
+expect "leaderboard csv" 0 '^1,0\.91,0\.0141[0-9]*,2,0\.92,0\.9,300,sigmoid\(beta \* x\) \* x,swish$' -- \
   "$bin" leaderboard --db "$db" --format csv
 expect "leaderboard json" 0 '"expression":"relu\(x\)"' -- "$bin" leaderboard --db "$db" --format json
 expect "leaderboard jsonl" 0 '^\{"rank":2,.*"relu\(x\)"' -- "$bin" leaderboard --db "$db" --format jsonl

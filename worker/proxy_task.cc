@@ -1,5 +1,6 @@
 #include "worker/proxy_task.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -210,7 +211,9 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
     loss_sum += loss_value;
     ++loss_count;
 
-    if (options.progress_every > 0 && done % options.progress_every == 0) {
+    const bool evaluate =
+        std::binary_search(options.evaluate_at.begin(), options.evaluate_at.end(), done);
+    if (evaluate || (options.progress_every > 0 && done % options.progress_every == 0)) {
       // Evaluating 512 points costs about one training step, so every report carries the
       // validation accuracy the controller's early stopping can use.
       const std::optional<double> accuracy = Accuracy(*model, validation);

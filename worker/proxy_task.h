@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "worker/child_budget.h"
 #include "worker/trainer.h"
@@ -19,9 +20,11 @@ struct ProxyOptions {
   int64_t train_points = 1024;
   int64_t validation_points = 512;
   int64_t test_points = 512;
-  double learning_rate = 0.01;    // Adam, full batch
-  uint64_t seed = 0;              // data and initialisation
-  int64_t progress_every = 50;    // 0: no progress callbacks
+  double learning_rate = 0.01;  // Adam, full batch
+  uint64_t seed = 0;            // data and initialisation
+  int64_t progress_every = 50;  // 0: no progress callbacks
+  // Further steps (ascending) with a progress callback carrying the validation accuracy.
+  std::vector<int64_t> evaluate_at;
   double time_limit_seconds = 0;  // 0: none
 };
 

@@ -1,5 +1,6 @@
 #include "worker/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -157,7 +158,9 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
 
     const int64_t done = step + 1;
     const bool evaluate =
-        profile.eval_every > 0 && done % profile.eval_every == 0 && done < profile.steps;
+        done < profile.steps &&
+        ((profile.eval_every > 0 && done % profile.eval_every == 0) ||
+         std::binary_search(options.evaluate_at.begin(), options.evaluate_at.end(), done));
     const bool report = profile.progress_every > 0 && done % profile.progress_every == 0;
     if (evaluate || report || done % kLossReadEvery == 0 || done == profile.steps) {
       const double unread_sum = train_step.loss_sum().item<double>();

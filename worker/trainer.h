@@ -28,6 +28,9 @@ struct TrainOptions {
   // ignored elsewhere. The result says whether it was used.
   bool cuda_graph = true;
   int threads = 0;  // CPU threads; 0: every core
+  // Steps (ascending, below the budget) where the child is evaluated on the validation split
+  // and the progress callback is called with the accuracy: the search's early stopping.
+  std::vector<int64_t> evaluate_at;
 };
 
 struct Progress {

@@ -17,6 +17,7 @@ constexpr StatusForms kStatuses[] = {
     {proto::TrialOutcome::TIMED_OUT, "timed_out", storage::TrialState::kStoppedEarly},
     {proto::TrialOutcome::STOPPED, "stopped", storage::TrialState::kStoppedEarly},
     {proto::TrialOutcome::FAILED, "failed", storage::TrialState::kFailed},
+    {proto::TrialOutcome::PRUNED, "pruned", storage::TrialState::kStoppedEarly},
 };
 
 const StatusForms* FormsOf(proto::TrialOutcome::Status status) {
@@ -94,9 +95,19 @@ proto::TrialOutcome FailedOutcome(const std::string& device, const std::string& 
   return failed;
 }
 
+proto::TrialOutcome PrunedOutcome(proto::TrialOutcome stopped, int64_t step,
+                                  double validation_accuracy) {
+  stopped.set_status(proto::TrialOutcome::PRUNED);
+  stopped.set_validation_accuracy(validation_accuracy);
+  stopped.set_steps(step);
+  stopped.set_error("stopped by the search's early stopping at step " + std::to_string(step));
+  return stopped;
+}
+
 storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome) {
   storage::TrialResult r;
   r.state = StoredStateOf(outcome.status());
+  r.pruned = outcome.status() == proto::TrialOutcome::PRUNED;
   if (r.state == storage::TrialState::kDiverged || r.state == storage::TrialState::kFailed) {
     r.validation_accuracy = 0.0;  // the reward, whatever the report says
   } else if (outcome.has_validation_accuracy()) {

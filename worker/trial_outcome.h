@@ -46,6 +46,7 @@ struct TrainResult {
 //   kTimedOut   TIMED_OUT   timed_out   stopped_early
 //   kStopped    STOPPED     stopped     stopped_early
 //   (none)      FAILED      failed      failed         the worker could not train it
+//   kStopped    PRUNED      pruned      stopped_early  stopped by the search's early stopping
 proto::TrialOutcome::Status OutcomeStatusOf(TrainStatus status);
 // failed for a value that is no status (a report check refuses it before it is stored).
 storage::TrialState StoredStateOf(proto::TrialOutcome::Status status);
@@ -60,8 +61,14 @@ proto::TrialOutcome ToTrialOutcome(const TrainResult& result);
 proto::TrialOutcome FailedOutcome(const std::string& device, const std::string& error,
                                   bool candidate_at_fault);
 
+// The report of a training the search's early stopping stopped at `step`, where it was
+// evaluated at `validation_accuracy`: the stopped training's report, marked pruned.
+proto::TrialOutcome PrunedOutcome(proto::TrialOutcome stopped, int64_t step,
+                                  double validation_accuracy);
+
 // The row the store records for a report: its state (see the table), the validation accuracy
-// (0, the reward, for a diverged or failed child; absent when not reported), the learning curve
+// (0, the reward, for a diverged or failed child; absent when not reported), pruned for a
+// PRUNED report, the learning curve
 // as JSON ([[step, loss, validation_accuracy|null], ...], null also for a loss that is not
 // finite), and the rest as reported.
 storage::TrialResult ToTrialResult(const proto::TrialOutcome& outcome);

@@ -66,6 +66,7 @@ class Runner {
     if (child.hidden() > 0) o.hidden = child.hidden();
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
+    o.evaluate_at.assign(trial.evaluate_at().begin(), trial.evaluate_at().end());
     // A proxy child is far too small to share among threads: more only adds overhead.
     torch::set_num_threads(1);
     return TrainProxy(trial.expression(), o, progress);
@@ -81,6 +82,7 @@ class Runner {
     o.threads = options_.threads;
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
+    o.evaluate_at.assign(trial.evaluate_at().begin(), trial.evaluate_at().end());
     return TrainChild(Dataset(DatasetSpec(child), ValidationSize(child)), o, progress);
   }
 

@@ -3,11 +3,13 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -140,6 +142,16 @@ class ControllerClient {
   std::unique_ptr<proto::Controller::Stub> stub_;
 };
 
+proto::HeartbeatRequest HeartbeatFor(const proto::RegisterWorkerReply& registered, int64_t trial_id,
+                                     const proto::Progress& progress) {
+  proto::HeartbeatRequest request;
+  request.set_worker_id(registered.worker_id());
+  request.set_session(registered.session());
+  request.set_trial_id(trial_id);
+  *request.mutable_progress() = progress;
+  return request;
+}
+
 // Heartbeats a trial every `interval` seconds from its own thread, with the latest progress.
 class Heartbeater {
  public:
@@ -153,18 +165,16 @@ class Heartbeater {
                                [this] { return done_; })) {
               break;
             }
-            proto::HeartbeatRequest request;
-            request.set_worker_id(registered.worker_id());
-            request.set_session(registered.session());
-            request.set_trial_id(trial_id);
-            *request.mutable_progress() = progress_;
+            const proto::HeartbeatRequest request = HeartbeatFor(registered, trial_id, progress_);
             lock.unlock();
             proto::HeartbeatReply reply;
             const grpc::Status status =
                 client.Call(&proto::Controller::Stub::Heartbeat, request, &reply);
             // A heartbeat lost in the network is not fatal: the lease may survive it, and if it
-            // does not, the controller says stop at the next one. A refused one is.
-            if (status.ok() ? reply.action() != proto::HeartbeatReply::CONTINUE
+            // does not, the controller says stop at the next one. A refused one is. (An early
+            // stop is heard by the evaluation's own heartbeat.)
+            if (status.ok() ? reply.action() == proto::HeartbeatReply::STOP ||
+                                  reply.action() == proto::HeartbeatReply::RELEASE
                             : !Transient(status)) {
               told_to_stop_ = true;
             }
@@ -259,15 +269,36 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
     const proto::Trial& trial = offer.trial();
     proto::TrialOutcome outcome;
     bool told_to_stop = false;
+    std::optional<proto::Progress> pruned_at;  // where the search's early stopping stopped it
     {
       Heartbeater heartbeater(client, registered, trial.trial_id());
       outcome = runner(trial, [&](const proto::Progress& progress) {
         heartbeater.Update(progress);
-        return !stop && !heartbeater.told_to_stop();
+        if (stop || heartbeater.told_to_stop()) return false;
+        if (!progress.has_validation_accuracy() ||
+            !std::count(trial.evaluate_at().begin(), trial.evaluate_at().end(), progress.step())) {
+          return true;
+        }
+        // An evaluation the search decides on: the verdict before the next step. Unheard (a
+        // network fault), the child goes on, and the next heartbeat renews its lease.
+        proto::HeartbeatReply reply;
+        const grpc::Status heard =
+            client.Call(&proto::Controller::Stub::Heartbeat,
+                        HeartbeatFor(registered, trial.trial_id(), progress), &reply);
+        if (!heard.ok()) return true;
+        if (reply.action() == proto::HeartbeatReply::EARLY_STOP) pruned_at = progress;
+        if (reply.action() == proto::HeartbeatReply::STOP ||
+            reply.action() == proto::HeartbeatReply::RELEASE) {
+          told_to_stop = true;
+        }
+        return reply.action() == proto::HeartbeatReply::CONTINUE;
       });
-      told_to_stop = heartbeater.told_to_stop();
+      told_to_stop = told_to_stop || heartbeater.told_to_stop();
     }
     if (told_to_stop) continue;  // the trial is no longer ours to report
+    if (pruned_at && !stop) {
+      outcome = PrunedOutcome(outcome, pruned_at->step(), pruned_at->validation_accuracy());
+    }
     if (stop) {
       // Stopping (a signal): give the trial back at once rather than let its lease run out.
       proto::ReleaseTrialRequest release;
