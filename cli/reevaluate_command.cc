@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -19,14 +20,17 @@
 #include "cli/exit_codes.h"
 #include "cli/options.h"
 #include "cli/progress_bar.h"
+#include "cli/reevaluation_table.h"
 #include "cli/results_commands.h"
 #include "cli/search_choice.h"
 #include "cli/table.h"
 #include "cli/usage_error.h"
+#include "controller/search_config.h"
 #include "search_space/parser.h"
 #include "search_space/printer.h"
 #include "storage/leaderboard.h"
 #include "storage/schema.h"
+#include "storage/search_queries.h"
 #include "worker/activation_record.h"
 #include "worker/data_source.h"
 #include "worker/model_registry.h"
@@ -135,18 +139,6 @@ std::vector<Entry> Plan(std::vector<Entry> baselines, const std::vector<Winner>&
   return entries;
 }
 
-// Mean and sample standard deviation; the deviation needs two values, the mean one.
-std::pair<Cell, Cell> MeanAndStd(const std::vector<double>& values, double scale) {
-  if (values.empty()) return {std::monostate{}, std::monostate{}};
-  double sum = 0;
-  for (const double v : values) sum += v;
-  const double mean = sum / static_cast<double>(values.size());
-  if (values.size() < 2) return {mean * scale, std::monostate{}};
-  double squares = 0;
-  for (const double v : values) squares += (v - mean) * (v - mean);
-  return {mean * scale, std::sqrt(squares / static_cast<double>(values.size() - 1)) * scale};
-}
-
 void PrintRunLine(ProgressBar& progress, int done, int total, const Entry& entry, uint64_t seed,
                   const worker::TrainResult& r) {
   char accuracy[64] = "";
@@ -166,38 +158,83 @@ void PrintRunLine(ProgressBar& progress, int done, int total, const Entry& entry
   progress.Note(line);
 }
 
-Table ResultTable(const std::vector<Entry>& entries, bool percent) {
-  const double scale = percent ? 100.0 : 1.0;
-  Table table({"rank", "activation", "mode", percent ? "val%" : "validation_mean",
-               percent ? "+-" : "validation_std", percent ? "test%" : "test_mean",
-               percent ? "+-" : "test_std", "runs", "diverged", "spec"});
+// The table's rows for runs trained here: statistics over the runs that finished.
+std::vector<ReevaluationRow> RowsOf(const std::vector<Entry>& entries) {
+  std::vector<ReevaluationRow> rows;
   for (const Entry& e : entries) {
-    // Statistics over the runs that finished; diverged runs are counted, not averaged as 0.
-    std::vector<double> validation, test;
-    int64_t diverged = 0;
+    ReevaluationRow row{e.rank, e.candidate, e.mode, e.spec, {}, {}, 0, 0};
+    row.runs = static_cast<int64_t>(e.runs.size());
     for (const worker::TrainResult& r : e.runs) {
-      if (r.status == worker::TrainStatus::kDiverged) ++diverged;
+      if (r.status == worker::TrainStatus::kDiverged) ++row.diverged;
       if (r.status != worker::TrainStatus::kDone) continue;
-      validation.push_back(r.validation_accuracy);
-      if (r.test_accuracy) test.push_back(*r.test_accuracy);
+      row.validation.push_back(r.validation_accuracy);
+      if (r.test_accuracy) row.test.push_back(*r.test_accuracy);
     }
-    const auto [val_mean, val_std] = MeanAndStd(validation, scale);
-    const auto [test_mean, test_std] = MeanAndStd(test, scale);
-    // The table right-aligns a column whose first row holds a number; baselines come first,
-    // without a rank: as text, every rank is aligned alike.
-    Cell rank = std::monostate{};
-    if (e.rank) rank = percent ? Cell(std::to_string(*e.rank)) : Cell(*e.rank);
-    table.AddRow({rank, e.candidate, e.mode, val_mean, val_std, test_mean, test_std,
-                  static_cast<int64_t>(e.runs.size()), diverged, e.spec});
+    rows.push_back(std::move(row));
   }
-  return table;
+  return rows;
+}
+
+// The dataset's name in a search's name: the spec's kind (cifar10 for cifar10:DIR).
+std::string DatasetKind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
+
+// A config that serves `entries` x `seeds` as trials through the controller (the workers load
+// `dataset` themselves), written to `path` with a note on how to run it.
+void WriteReevaluationConfig(const std::string& path, const std::string& name,
+                             const std::vector<Entry>& entries, int64_t seeds,
+                             const std::string& dataset, const std::string& model,
+                             const std::string& profile, int64_t steps) {
+  proto::SearchConfig config;
+  config.set_name(name);
+  proto::ResNetChild& child = *config.mutable_child()->mutable_resnet();
+  child.set_dataset(dataset);
+  child.set_model(model);
+  child.set_profile(profile);
+  child.set_steps(steps);
+  proto::Reevaluation& reevaluation = *config.mutable_reevaluation();
+  reevaluation.set_seeds(seeds);
+  for (const Entry& entry : entries) {
+    const storage::NewCandidate described = worker::DescribeActivation(0, entry.spec, "reevaluate");
+    proto::Reevaluation::Run& run = *reevaluation.add_runs();
+    run.set_spec(described.expression);
+    run.set_fingerprint(described.fingerprint);
+    run.set_candidate(entry.candidate);
+    run.set_mode(entry.mode);
+    run.set_rank(entry.rank.value_or(0));
+    for (const std::string& op : described.operators) run.add_operators(op);
+  }
+  controller::ValidateSearchConfig(config);
+  std::ofstream out(path);
+  out << "# A re-evaluation written by `actsearch reevaluate --write-config`: each run below\n"
+         "# trains on seeds 0.."
+      << seeds - 1
+      << " as trials any worker leases (docs/reevaluation.md). Serve it with\n"
+         "#   actsearch controller --config FILE --db DB --listen HOST:PORT   (or actsearch "
+         "local)\n"
+         "# and see its table with `actsearch reevaluate --db DB --report`.\n"
+      << controller::StoredConfigText(config);
+  if (!out.flush()) throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+}
+
+// The latest re-evaluation served by a controller in the database, or the one `search` names.
+int64_t ServedReevaluation(sql::Database& db, const std::string& search) {
+  if (!search.empty()) return storage::ResolveSearch(db, search);
+  const std::vector<storage::SearchSummary> searches = storage::ListSearches(db);
+  for (auto it = searches.rbegin(); it != searches.rend(); ++it) {
+    const std::optional<proto::SearchConfig> config = controller::ParseStoredConfig(it->config);
+    if (config && config->has_reevaluation()) return it->id;
+  }
+  throw std::runtime_error(db.path() +
+                           ": holds no re-evaluation served by a controller (write one with "
+                           "--write-config)");
 }
 
 }  // namespace
 
 int RunReevaluateCommand(const std::vector<std::string>& args) {
   std::string db_path, modes_text = "plain,sugar,pwlu", baselines_text = "relu,swish";
-  std::string dataset = "fashion-mnist", profile = "quick", format, search_name;
+  std::string dataset = "fashion-mnist", profile = "quick", format, search_name, config_path;
+  std::optional<std::string> report;
   int64_t top = 3, seeds = 3, steps = 0;
   SearchChoice choice;
   worker::TrainOptions options;
@@ -230,6 +267,13 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
       ("search-name", po::value(&search_name),
        "the search the runs are recorded under (default: 'reevaluate MODEL DATASET PROFILE "
        "STEPS steps')")
+      ("write-config", po::value(&config_path),
+       "plan the runs and write them to this file as a config that `actsearch controller` (or "
+       "`local`) serves to workers, instead of training them here")
+      ("report", po::value<std::string>()->implicit_value("")->notifier(
+                     [&report](const std::string& value) { report = value; }),
+       "print the table of a re-evaluation served by a controller (the latest, or this name or "
+       "id) from the database, and exit")
       ("format", FormatFlag(&format), "table, csv, json or jsonl");
   // clang-format on
   const char* synopsis =
@@ -240,12 +284,26 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
       "activation the mean and sample standard deviation of validation and test accuracy over\n"
       "the runs that did not diverge. Modes that would repeat an activation (plain ReLU beside\n"
       "the ReLU baseline, SUGAR of ReLU) are skipped with a note.\n\n"
+      "On a cluster, --write-config FILE plans the same runs as a config: `actsearch\n"
+      "controller --config FILE` leases them to any workers (each run and seed one trial,\n"
+      "retried when its worker dies, resumed when the controller restarts) and prints the\n"
+      "table at the end; --report prints it from the database at any time.\n\n"
       "Exit codes: 0 done (diverged runs included), 1 failure (e.g. an unreadable database or\n"
       "bad data files), 2 usage error (bad flags, unknown mode, malformed spec, no winners)";
   if (!ParseOptions(args, flags, {}, synopsis,
                     "  actsearch reevaluate --db proxy.db --top 2 --seeds 2 --dataset cifar10:DIR\n"
                     "  actsearch reevaluate --db proxy.db --search 'proxy ppo' --modes sugar,pwlu "
-                    "--baselines relu\n")) {
+                    "--baselines relu\n"
+                    "  actsearch reevaluate --db proxy.db --top 5 --seeds 5 --model resnet32 \\\n"
+                    "      --dataset cifar10:/data/cifar10 --write-config reevaluate.textproto\n"
+                    "  actsearch reevaluate --db proxy.db --report\n")) {
+    return kExitOk;
+  }
+  if (report) {
+    const auto db = OpenForReading(db_path);
+    const std::vector<ReevaluationRow> rows =
+        ReevaluationRowsFromStore(*db, ServedReevaluation(*db, *report));
+    std::cout << ReevaluationTable(rows, format == "table").Render(format, 2);
     return kExitOk;
   }
 
@@ -295,6 +353,26 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
     }
   }
 
+  if (!config_path.empty()) {
+    try {
+      worker::CheckDatasetSpec(dataset);
+    } catch (const std::exception& e) {
+      throw UsageError(std::string("--dataset: ") + e.what());
+    }
+    if (search_name.empty()) {
+      search_name = "reevaluate " + options.model + " " + DatasetKind(dataset) + " " +
+                    options.profile.name + " " + std::to_string(options.profile.steps) + " steps";
+    }
+    WriteReevaluationConfig(config_path, search_name, entries, seeds, dataset, options.model,
+                            profile, options.profile.steps);
+    std::fprintf(stderr,
+                 "reevaluate: wrote %zu activations x %lld seeds = %lld runs as '%s' to %s; serve "
+                 "them with\n  actsearch controller --config %s --db %s --listen HOST:PORT\n",
+                 entries.size(), static_cast<long long>(seeds),
+                 static_cast<long long>(entries.size() * seeds), search_name.c_str(),
+                 config_path.c_str(), config_path.c_str(), db_path.c_str());
+    return kExitOk;
+  }
   const worker::DatasetSplits data = worker::LoadDataset(dataset);
   if (search_name.empty()) {
     search_name = "reevaluate " + options.model + " " + data.name + " " + options.profile.name +
@@ -342,7 +420,7 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
   progress.Note("reevaluate: " + std::to_string(total) + " runs, " +
                 std::to_string(std::llround(wall_seconds)) + " s of training");
 
-  std::cout << ResultTable(entries, format == "table").Render(format, 2);
+  std::cout << ReevaluationTable(RowsOf(entries), format == "table").Render(format, 2);
   return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "cli/options.h"
 #include "cli/progress_bar.h"
+#include "cli/reevaluation_table.h"
 #include "cli/results_commands.h"
 #include "cli/serving.h"
 #include "cli/table.h"
@@ -329,7 +331,14 @@ int RunControllerCommand(const std::vector<std::string>& args) {
   const proto::SearchConfig config = LoadSearchConfig(f);
   CheckChildConfig(config.child());
   controller::SearchSetup search(config, f.db_path);
-  return ServeSearch(search, f, token, nullptr);
+  const int code = ServeSearch(search, f, token, nullptr);
+  // A re-evaluation's table once all its runs are in (`reevaluate --report` prints it anytime).
+  if (config.has_reevaluation() && code == kExitOk) {
+    std::cout << ReevaluationTable(
+                     ReevaluationRowsFromStore(search.store().database(), search.search_id()), true)
+                     .Render("table", 2);
+  }
+  return code;
 }
 
 namespace {
@@ -587,6 +596,12 @@ int RunLocalCommand(const std::vector<std::string>& args) {
   processes.Reap(20);
   if (processes.gave_up()) code = kExitSearchFailed;
   std::fprintf(stderr, "\n");
+  if (config.has_reevaluation()) {
+    std::cout << ReevaluationTable(
+                     ReevaluationRowsFromStore(search.store().database(), search.search_id()), true)
+                     .Render("table", 2);
+    return code;
+  }
   storage::LeaderboardFilter leaderboard;
   leaderboard.search_id = search.search_id();
   leaderboard.top = top;

@@ -28,7 +28,10 @@ std::optional<Fingerprint> ClassLedger::FinishTraining(int64_t trial, double rew
   if (it == trials_.end()) return std::nullopt;
   const Fingerprint fingerprint = it->second;
   trials_.erase(it);
-  training_.erase(fingerprint);
+  if (const auto training = training_.find(fingerprint);
+      training != training_.end() && training->second == trial) {
+    training_.erase(training);
+  }
   rewards_[fingerprint] = reward;
   return fingerprint;
 }

@@ -38,7 +38,8 @@ class ClassLedger {
   // started.
   std::optional<Fingerprint> FinishTraining(int64_t trial, double reward);
 
-  int64_t in_training() const { return static_cast<int64_t>(training_.size()); }
+  // Trials under way (a re-evaluation trains several of one class, one per seed).
+  int64_t in_training() const { return static_cast<int64_t>(trials_.size()); }
 
  private:
   std::unordered_map<Fingerprint, double> rewards_;    // classes with a result

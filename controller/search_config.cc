@@ -93,14 +93,38 @@ proto::SearchConfig ReadSearchConfig(const std::string& path) {
   return config;
 }
 
+static void Require(bool ok, const std::string& field, const std::string& what) {
+  if (!ok) throw ConfigError("config field " + field + ": " + what);
+}
+
+// A re-evaluation's runs, and nothing of a search beside them.
+static void ValidateReevaluation(const proto::SearchConfig& c) {
+  const proto::Reevaluation& r = c.reevaluation();
+  Require(r.runs_size() > 0, "reevaluation.runs", "none: a re-evaluation trains at least one");
+  Require(r.seeds() >= 1 && r.seeds() <= 1000, "reevaluation.seeds", "must be from 1 to 1000");
+  for (int i = 0; i < r.runs_size(); ++i) {
+    const std::string field = "reevaluation.runs[" + std::to_string(i) + "]";
+    Require(!r.runs(i).spec().empty(), field + ".spec", "empty");
+    Require(r.runs(i).fingerprint().size() == 16 &&
+                r.runs(i).fingerprint().find_first_not_of("0123456789abcdef") == std::string::npos,
+            field + ".fingerprint",
+            "must be 16 hex digits (`actsearch reevaluate --write-config` writes it)");
+  }
+  Require(!c.has_strategy() && !c.has_budget() && !c.has_early_stopping(), "reevaluation",
+          "a re-evaluation takes no strategy, budget or early_stopping: its runs are its trials");
+  Require(c.child().has_resnet(), "child", "a re-evaluation trains a resnet child");
+}
+
 void ValidateSearchConfig(const proto::SearchConfig& c) {
-  auto require = [](bool ok, const std::string& field, const std::string& what) {
-    if (!ok) throw ConfigError("config field " + field + ": " + what);
-  };
+  auto require = Require;
   // Doubles must also be finite: `learning_rate: inf` parses.
   auto at_least_zero = [&](double value, const std::string& field) {
     require(std::isfinite(value) && value >= 0, field, "must be a finite number of at least 0");
   };
+  if (c.has_reevaluation()) {
+    ValidateReevaluation(c);
+    return;
+  }
   // An empty or truncated file parses as all defaults: a search of everything, with no end.
   require(c.has_space(), "space", "not set: a config names its search space (an empty file?)");
   require(c.strategy().has_exhaustive() || c.budget().max_trials() > 0 ||

@@ -4,6 +4,7 @@
 #include "controller/exhaustive_strategy.h"
 #include "controller/ppo_strategy.h"
 #include "controller/random_strategy.h"
+#include "controller/reevaluation_runs.h"
 #include "search_space/candidate_analysis.h"
 #include "search_space/fingerprint.h"
 
@@ -43,7 +44,9 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, const std::string& d
       lock_(db_path, "controller of search '" + SearchName(config) + "'"),
       store_(db_path),
       space_(SpaceSpecFromProto(config.space())),
-      strategy_(MakeStrategy(config.strategy(), &space_, config.seed())),
+      strategy_(config.has_reevaluation()
+                    ? std::make_unique<PlannedRuns>()
+                    : MakeStrategy(config.strategy(), &space_, config.seed())),
       name_(SearchName(config)) {
   const std::string config_text = StoredConfigText(config);
   if (const std::optional<storage::SearchRow> existing = store_.FindSearch(name_)) {
@@ -84,9 +87,12 @@ SearchSetup::SearchSetup(const proto::SearchConfig& config, const std::string& d
     started_at_ = storage::NowSeconds() - existing->active_seconds;
     resumed_ = true;
   } else {
-    search_id_ = store_.CreateSearch(name_, config_text, static_cast<int64_t>(config.seed()));
+    search_id_ = store_.CreateSearch(
+        name_, config_text, static_cast<int64_t>(config.seed()),
+        config.has_reevaluation() ? storage::kSearchKindReevaluation : storage::kSearchKindSearch);
     started_at_ = storage::NowSeconds();
   }
+  if (config.has_reevaluation()) QueueReevaluationRuns(store_, search_id_, config.reevaluation());
   const DispatchSettings dispatch = DispatchOf(config.dispatch());
   SchedulerOptions o;
   o.search_id = search_id_;

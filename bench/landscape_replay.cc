@@ -1,0 +1,322 @@
+// Replays a fixed landscape of real learning curves (bench/landscape/, built by the project
+// itself) under full-budget random search, median stopping and ASHA, the rules deciding
+// through controller/stopping_rule.h exactly as the controller does, with W workers running
+// children asynchronously. For each method: the compute (child-steps) spent until the true
+// top 1% and top 10 classes have each trained their whole budget, its median over seeds, and
+// its ratio to full-budget random search. Results: docs/benchmarks.md.
+#include <google/protobuf/text_format.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <queue>
+#include <random>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "controller/stopping_rule.h"
+
+namespace {
+
+using actsearch::controller::StoppingRule;
+using actsearch::controller::StoppingSettings;
+using actsearch::controller::Verdict;
+
+// One class's training: its validation accuracy at each evaluated step, how far it got
+// (`steps`: the budget, or where it diverged) and its reward there.
+struct Curve {
+  std::string fingerprint, expression;
+  std::map<int64_t, double> accuracy_at;
+  int64_t steps = 0;
+  double final_accuracy = 0;
+};
+
+struct Landscape {
+  std::vector<Curve> classes;
+  int64_t budget = 0;
+};
+
+// A CSV field as written: "a, ""b""" -> a, "b".
+std::string Unquoted(const std::string& field) {
+  if (field.size() < 2 || field.front() != '"' || field.back() != '"') return field;
+  std::string out;
+  for (size_t i = 1; i + 1 < field.size(); ++i) {
+    out += field[i];
+    if (field[i] == '"' && field[i + 1] == '"') ++i;
+  }
+  return out;
+}
+
+// CSV, gzip-compressed or not: fingerprint,expression,steps,step,validation_accuracy; a row
+// with step == steps is the class's final result (0 for a child that diverged there).
+Landscape LoadLandscape(const std::string& path) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (file == nullptr) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  std::map<std::string, Curve> by_class;
+  char line[4096];
+  int number = 0;
+  while (gzgets(file, line, sizeof line) != nullptr) {
+    ++number;
+    if (number == 1) continue;  // the header
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    // The expression may hold commas: the two fields before it and the three after it do not.
+    const size_t first = text.find(',');
+    size_t last = text.rfind(',');
+    const size_t middle = last == std::string::npos ? std::string::npos : text.rfind(',', last - 1);
+    const size_t third =
+        middle == std::string::npos ? std::string::npos : text.rfind(',', middle - 1);
+    if (first == std::string::npos || third == std::string::npos || third <= first) {
+      gzclose(file);
+      throw std::runtime_error(path + ": line " + std::to_string(number) +
+                               ": expected fingerprint,expression,steps,step,validation_accuracy");
+    }
+    Curve& curve = by_class[text.substr(0, first)];
+    curve.fingerprint = text.substr(0, first);
+    curve.expression = Unquoted(text.substr(first + 1, third - first - 1));
+    curve.steps = std::stoll(text.substr(third + 1, middle - third - 1));
+    const int64_t step = std::stoll(text.substr(middle + 1, last - middle - 1));
+    const double accuracy = std::stod(text.substr(last + 1));
+    if (step == curve.steps) {
+      curve.final_accuracy = accuracy;
+    } else {
+      curve.accuracy_at[step] = accuracy;
+    }
+  }
+  gzclose(file);
+  Landscape landscape;
+  for (auto& [fingerprint, curve] : by_class) {
+    landscape.budget = std::max(landscape.budget, curve.steps);
+    landscape.classes.push_back(std::move(curve));
+  }
+  if (landscape.classes.empty()) throw std::runtime_error(path + ": no classes");
+  return landscape;
+}
+
+// What one replay found: when (in child-steps spent by then) each class completed its budget.
+struct Replay {
+  std::map<size_t, int64_t> completed_at;  // class -> compute spent when it completed
+  int64_t total = 0;                       // compute spent visiting every class once
+};
+
+// Random search over the classes (each once, in a random order), W workers each taking the
+// next class when its child ends or is stopped. Time is counted in steps: every worker trains
+// one step per unit of time.
+Replay Run(const Landscape& landscape, const StoppingSettings& settings, int workers,
+           uint64_t seed) {
+  std::vector<size_t> order(landscape.classes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
+  StoppingRule rule(settings);
+  Replay replay;
+  int64_t finished_compute = 0;  // of children that ended or were stopped
+  struct Running {
+    size_t cls = 0;
+    int64_t started = 0;
+    size_t next = 0;  // index into its checkpoints
+    std::vector<int64_t> checkpoints;
+  };
+  std::vector<Running> running(workers);
+  // (time of the worker's next checkpoint, worker): the earliest first, ties by worker.
+  using Event = std::pair<int64_t, int>;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
+  size_t next_class = 0;
+  auto start = [&](int worker, int64_t now) {
+    if (next_class == order.size()) return;
+    Running& r = running[worker];
+    r.cls = order[next_class++];
+    r.started = now;
+    r.next = 0;
+    r.checkpoints.clear();
+    const Curve& curve = landscape.classes[r.cls];
+    for (int64_t step : settings.decide_at) {
+      if (step < curve.steps) r.checkpoints.push_back(step);
+    }
+    r.checkpoints.push_back(curve.steps);
+    events.push({now + r.checkpoints.front(), worker});
+  };
+  for (int w = 0; w < workers; ++w) start(w, 0);
+  while (!events.empty()) {
+    const auto [now, worker] = events.top();
+    events.pop();
+    Running& r = running[worker];
+    const Curve& curve = landscape.classes[r.cls];
+    const int64_t step = r.checkpoints[r.next];
+    bool ended = step == curve.steps;
+    if (!ended) {
+      const auto found = curve.accuracy_at.find(step);
+      if (found == curve.accuracy_at.end()) {
+        throw std::runtime_error("class " + curve.fingerprint + " has no evaluation at step " +
+                                 std::to_string(step) + ": rungs must be on the landscape's grid");
+      }
+      ended = rule.Evaluate(static_cast<int64_t>(r.cls), step, found->second) == Verdict::kStop;
+    } else if (curve.steps == landscape.budget) {
+      rule.Finish(static_cast<int64_t>(r.cls), curve.final_accuracy);
+      // Compute spent by now: the children that ended, this one, and the others' progress.
+      int64_t spent = finished_compute + step;
+      for (int w = 0; w < workers; ++w) {
+        if (w != worker && !running[w].checkpoints.empty()) spent += now - running[w].started;
+      }
+      replay.completed_at[r.cls] = spent;
+    }
+    if (ended) {
+      finished_compute += step;
+      r.checkpoints.clear();
+      start(worker, now);
+    } else {
+      ++r.next;
+      events.push({r.started + r.checkpoints[r.next], worker});
+    }
+  }
+  replay.total = finished_compute;
+  return replay;
+}
+
+StoppingSettings SettingsOf(const std::string& early_stopping, int64_t budget) {
+  actsearch::proto::SearchConfig config;
+  config.mutable_child()->mutable_proxy()->set_steps(budget);  // only its budget counts here
+  if (!early_stopping.empty() && !google::protobuf::TextFormat::ParseFromString(
+                                     early_stopping, config.mutable_early_stopping())) {
+    throw std::runtime_error("not an early_stopping setting: " + early_stopping);
+  }
+  return actsearch::controller::StoppingSettingsOf(config);
+}
+
+int64_t Median(std::vector<int64_t> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// The compute spent when the last of `wanted` completed; -1 when one never did.
+int64_t ComputeToFind(const Replay& replay, const std::vector<size_t>& wanted) {
+  int64_t last = 0;
+  for (size_t cls : wanted) {
+    const auto found = replay.completed_at.find(cls);
+    if (found == replay.completed_at.end()) return -1;
+    last = std::max(last, found->second);
+  }
+  return last;
+}
+
+std::string Steps(int64_t steps) {
+  if (steps < 0) return "never";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fk", steps / 1000.0);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = "bench/landscape/fashion-mnist-resnet8.csv.gz";
+  int seeds = 101, workers = 8;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (flag == "--landscape" && has_value) {
+      path = argv[++i];
+    } else if (flag == "--seeds" && has_value) {
+      seeds = std::max(1, std::atoi(argv[++i]));
+    } else if (flag == "--workers" && has_value) {
+      workers = std::max(1, std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr, "usage: %s [--landscape FILE.csv.gz] [--seeds N] [--workers W]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  try {
+    const Landscape landscape = LoadLandscape(path);
+    const size_t n = landscape.classes.size();
+    std::vector<size_t> ranked(n);
+    std::iota(ranked.begin(), ranked.end(), 0);
+    auto final_of = [&](size_t c) {
+      const Curve& curve = landscape.classes[c];
+      return curve.steps == landscape.budget ? curve.final_accuracy : 0.0;
+    };
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [&](size_t a, size_t b) { return final_of(a) > final_of(b); });
+    const size_t top_percent = (n + 99) / 100;
+    const std::vector<size_t> top1(ranked.begin(), ranked.begin() + top_percent);
+    const std::vector<size_t> top10(ranked.begin(), ranked.begin() + std::min<size_t>(10, n));
+    std::printf(
+        "landscape: %s, %zu classes, budget %lld steps; top 1%% = %zu classes (best %.4f "
+        "%s), the 10th best %.4f\n",
+        path.c_str(), n, static_cast<long long>(landscape.budget), top_percent, final_of(ranked[0]),
+        landscape.classes[ranked[0]].expression.c_str(), final_of(top10.back()));
+    std::printf(
+        "%d workers, random order of the classes, %d seeds; compute in child-steps, "
+        "medians over seeds\n\n",
+        workers, seeds);
+    const std::vector<std::pair<std::string, std::string>> methods = {
+        {"full budget", ""},
+        {"median", "median {}"},
+        {"median, grace 150", "median { grace_steps: 150 }"},
+        {"asha eta 3 from 30", "asha { eta: 3 min_steps: 30 }"},
+        {"asha eta 3 from 15", "asha { eta: 3 min_steps: 15 }"},
+        {"asha eta 2 from 30", "asha { eta: 2 min_steps: 30 }"},
+    };
+    std::printf("%-20s %-14s %10s %8s %12s %8s %14s %8s\n", "method", "decides at", "total",
+                "ratio", "to top 1%", "ratio", "to top 10", "ratio");
+    int64_t full_total = 0, full_top1 = 0, full_top10 = 0;
+    for (const auto& [name, text] : methods) {
+      const StoppingSettings settings = SettingsOf(text, landscape.budget);
+      std::vector<int64_t> totals, to_top1, to_top10, recalls;
+      for (int seed = 1; seed <= seeds; ++seed) {
+        const Replay replay = Run(landscape, settings, workers, static_cast<uint64_t>(seed));
+        totals.push_back(replay.total);
+        const int64_t t1 = ComputeToFind(replay, top1), t10 = ComputeToFind(replay, top10);
+        // A top class never completed: counted past every finite figure, so the median says
+        // "never" once half the seeds miss it.
+        to_top1.push_back(t1 < 0 ? INT64_MAX : t1);
+        to_top10.push_back(t10 < 0 ? INT64_MAX : t10);
+        int64_t recall = 0;
+        for (size_t c : top10) recall += replay.completed_at.count(c);
+        recalls.push_back(recall);
+      }
+      const int64_t total = Median(totals);
+      const int64_t top1_median = Median(to_top1) == INT64_MAX ? -1 : Median(to_top1);
+      const int64_t top10_median = Median(to_top10) == INT64_MAX ? -1 : Median(to_top10);
+      if (text.empty()) {
+        full_total = total;
+        full_top1 = top1_median;
+        full_top10 = top10_median;
+      }
+      std::string decides;
+      const std::vector<int64_t>& at = settings.decide_at;
+      if (at.size() > 4) {  // evenly spaced: first..last/interval
+        decides = std::to_string(at.front()) + ".." + std::to_string(at.back()) + "/" +
+                  std::to_string(at[1] - at[0]);
+      } else {
+        for (int64_t step : at) decides += (decides.empty() ? "" : ",") + std::to_string(step);
+      }
+      auto ratio = [](int64_t value, int64_t reference) {
+        char text[16];
+        if (value < 0 || reference <= 0) return std::string("-");
+        std::snprintf(text, sizeof text, "%.2f", static_cast<double>(value) / reference);
+        return std::string(text);
+      };
+      std::printf("%-20s %-14s %10s %8s %12s %8s %8s (%2lld/10) %8s\n", name.c_str(),
+                  decides.empty() ? "-" : decides.c_str(), Steps(total).c_str(),
+                  ratio(total, full_total).c_str(), Steps(top1_median).c_str(),
+                  ratio(top1_median, full_top1).c_str(), Steps(top10_median).c_str(),
+                  static_cast<long long>(Median(recalls)), ratio(top10_median, full_top10).c_str());
+    }
+    std::printf(
+        "\n(n/10): median top-10 recall once every class was visited; \"to top 10\": "
+        "compute until all ten completed their budget (never: in most seeds one was "
+        "stopped)\n");
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "landscape_replay: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}
