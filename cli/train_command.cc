@@ -68,7 +68,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   std::string dataset = "fashion-mnist";
   std::string profile = "quick";
   std::string format;
-  int64_t steps = 0, batch = 0, validation = 0, depth = 0, seed = 0;
+  int64_t steps = 0, batch = 0, validation = 0, depth = 0, seed = 0, evaluate_every = 0;
   double lr = 0;
   bool no_channels_last = false, no_cuda_graph = false, quiet = false;
   std::string db_path, search_name = "manual runs";
@@ -94,6 +94,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
        "shorthand for --model resnetD: 20, 32, 44, 56, 110")
       ("validation", AtLeast<int64_t>(&validation, "--validation", 1),
        "validation images carved from training (default 5000)")
+      ("evaluate-every", AtLeast<int64_t>(&evaluate_every, "--evaluate-every", 1),
+       "also evaluate on the validation set every N steps, into the curve (what a search's "
+       "early stopping does; its cost: bench/evaluation_overhead.sh)")
       ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
       ("seed", AtLeast<int64_t>(&seed, "--seed", 0)->default_value(0),
        "seed of initialisation and data order")
@@ -131,6 +134,7 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (steps > 0) worker::SetSteps(options.profile, steps);
   if (batch > 0) options.profile.batch_size = batch;
   if (lr > 0) options.profile.learning_rate = lr;
+  options.profile.eval_every = evaluate_every;
   options.seed = static_cast<uint64_t>(seed);
   options.channels_last = !no_channels_last;
   options.cuda_graph = !no_cuda_graph;

@@ -62,9 +62,10 @@ std::string Shortened(const std::string& text, size_t width) {
 
 // Every column of a trial, for the machine formats.
 const std::vector<std::string> kTrialColumns = {
-    "trial_id", "search_id",    "state",   "expression", "fingerprint", "tokens", "proposed_by",
-    "attempt",  "seed",         "worker",  "device",     "validation",  "test",   "loss",
-    "steps",    "wall_seconds", "created", "started",    "finished",    "error"};
+    "trial_id",    "search_id", "state",    "expression", "fingerprint", "tokens",
+    "proposed_by", "attempt",   "seed",     "worker",     "device",      "validation",
+    "test",        "loss",      "steps",    "pruned",     "reward",      "wall_seconds",
+    "created",     "started",   "finished", "error"};
 
 std::vector<Cell> TrialCells(const storage::TrialInfo& t) {
   return {t.trial_id,
@@ -82,6 +83,8 @@ std::vector<Cell> TrialCells(const storage::TrialInfo& t) {
           OptionalCell(t.test_accuracy),
           OptionalCell(t.loss),
           t.steps,
+          t.pruned ? "yes" : "",
+          OptionalCell(t.reward),
           t.wall_seconds,
           IsoTime(t.created_at),
           t.started_at ? IsoTime(*t.started_at) : "",

@@ -217,6 +217,8 @@ json TrialJson(const storage::TrialInfo& t, bool whole) {
               {"validation_accuracy", OptionalNumber(t.validation_accuracy)},
               {"test_accuracy", OptionalNumber(t.test_accuracy)},
               {"steps", t.steps},
+              {"pruned", t.pruned},
+              {"reward", OptionalNumber(t.reward)},
               {"wall_seconds", t.wall_seconds}};
   if (whole) {
     out["tokens"] = t.tokens;

@@ -29,7 +29,9 @@ struct TrialInfo {
   std::optional<double> started_at;   // its latest lease
   std::optional<double> finished_at;  // its result
   std::optional<double> validation_accuracy, test_accuracy, loss;
-  int64_t steps = 0;  // the fidelity its result reached
+  int64_t steps = 0;             // the fidelity its result reached
+  bool pruned = false;           // stopped by its search's early stopping (docs/early-stopping.md)
+  std::optional<double> reward;  // what the strategy got; absent before schema version 6
   double wall_seconds = 0;
   std::string device;
   // The result's error, else the error of the last failed attempt (a requeued trial).
