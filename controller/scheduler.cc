@@ -251,13 +251,19 @@ HeartbeatAction Scheduler::Heartbeat(int64_t worker_id, int64_t trial_id, double
     return HeartbeatAction::kStop;
   }
   if (!evaluation || !rule_.evaluates_at(evaluation->step)) return HeartbeatAction::kContinue;
-  const Verdict verdict = rule_.Evaluate(trial_id, evaluation->step, evaluation->accuracy);
-  const bool decided = rule_.decides_at(evaluation->step);
-  store_.RecordEvaluation({trial_id, evaluation->step, evaluation->accuracy,
-                           !decided                        ? ""
-                           : verdict == Verdict::kContinue ? "continue"
-                                                           : "stop"});
-  return verdict == Verdict::kStop ? HeartbeatAction::kEarlyStop : HeartbeatAction::kContinue;
+  const int64_t step = evaluation->step;
+  // Asked again (a repeated heartbeat, a retried attempt): the verdict given the first time.
+  std::optional<Verdict> verdict = rule_.VerdictAt(trial_id, step);
+  if (!verdict) {
+    verdict = rule_.Judge(trial_id, step, evaluation->accuracy);
+    // Stored before it is kept or answered: a resumed controller rebuilds what it answered.
+    store_.RecordEvaluation({trial_id, step, evaluation->accuracy,
+                             !rule_.decides_at(step)          ? ""
+                             : *verdict == Verdict::kContinue ? "continue"
+                                                              : "stop"});
+    rule_.Restore(trial_id, step, evaluation->accuracy, *verdict);
+  }
+  return *verdict == Verdict::kStop ? HeartbeatAction::kEarlyStop : HeartbeatAction::kContinue;
 }
 
 bool Scheduler::Release(int64_t worker_id, int64_t trial_id) {

@@ -89,9 +89,8 @@ bool StoppingRule::decides_at(int64_t step) const {
 }
 
 Verdict StoppingRule::Evaluate(int64_t trial, int64_t step, double accuracy) {
-  const auto given = verdicts_.find({trial, step});
-  if (given != verdicts_.end()) return given->second;
-  const Verdict verdict = Decide(trial, step, accuracy);
+  if (const std::optional<Verdict> given = VerdictAt(trial, step)) return *given;
+  const Verdict verdict = Judge(trial, step, accuracy);
   Restore(trial, step, accuracy, verdict);
   return verdict;
 }
@@ -109,7 +108,7 @@ std::optional<Verdict> StoppingRule::VerdictAt(int64_t trial, int64_t step) cons
 
 void StoppingRule::Finish(int64_t trial, double accuracy) { finals_[trial] = accuracy; }
 
-Verdict StoppingRule::Decide(int64_t trial, int64_t step, double accuracy) const {
+Verdict StoppingRule::Judge(int64_t trial, int64_t step, double accuracy) const {
   if (!decides_at(step)) return Verdict::kContinue;
   std::vector<double> others;
   const auto found = at_step_.find(step);

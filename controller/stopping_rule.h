@@ -46,11 +46,14 @@ class StoppingRule {
   bool evaluates_at(int64_t step) const;
   bool decides_at(int64_t step) const;  // a rule decides at this evaluation
 
-  // `trial` was evaluated at `step` (one of evaluate_at): the verdict. Asked again for the same
-  // trial and step (a heartbeat repeated, a retried attempt reaching the step again), it gives
-  // the verdict it gave the first time.
+  // `trial` was evaluated at `step` (one of evaluate_at): the verdict, kept. Asked again for
+  // the same trial and step (a heartbeat repeated, a retried attempt reaching the step again),
+  // it gives the verdict it gave the first time.
   Verdict Evaluate(int64_t trial, int64_t step, double accuracy);
-  // An evaluation and its verdict as the store recorded them (a controller resuming).
+  // The verdict Evaluate would give, without keeping it: the controller stores it first.
+  Verdict Judge(int64_t trial, int64_t step, double accuracy) const;
+  // Keeps an evaluation and its verdict (as judged, or as the store recorded them when a
+  // controller resumes).
   void Restore(int64_t trial, int64_t step, double accuracy, Verdict verdict);
   // The verdict given to `trial` at `step`, if any.
   std::optional<Verdict> VerdictAt(int64_t trial, int64_t step) const;
@@ -64,8 +67,6 @@ class StoppingRule {
   double StoppedReward(int64_t step, double accuracy) const;
 
  private:
-  Verdict Decide(int64_t trial, int64_t step, double accuracy) const;
-
   StoppingSettings settings_;
   // step -> trial -> accuracy, and the verdicts given
   std::map<int64_t, std::map<int64_t, double>> at_step_;
