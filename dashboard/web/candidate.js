@@ -21,7 +21,8 @@ async function showCandidate() {
   for (const t of trials.slice(0, 50)) {
     const whole = await api("/api/trials/" + t.id);
     const row = el("tr");
-    row.append(el("td", t.id), el("td", t.search_id), el("td", t.state),
+    // A child stopped by its search's early stopping says so: its accuracy is a rung's.
+    row.append(el("td", t.id), el("td", t.search_id), el("td", t.pruned ? "pruned" : t.state),
                el("td", percent(t.validation_accuracy), { class: "num" }),
                el("td", percent(t.test_accuracy), { class: "num" }), el("td", t.steps, { class: "num" }),
                el("td", t.worker), el("td", t.wall_seconds.toFixed(1), { class: "num" }),
