@@ -263,6 +263,8 @@ int main(int argc, char** argv) {
         {"asha eta 3 from 30", "asha { eta: 3 min_steps: 30 }"},
         {"asha eta 3 from 15", "asha { eta: 3 min_steps: 15 }"},
         {"asha eta 2 from 30", "asha { eta: 2 min_steps: 30 }"},
+        {"asha eta 3 from 90", "asha { eta: 3 min_steps: 90 }"},
+        {"median, grace 210", "median { grace_steps: 210 }"},
     };
     std::printf("%-20s %-14s %10s %8s %12s %8s %14s %8s\n", "method", "decides at", "total",
                 "ratio", "to top 1%", "ratio", "to top 10", "ratio");
