@@ -90,5 +90,25 @@ TEST(OutcomeProblem, EveryImpossibleFigureIsNamed) {
   }
 }
 
+TEST(OutcomeProblem, APrunedChildCarriesTheAccuracyOfItsRung) {
+  proto::TrialOutcome pruned = Sound();
+  pruned.set_status(proto::TrialOutcome::PRUNED);
+  pruned.set_steps(100);
+  pruned.set_validation_accuracy(0.6);
+  EXPECT_EQ(OutcomeProblem(pruned, kBudget), "");
+  pruned.clear_validation_accuracy();
+  EXPECT_NE(OutcomeProblem(pruned, kBudget).find("validation_accuracy is missing"),
+            std::string::npos);
+}
+
+TEST(ProgressProblem, AnEvaluationMustBeAnAccuracyWithinTheBudget) {
+  EXPECT_EQ(ProgressProblem(100, 0.5, kBudget), "");
+  EXPECT_NE(ProgressProblem(100, 1.5, kBudget).find("validation_accuracy is 1.5"),
+            std::string::npos);
+  EXPECT_NE(ProgressProblem(100, std::nan(""), kBudget).find("validation_accuracy"),
+            std::string::npos);
+  EXPECT_NE(ProgressProblem(301, 0.5, kBudget).find("step is 301"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace actsearch::controller
