@@ -100,6 +100,32 @@ Landscape LoadLandscape(const std::string& path) {
   return landscape;
 }
 
+// Restart-style rungs (ASHA's checkpoint-free promotion by retraining): each class's result
+// after a training of its own at a rung's budget, warm-up and decay to that budget (0 where it
+// diverged). CSV, gzip-compressed or not: fingerprint,budget,validation_accuracy.
+using RungResults = std::map<std::string, std::map<int64_t, double>>;
+
+RungResults LoadRungResults(const std::string& path) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (file == nullptr) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  RungResults results;
+  char line[512];
+  for (int number = 1; gzgets(file, line, sizeof line) != nullptr; ++number) {
+    if (number == 1) continue;  // the header
+    std::stringstream fields(line);
+    std::string fingerprint, budget, accuracy;
+    if (!std::getline(fields, fingerprint, ',') || !std::getline(fields, budget, ',') ||
+        !std::getline(fields, accuracy)) {
+      gzclose(file);
+      throw std::runtime_error(path + ": line " + std::to_string(number) +
+                               ": expected fingerprint,budget,validation_accuracy");
+    }
+    results[fingerprint][std::stoll(budget)] = std::stod(accuracy);
+  }
+  gzclose(file);
+  return results;
+}
+
 // What one replay found: when (in child-steps spent by then) each class completed its budget.
 struct Replay {
   std::map<size_t, int64_t> completed_at;  // class -> compute spent when it completed
@@ -108,9 +134,11 @@ struct Replay {
 
 // Random search over the classes (each once, in a random order), W workers each taking the
 // next class when its child ends or is stopped. Time is counted in steps: every worker trains
-// one step per unit of time.
+// one step per unit of time. With `restart` (restart-style rungs), a child's rung is a training
+// of its own at that budget, judged by its result there, and a promoted child trains the next
+// budget from the start: its compute is the sum of the budgets it trained.
 Replay Run(const Landscape& landscape, const StoppingSettings& settings, int workers,
-           uint64_t seed) {
+           uint64_t seed, const RungResults* restart = nullptr) {
   std::vector<size_t> order(landscape.classes.size());
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
@@ -122,6 +150,7 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
     int64_t started = 0;
     size_t next = 0;  // index into its checkpoints
     std::vector<int64_t> checkpoints;
+    std::vector<int64_t> elapsed;  // its compute when it reaches each checkpoint
   };
   std::vector<Running> running(workers);
   // (time of the worker's next checkpoint, worker): the earliest first, ties by worker.
@@ -137,10 +166,15 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
     r.checkpoints.clear();
     const Curve& curve = landscape.classes[r.cls];
     for (int64_t step : settings.decide_at) {
-      if (step < curve.steps) r.checkpoints.push_back(step);
+      // A restart rung is a training of its own: it happens whatever the full one does.
+      if (restart || step < curve.steps) r.checkpoints.push_back(step);
     }
     r.checkpoints.push_back(curve.steps);
-    events.push({now + r.checkpoints.front(), worker});
+    r.elapsed.clear();
+    for (int64_t step : r.checkpoints) {
+      r.elapsed.push_back(restart && !r.elapsed.empty() ? r.elapsed.back() + step : step);
+    }
+    events.push({now + r.elapsed.front(), worker});
   };
   for (int w = 0; w < workers; ++w) start(w, 0);
   while (!events.empty()) {
@@ -151,8 +185,10 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
     const int64_t step = r.checkpoints[r.next];
     bool ended = step == curve.steps;
     if (!ended) {
-      const auto found = curve.accuracy_at.find(step);
-      if (found == curve.accuracy_at.end()) {
+      const std::map<int64_t, double>& accuracies =
+          restart ? restart->at(curve.fingerprint) : curve.accuracy_at;
+      const auto found = accuracies.find(step);
+      if (found == accuracies.end()) {
         throw std::runtime_error("class " + curve.fingerprint + " has no evaluation at step " +
                                  std::to_string(step) + ": rungs must be on the landscape's grid");
       }
@@ -160,19 +196,19 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
     } else if (curve.steps == landscape.budget) {
       rule.Finish(static_cast<int64_t>(r.cls), curve.final_accuracy);
       // Compute spent by now: the children that ended, this one, and the others' progress.
-      int64_t spent = finished_compute + step;
+      int64_t spent = finished_compute + r.elapsed[r.next];
       for (int w = 0; w < workers; ++w) {
         if (w != worker && !running[w].checkpoints.empty()) spent += now - running[w].started;
       }
       replay.completed_at[r.cls] = spent;
     }
     if (ended) {
-      finished_compute += step;
+      finished_compute += r.elapsed[r.next];
       r.checkpoints.clear();
       start(worker, now);
     } else {
       ++r.next;
-      events.push({r.started + r.checkpoints[r.next], worker});
+      events.push({r.started + r.elapsed[r.next], worker});
     }
   }
   replay.total = finished_compute;
@@ -217,24 +253,32 @@ std::string Steps(int64_t steps) {
 
 int main(int argc, char** argv) {
   std::string path = "bench/landscape/fashion-mnist-resnet8.csv.gz";
+  std::string rungs_path = "bench/landscape/fashion-mnist-resnet8-rungs.csv.gz";
   int seeds = 101, workers = 8;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const bool has_value = i + 1 < argc;
     if (flag == "--landscape" && has_value) {
       path = argv[++i];
+    } else if (flag == "--rungs" && has_value) {
+      rungs_path = argv[++i];
     } else if (flag == "--seeds" && has_value) {
       seeds = std::max(1, std::atoi(argv[++i]));
     } else if (flag == "--workers" && has_value) {
       workers = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: %s [--landscape FILE.csv.gz] [--seeds N] [--workers W]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--landscape FILE.csv.gz] [--rungs FILE.csv.gz|''] [--seeds N] "
+                   "[--workers W]\n",
                    argv[0]);
       return 2;
     }
   }
   try {
     const Landscape landscape = LoadLandscape(path);
+    // Restart-style rungs are replayed only where their results were measured.
+    const RungResults rung_results =
+        rungs_path.empty() ? RungResults{} : LoadRungResults(rungs_path);
     const size_t n = landscape.classes.size();
     std::vector<size_t> ranked(n);
     std::iota(ranked.begin(), ranked.end(), 0);
@@ -256,7 +300,11 @@ int main(int argc, char** argv) {
         "%d workers, random order of the classes, %d seeds; compute in child-steps, "
         "medians over seeds\n\n",
         workers, seeds);
-    const std::vector<std::pair<std::string, std::string>> methods = {
+    struct Method {
+      std::string name, early_stopping;
+      bool restart = false;
+    };
+    std::vector<Method> methods = {
         {"full budget", ""},
         {"median", "median {}"},
         {"median, grace 150", "median { grace_steps: 150 }"},
@@ -266,14 +314,22 @@ int main(int argc, char** argv) {
         {"asha eta 3 from 90", "asha { eta: 3 min_steps: 90 }"},
         {"median, grace 210", "median { grace_steps: 210 }"},
     };
+    if (!rung_results.empty()) {
+      // Rungs at the budgets of the rung results, 33 and 100 (eta 100/33).
+      methods.push_back({"asha restart eta 3", "asha { eta: 3.0303 min_steps: 33 }", true});
+      methods.push_back({"asha restart, 100 only", "asha { eta: 3 min_steps: 100 }", true});
+    }
     std::printf("%-20s %-14s %10s %8s %12s %8s %14s %8s\n", "method", "decides at", "total",
                 "ratio", "to top 1%", "ratio", "to top 10", "ratio");
     int64_t full_total = 0, full_top1 = 0, full_top10 = 0;
-    for (const auto& [name, text] : methods) {
+    for (const Method& method : methods) {
+      const std::string& name = method.name;
+      const std::string& text = method.early_stopping;
       const StoppingSettings settings = SettingsOf(text, landscape.budget);
       std::vector<int64_t> totals, to_top1, to_top10, recalls;
       for (int seed = 1; seed <= seeds; ++seed) {
-        const Replay replay = Run(landscape, settings, workers, static_cast<uint64_t>(seed));
+        const Replay replay = Run(landscape, settings, workers, static_cast<uint64_t>(seed),
+                                  method.restart ? &rung_results : nullptr);
         totals.push_back(replay.total);
         const int64_t t1 = ComputeToFind(replay, top1), t10 = ComputeToFind(replay, top10);
         // A top class never completed: counted past every finite figure, so the median says

@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
-# Rebuilds bench/landscape/fashion-mnist-resnet8.csv.gz with the project itself: an exhaustive
-# search of fashion-mnist-resnet8.textproto's space (every class trained to the end, validation
-# recorded every 15 steps), then its curves exported for bench/landscape_replay.
-#   bash bench/landscape/regenerate.sh [BUILD_DIR]   (default build/cpu; about an hour, 2 cores)
+# Rebuilds the landscape bench/landscape_replay replays, with the project itself:
+#   fashion-mnist-resnet8.csv.gz        an exhaustive search of fashion-mnist-resnet8.textproto's
+#                                       space (every class trained to the end, validation every
+#                                       15 steps), its curves exported by export.sh;
+#   fashion-mnist-resnet8-rungs.csv.gz  every class trained again with budgets of its own of 33
+#                                       and 100 steps (restart-style rungs): fingerprint,budget,
+#                                       validation_accuracy (0 where it diverged).
+#   bash bench/landscape/regenerate.sh [BUILD_DIR]   (default build/cpu; about 70 min, 2 cores)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-build/cpu}"
-db="$(mktemp -d)/landscape.db"
-"$build/cli/actsearch" local --config "$here/fashion-mnist-resnet8.textproto" --db "$db" \
-  --workers 1 --progress-seconds 60
-bash "$here/export.sh" "$db" "$here/fashion-mnist-resnet8.csv.gz"
+work="$(mktemp -d)"
+config="$here/fashion-mnist-resnet8.textproto"
+"$build/cli/actsearch" local --config "$config" --db "$work/landscape.db" --workers 1 \
+  --progress-seconds 60
+bash "$here/export.sh" "$work/landscape.db" "$here/fashion-mnist-resnet8.csv.gz"
+{
+  echo "fingerprint,budget,validation_accuracy"
+  for budget in 33 100; do
+    sed -e "s/name: \"landscape\"/name: \"landscape $budget\"/" \
+      -e "s/steps: 300 validation/steps: $budget validation/" -e '/^early_stopping/d' \
+      "$config" >"$work/rung.textproto"
+    "$build/cli/actsearch" local --config "$work/rung.textproto" --db "$work/rung$budget.db" \
+      --workers 1 --progress-seconds 60 >&2
+    sqlite3 -readonly -csv "$work/rung$budget.db" "
+      SELECT c.fingerprint, $budget,
+             CASE WHEN t.state = 'done' THEN r.validation_accuracy ELSE 0 END
+      FROM trials t JOIN candidates c ON c.id = t.candidate_id
+      JOIN results r ON r.trial_id = t.id WHERE t.state <> 'screened' ORDER BY 1"
+  done
+} | gzip -9n >"$here/fashion-mnist-resnet8-rungs.csv.gz"
