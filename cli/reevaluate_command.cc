@@ -301,9 +301,7 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
   }
   if (report) {
     const auto db = OpenForReading(db_path);
-    const std::vector<ReevaluationRow> rows =
-        ReevaluationRowsFromStore(*db, ServedReevaluation(*db, *report));
-    std::cout << ReevaluationTable(rows, format == "table").Render(format, 2);
+    std::cout << ServedReevaluationReport(*db, ServedReevaluation(*db, *report), format);
     return kExitOk;
   }
 

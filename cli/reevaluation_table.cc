@@ -82,4 +82,10 @@ std::vector<ReevaluationRow> ReevaluationRowsFromStore(sql::Database& db, int64_
   return rows;
 }
 
+std::string ServedReevaluationReport(sql::Database& db, int64_t search_id,
+                                     const std::string& format) {
+  return ReevaluationTable(ReevaluationRowsFromStore(db, search_id), format == "table")
+      .Render(format, 2);
+}
+
 }  // namespace actsearch::cli

@@ -32,4 +32,9 @@ Table ReevaluationTable(const std::vector<ReevaluationRow>& rows, bool percent);
 // Throws std::runtime_error when the search is not such a re-evaluation.
 std::vector<ReevaluationRow> ReevaluationRowsFromStore(sql::Database& db, int64_t search_id);
 
+// That table rendered in `format` (table, csv, json, jsonl): what `controller` and `local` print
+// at the end of a served re-evaluation and `reevaluate --report` at any time.
+std::string ServedReevaluationReport(sql::Database& db, int64_t search_id,
+                                     const std::string& format = "table");
+
 }  // namespace actsearch::cli

@@ -334,9 +334,7 @@ int RunControllerCommand(const std::vector<std::string>& args) {
   const int code = ServeSearch(search, f, token, nullptr);
   // A re-evaluation's table once all its runs are in (`reevaluate --report` prints it anytime).
   if (config.has_reevaluation() && code == kExitOk) {
-    std::cout << ReevaluationTable(
-                     ReevaluationRowsFromStore(search.store().database(), search.search_id()), true)
-                     .Render("table", 2);
+    std::cout << ServedReevaluationReport(search.store().database(), search.search_id());
   }
   return code;
 }
@@ -597,9 +595,7 @@ int RunLocalCommand(const std::vector<std::string>& args) {
   if (processes.gave_up()) code = kExitSearchFailed;
   std::fprintf(stderr, "\n");
   if (config.has_reevaluation()) {
-    std::cout << ReevaluationTable(
-                     ReevaluationRowsFromStore(search.store().database(), search.search_id()), true)
-                     .Render("table", 2);
+    std::cout << ServedReevaluationReport(search.store().database(), search.search_id());
     return code;
   }
   storage::LeaderboardFilter leaderboard;

@@ -11,15 +11,14 @@ void PlannedRuns::RestoreState(const std::string& bytes) {
   }
 }
 
-int64_t QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
-                              const proto::Reevaluation& reevaluation) {
+void QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
+                           const proto::Reevaluation& reevaluation) {
   std::set<std::pair<std::string, int64_t>> queued;  // (spec, seed) with a trial
   for (const storage::TrialRow& trial : store.TrialsOfSearch(search_id)) {
     queued.emplace(trial.expression, trial.seed);
   }
   // Each trial is committed as it is queued: a controller killed half-way queues the rest when
   // it is started again.
-  int64_t added = 0;
   for (const proto::Reevaluation::Run& run : reevaluation.runs()) {
     storage::NewCandidate candidate;
     candidate.search_id = search_id;
@@ -31,10 +30,8 @@ int64_t QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
     for (int64_t seed = 0; seed < reevaluation.seeds(); ++seed) {
       if (queued.count({run.spec(), seed}) != 0) continue;
       store.QueueTrial(candidate_id, seed);
-      ++added;
     }
   }
-  return added;
 }
 
 }  // namespace actsearch::controller

@@ -23,8 +23,8 @@ class PlannedRuns : public Strategy {
 };
 
 // Queues every (run, seed) of `reevaluation` that has no trial in the search yet: on a first
-// start all of them, on a resume none (or those a changed plan added). Returns how many.
-int64_t QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
-                              const proto::Reevaluation& reevaluation);
+// start all of them, on a resume none (or those a changed plan added).
+void QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
+                           const proto::Reevaluation& reevaluation);
 
 }  // namespace actsearch::controller

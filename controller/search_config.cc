@@ -63,6 +63,28 @@ proto::SearchConfig StoredConfig(const std::string& db_path, const std::string& 
   return *stored;
 }
 
+void Require(bool ok, const std::string& field, const std::string& what) {
+  if (!ok) throw ConfigError("config field " + field + ": " + what);
+}
+
+// A re-evaluation's runs, and nothing of a search beside them.
+void ValidateReevaluation(const proto::SearchConfig& c) {
+  const proto::Reevaluation& r = c.reevaluation();
+  Require(r.runs_size() > 0, "reevaluation.runs", "none: a re-evaluation trains at least one");
+  Require(r.seeds() >= 1 && r.seeds() <= 1000, "reevaluation.seeds", "must be from 1 to 1000");
+  for (int i = 0; i < r.runs_size(); ++i) {
+    const std::string field = "reevaluation.runs[" + std::to_string(i) + "]";
+    Require(!r.runs(i).spec().empty(), field + ".spec", "empty");
+    Require(r.runs(i).fingerprint().size() == 16 &&
+                r.runs(i).fingerprint().find_first_not_of("0123456789abcdef") == std::string::npos,
+            field + ".fingerprint",
+            "must be 16 hex digits (`actsearch reevaluate --write-config` writes it)");
+  }
+  Require(!c.has_strategy() && !c.has_budget() && !c.has_early_stopping(), "reevaluation",
+          "a re-evaluation takes no strategy, budget or early_stopping: its runs are its trials");
+  Require(c.child().has_resnet(), "child", "a re-evaluation trains a resnet child");
+}
+
 }  // namespace
 
 proto::SearchConfig LoadSearchConfig(const ConfigSource& source) {
@@ -93,57 +115,34 @@ proto::SearchConfig ReadSearchConfig(const std::string& path) {
   return config;
 }
 
-static void Require(bool ok, const std::string& field, const std::string& what) {
-  if (!ok) throw ConfigError("config field " + field + ": " + what);
-}
-
-// A re-evaluation's runs, and nothing of a search beside them.
-static void ValidateReevaluation(const proto::SearchConfig& c) {
-  const proto::Reevaluation& r = c.reevaluation();
-  Require(r.runs_size() > 0, "reevaluation.runs", "none: a re-evaluation trains at least one");
-  Require(r.seeds() >= 1 && r.seeds() <= 1000, "reevaluation.seeds", "must be from 1 to 1000");
-  for (int i = 0; i < r.runs_size(); ++i) {
-    const std::string field = "reevaluation.runs[" + std::to_string(i) + "]";
-    Require(!r.runs(i).spec().empty(), field + ".spec", "empty");
-    Require(r.runs(i).fingerprint().size() == 16 &&
-                r.runs(i).fingerprint().find_first_not_of("0123456789abcdef") == std::string::npos,
-            field + ".fingerprint",
-            "must be 16 hex digits (`actsearch reevaluate --write-config` writes it)");
-  }
-  Require(!c.has_strategy() && !c.has_budget() && !c.has_early_stopping(), "reevaluation",
-          "a re-evaluation takes no strategy, budget or early_stopping: its runs are its trials");
-  Require(c.child().has_resnet(), "child", "a re-evaluation trains a resnet child");
-}
-
 void ValidateSearchConfig(const proto::SearchConfig& c) {
-  auto require = Require;
   // Doubles must also be finite: `learning_rate: inf` parses.
   auto at_least_zero = [&](double value, const std::string& field) {
-    require(std::isfinite(value) && value >= 0, field, "must be a finite number of at least 0");
+    Require(std::isfinite(value) && value >= 0, field, "must be a finite number of at least 0");
   };
   if (c.has_reevaluation()) {
     ValidateReevaluation(c);
     return;
   }
   // An empty or truncated file parses as all defaults: a search of everything, with no end.
-  require(c.has_space(), "space", "not set: a config names its search space (an empty file?)");
-  require(c.strategy().has_exhaustive() || c.budget().max_trials() > 0 ||
+  Require(c.has_space(), "space", "not set: a config names its search space (an empty file?)");
+  Require(c.strategy().has_exhaustive() || c.budget().max_trials() > 0 ||
               c.budget().max_seconds() > 0 || c.budget().max_proposals() > 0,
           "budget",
           "not set: give max_trials, max_seconds or max_proposals (only an exhaustive "
           "search ends by itself)");
   SpaceSpecFromProto(c.space());
-  require(c.space().units() <= 4, "space.units", "at most 4 core units");
+  Require(c.space().units() <= 4, "space.units", "at most 4 core units");
   const proto::PpoSettings& ppo = c.strategy().ppo();
   at_least_zero(ppo.learning_rate(), "strategy.ppo.learning_rate");
   at_least_zero(ppo.entropy_weight(), "strategy.ppo.entropy_weight");
-  require(ppo.baseline_decay() >= 0 && ppo.baseline_decay() < 1, "strategy.ppo.baseline_decay",
+  Require(ppo.baseline_decay() >= 0 && ppo.baseline_decay() < 1, "strategy.ppo.baseline_decay",
           "must be in [0, 1)");
-  require(ppo.clip() >= 0 && ppo.clip() < 1, "strategy.ppo.clip", "must be in [0, 1)");
-  require(ppo.batch_size() >= 0, "strategy.ppo.batch_size", "must not be negative");
-  require(ppo.epochs() >= 0, "strategy.ppo.epochs", "must not be negative");
-  require(ppo.hidden_size() >= 0, "strategy.ppo.hidden_size", "must not be negative");
-  require(ppo.top_fraction() >= 0 && ppo.top_fraction() <= 1, "strategy.ppo.top_fraction",
+  Require(ppo.clip() >= 0 && ppo.clip() < 1, "strategy.ppo.clip", "must be in [0, 1)");
+  Require(ppo.batch_size() >= 0, "strategy.ppo.batch_size", "must not be negative");
+  Require(ppo.epochs() >= 0, "strategy.ppo.epochs", "must not be negative");
+  Require(ppo.hidden_size() >= 0, "strategy.ppo.hidden_size", "must not be negative");
+  Require(ppo.top_fraction() >= 0 && ppo.top_fraction() <= 1, "strategy.ppo.top_fraction",
           "must be in (0, 1]");
   if (c.child().has_resnet()) {
     const proto::ResNetChild& r = c.child().resnet();
@@ -151,24 +150,24 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
       try {
         worker::ProfileByName(r.profile());
       } catch (const std::invalid_argument& error) {
-        require(false, "child.resnet.profile", error.what());
+        Require(false, "child.resnet.profile", error.what());
       }
     }
-    require(r.steps() >= 0, "child.resnet.steps", "must not be negative");
-    require(r.validation() >= 0, "child.resnet.validation", "must not be negative");
+    Require(r.steps() >= 0, "child.resnet.steps", "must not be negative");
+    Require(r.validation() >= 0, "child.resnet.validation", "must not be negative");
   }
-  require(c.child().proxy().steps() >= 0, "child.proxy.steps", "must not be negative");
-  require(c.child().proxy().hidden() >= 0, "child.proxy.hidden", "must not be negative");
-  require(c.budget().max_trials() >= 0, "budget.max_trials", "must not be negative");
+  Require(c.child().proxy().steps() >= 0, "child.proxy.steps", "must not be negative");
+  Require(c.child().proxy().hidden() >= 0, "child.proxy.hidden", "must not be negative");
+  Require(c.budget().max_trials() >= 0, "budget.max_trials", "must not be negative");
   at_least_zero(c.budget().max_seconds(), "budget.max_seconds");
-  require(c.budget().max_proposals() >= 0, "budget.max_proposals", "must not be negative");
+  Require(c.budget().max_proposals() >= 0, "budget.max_proposals", "must not be negative");
   const proto::Dispatch& d = c.dispatch();
   at_least_zero(d.lease_seconds(), "dispatch.lease_seconds");
   at_least_zero(d.heartbeat_seconds(), "dispatch.heartbeat_seconds");
   const DispatchSettings dispatch = DispatchOf(d);
-  require(dispatch.heartbeat_seconds < dispatch.lease_seconds, "dispatch.heartbeat_seconds",
+  Require(dispatch.heartbeat_seconds < dispatch.lease_seconds, "dispatch.heartbeat_seconds",
           "must be shorter than the lease (" + std::to_string(dispatch.lease_seconds) + " s)");
-  require(d.max_attempts() >= 0, "dispatch.max_attempts", "must not be negative");
+  Require(d.max_attempts() >= 0, "dispatch.max_attempts", "must not be negative");
   at_least_zero(d.trial_time_limit_seconds(), "dispatch.trial_time_limit_seconds");
   StoppingSettingsOf(c);  // throws for an early_stopping field out of range
 }

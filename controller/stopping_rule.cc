@@ -22,15 +22,6 @@ void Require(bool ok, const std::string& field, const std::string& what) {
 
 }  // namespace
 
-const char* RuleName(StoppingSettings::Rule rule) {
-  switch (rule) {
-    case StoppingSettings::Rule::kNone: return "none";
-    case StoppingSettings::Rule::kMedian: return "median";
-    case StoppingSettings::Rule::kAsha: return "asha";
-  }
-  return "none";
-}
-
 StoppingSettings StoppingSettingsOf(const proto::SearchConfig& config) {
   StoppingSettings s;
   s.budget = worker::StepBudget(config.child());

@@ -34,7 +34,6 @@ struct StoppingSettings {
 // The settings of `config` (its child's budget and its early_stopping, which may be absent:
 // rule none, nothing evaluated). Throws ConfigError naming a field that is out of range.
 StoppingSettings StoppingSettingsOf(const proto::SearchConfig& config);
-const char* RuleName(StoppingSettings::Rule rule);  // none, median, asha
 
 enum class Verdict { kContinue, kStop };
 

@@ -142,6 +142,11 @@ class ControllerClient {
   std::unique_ptr<proto::Controller::Stub> stub_;
 };
 
+// The controller took the trial back: its lease is gone, or the controller is shutting down.
+bool LeaseEnded(proto::HeartbeatReply::Action action) {
+  return action == proto::HeartbeatReply::STOP || action == proto::HeartbeatReply::RELEASE;
+}
+
 proto::HeartbeatRequest HeartbeatFor(const proto::RegisterWorkerReply& registered, int64_t trial_id,
                                      const proto::Progress& progress) {
   proto::HeartbeatRequest request;
@@ -173,9 +178,7 @@ class Heartbeater {
             // A heartbeat lost in the network is not fatal: the lease may survive it, and if it
             // does not, the controller says stop at the next one. A refused one is. (An early
             // stop is heard by the evaluation's own heartbeat.)
-            if (status.ok() ? reply.action() == proto::HeartbeatReply::STOP ||
-                                  reply.action() == proto::HeartbeatReply::RELEASE
-                            : !Transient(status)) {
+            if (status.ok() ? LeaseEnded(reply.action()) : !Transient(status)) {
               told_to_stop_ = true;
             }
             lock.lock();
@@ -287,10 +290,7 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
                         HeartbeatFor(registered, trial.trial_id(), progress), &reply);
         if (!heard.ok()) return true;
         if (reply.action() == proto::HeartbeatReply::EARLY_STOP) pruned_at = progress;
-        if (reply.action() == proto::HeartbeatReply::STOP ||
-            reply.action() == proto::HeartbeatReply::RELEASE) {
-          told_to_stop = true;
-        }
+        if (LeaseEnded(reply.action())) told_to_stop = true;
         return reply.action() == proto::HeartbeatReply::CONTINUE;
       });
       told_to_stop = told_to_stop || heartbeater.told_to_stop();
