@@ -41,12 +41,13 @@ namespace actsearch::cli {
 namespace po = boost::program_options;
 namespace {
 
-// One row of the result: an activation trained on every seed.
+// One row of the result: an activation trained on one model on every seed.
 struct Entry {
   std::optional<int64_t> rank;  // the winner's place on the leaderboard; none for baselines
   std::string candidate;        // the winner's expression, or the baseline's name
   std::string mode;             // baseline, plain, sugar or pwlu
   std::string spec;             // what trains
+  std::string model;            // the child network, set once the plan is crossed with --model
   std::vector<worker::TrainResult> runs;
 };
 
@@ -75,7 +76,7 @@ std::vector<Entry> ParseBaselines(const std::string& list) {
     } catch (const ParseError& e) {
       throw UsageError("--baselines: " + std::string(e.what()));
     }
-    baselines.push_back({std::nullopt, item, "baseline", spec, {}});
+    baselines.push_back({std::nullopt, item, "baseline", spec, "", {}});
   }
   return baselines;
 }
@@ -133,7 +134,35 @@ std::vector<Entry> Plan(std::vector<Entry> baselines, const std::vector<Winner>&
                      text.c_str(), activation.skipped.c_str());
         continue;
       }
-      add({winner.rank, text, worker::ReevaluationModeName(mode), activation.spec, {}});
+      add({winner.rank, text, worker::ReevaluationModeName(mode), activation.spec, "", {}});
+    }
+  }
+  return entries;
+}
+
+// The models of --model (comma-separated), each a name the model registry builds.
+std::vector<std::string> ParseModels(const std::string& list) {
+  std::vector<std::string> models;
+  for (const std::string& name : SplitList(list)) {
+    try {
+      worker::CheckModelName(name);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--model: ") + e.what());
+    }
+    if (std::find(models.begin(), models.end(), name) == models.end()) models.push_back(name);
+  }
+  if (models.empty()) throw UsageError("--model names no model (e.g. resnet20)");
+  return models;
+}
+
+// Every planned activation on every model, model after model: one row of the table each.
+std::vector<Entry> OnModels(const std::vector<Entry>& planned,
+                            const std::vector<std::string>& models) {
+  std::vector<Entry> entries;
+  for (const std::string& model : models) {
+    for (Entry entry : planned) {
+      entry.model = model;
+      entries.push_back(std::move(entry));
     }
   }
   return entries;
@@ -151,9 +180,9 @@ void PrintRunLine(ProgressBar& progress, int done, int total, const Entry& entry
     }
   }
   char line[1024];
-  std::snprintf(line, sizeof line, "[%d/%d] %s %s seed %llu: %s%s%s  %.1f s", done, total,
-                entry.mode.c_str(), entry.candidate.c_str(), static_cast<unsigned long long>(seed),
-                worker::TrainStatusName(r.status), accuracy,
+  std::snprintf(line, sizeof line, "[%d/%d] %s %s on %s seed %llu: %s%s%s  %.1f s", done, total,
+                entry.mode.c_str(), entry.candidate.c_str(), entry.model.c_str(),
+                static_cast<unsigned long long>(seed), worker::TrainStatusName(r.status), accuracy,
                 r.error.empty() ? "" : (" (" + r.error + ")").c_str(), r.wall_seconds);
   progress.Note(line);
 }
@@ -162,7 +191,7 @@ void PrintRunLine(ProgressBar& progress, int done, int total, const Entry& entry
 std::vector<ReevaluationRow> RowsOf(const std::vector<Entry>& entries) {
   std::vector<ReevaluationRow> rows;
   for (const Entry& e : entries) {
-    ReevaluationRow row{e.rank, e.candidate, e.mode, e.spec, {}, {}, 0, 0};
+    ReevaluationRow row{e.rank, e.candidate, e.mode, e.spec, e.model, {}, {}, 0, 0};
     row.runs = static_cast<int64_t>(e.runs.size());
     for (const worker::TrainResult& r : e.runs) {
       if (r.status == worker::TrainStatus::kDiverged) ++row.diverged;
@@ -179,16 +208,17 @@ std::vector<ReevaluationRow> RowsOf(const std::vector<Entry>& entries) {
 std::string DatasetKind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
 
 // A config that serves `entries` x `seeds` as trials through the controller (the workers load
-// `dataset` themselves), written to `path` with a note on how to run it.
+// `dataset` themselves), written to `path` with a note on how to run it. The child is the first
+// model's; with several models, each run names its own.
 void WriteReevaluationConfig(const std::string& path, const std::string& name,
                              const std::vector<Entry>& entries, int64_t seeds,
-                             const std::string& dataset, const std::string& model,
+                             const std::string& dataset, const std::vector<std::string>& models,
                              const std::string& profile, int64_t steps) {
   proto::SearchConfig config;
   config.set_name(name);
   proto::ResNetChild& child = *config.mutable_child()->mutable_resnet();
   child.set_dataset(dataset);
-  child.set_model(model);
+  child.set_model(models.front());
   child.set_profile(profile);
   child.set_steps(steps);
   proto::Reevaluation& reevaluation = *config.mutable_reevaluation();
@@ -201,6 +231,7 @@ void WriteReevaluationConfig(const std::string& path, const std::string& name,
     run.set_candidate(entry.candidate);
     run.set_mode(entry.mode);
     run.set_rank(entry.rank.value_or(0));
+    if (models.size() > 1) run.set_model(entry.model);
     for (const std::string& op : described.operators) run.add_operators(op);
   }
   controller::ValidateSearchConfig(config);
@@ -234,6 +265,7 @@ int64_t ServedReevaluation(sql::Database& db, const std::string& search) {
 int RunReevaluateCommand(const std::vector<std::string>& args) {
   std::string db_path, modes_text = "plain,sugar,pwlu", baselines_text = "relu,swish";
   std::string dataset = "fashion-mnist", profile = "quick", format, search_name, config_path;
+  std::string models_text = worker::TrainOptions().model;
   std::optional<std::string> report;
   int64_t top = 3, seeds = 3, steps = 0;
   SearchChoice choice;
@@ -254,8 +286,9 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
        "comma-separated: relu, swish, or activation specs without commas ('' for none)")
       ("seeds", InRange<int64_t>(&seeds, "--seeds", 1, 1000)->default_value(seeds),
        "seeds 0..S-1 for every activation")
-      ("model", po::value(&options.model)->default_value(options.model),
-       "the child network (see `actsearch train --help`)")
+      ("model", po::value(&models_text)->default_value(models_text),
+       "the child network, or several comma-separated: every activation trains on each (see "
+       "`actsearch train --help`)")
       ("dataset", po::value(&dataset)->default_value(dataset),
        "fashion-mnist[:DIR], cifar10:DIR, cifar100:DIR, mnist:DIR, synthetic")
       ("profile", po::value(&profile)->default_value(profile), "paper, cpu, quick or test")
@@ -266,7 +299,8 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
        "CPU threads (0: all cores)")
       ("search-name", po::value(&search_name),
        "the search the runs are recorded under (default: 'reevaluate MODEL DATASET PROFILE "
-       "STEPS steps')")
+       "STEPS steps'; trained here on several models, one search per model, the model's name "
+       "appended)")
       ("write-config", po::value(&config_path),
        "plan the runs and write them to this file as a config that `actsearch controller` (or "
        "`local`) serves to workers, instead of training them here")
@@ -290,13 +324,14 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
       "table at the end; --report prints it from the database at any time.\n\n"
       "Exit codes: 0 done (diverged runs included), 1 failure (e.g. an unreadable database or\n"
       "bad data files), 2 usage error (bad flags, unknown mode, malformed spec, no winners)";
-  if (!ParseOptions(args, flags, {}, synopsis,
-                    "  actsearch reevaluate --db proxy.db --top 2 --seeds 2 --dataset cifar10:DIR\n"
-                    "  actsearch reevaluate --db proxy.db --search 'proxy ppo' --modes sugar,pwlu "
-                    "--baselines relu\n"
-                    "  actsearch reevaluate --db proxy.db --top 5 --seeds 5 --model resnet32 \\\n"
-                    "      --dataset cifar10:/data/cifar10 --write-config reevaluate.textproto\n"
-                    "  actsearch reevaluate --db proxy.db --report\n")) {
+  if (!ParseOptions(
+          args, flags, {}, synopsis,
+          "  actsearch reevaluate --db proxy.db --top 2 --seeds 2 --dataset cifar10:DIR\n"
+          "  actsearch reevaluate --db proxy.db --search 'proxy ppo' --modes sugar,pwlu "
+          "--baselines relu\n"
+          "  actsearch reevaluate --db proxy.db --top 5 --seeds 5 --model resnet20,resnet56 \\\n"
+          "      --dataset cifar10:/data/cifar10 --write-config reevaluate.textproto\n"
+          "  actsearch reevaluate --db proxy.db --report\n")) {
     return kExitOk;
   }
   if (report) {
@@ -308,9 +343,9 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
   const std::vector<worker::ReevaluationMode> modes = ParseModes(modes_text);
   if (modes.empty()) throw UsageError("--modes names no mode (plain, sugar, pwlu)");
   std::vector<Entry> baselines = ParseBaselines(baselines_text);
+  const std::vector<std::string> models = ParseModels(models_text);
   try {
     options.profile = worker::ProfileByName(profile);
-    worker::CheckModelName(options.model);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -337,9 +372,9 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
                        " has no finished expressions to re-evaluate");
     }
   }
-  std::vector<Entry> entries = Plan(std::move(baselines), winners, modes);
-  if (entries.empty()) throw UsageError("nothing to train: every mode was skipped (see above)");
-  for (const Entry& entry : entries) {
+  const std::vector<Entry> planned = Plan(std::move(baselines), winners, modes);
+  if (planned.empty()) throw UsageError("nothing to train: every mode was skipped (see above)");
+  for (const Entry& entry : planned) {
     const ActivationSpec spec = ParseActivationSpec(entry.spec);
     if (spec.kind == ActivationSpec::Kind::kPwlu &&
         options.profile.steps <= spec.pwlu.warmup_steps()) {
@@ -350,6 +385,14 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
                    static_cast<long long>(spec.pwlu.warmup_steps()));
     }
   }
+  std::vector<Entry> entries = OnModels(planned, models);
+  const int total = static_cast<int>(entries.size() * seeds);
+  std::string model_names;
+  for (const std::string& model : models) model_names += (model_names.empty() ? "" : ",") + model;
+  char plan[256];
+  std::snprintf(plan, sizeof plan, "%zu activations x %zu model%s x %lld seeds = %d runs",
+                planned.size(), models.size(), models.size() == 1 ? "" : "s",
+                static_cast<long long>(seeds), total);
 
   if (!config_path.empty()) {
     try {
@@ -358,36 +401,41 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
       throw UsageError(std::string("--dataset: ") + e.what());
     }
     if (search_name.empty()) {
-      search_name = "reevaluate " + options.model + " " + DatasetKind(dataset) + " " +
+      search_name = "reevaluate " + model_names + " " + DatasetKind(dataset) + " " +
                     options.profile.name + " " + std::to_string(options.profile.steps) + " steps";
     }
-    WriteReevaluationConfig(config_path, search_name, entries, seeds, dataset, options.model,
-                            profile, options.profile.steps);
+    WriteReevaluationConfig(config_path, search_name, entries, seeds, dataset, models, profile,
+                            options.profile.steps);
     std::fprintf(stderr,
-                 "reevaluate: wrote %zu activations x %lld seeds = %lld runs as '%s' to %s; serve "
-                 "them with\n  actsearch controller --config %s --db %s --listen HOST:PORT\n",
-                 entries.size(), static_cast<long long>(seeds),
-                 static_cast<long long>(entries.size() * seeds), search_name.c_str(),
-                 config_path.c_str(), config_path.c_str(), db_path.c_str());
+                 "reevaluate: wrote %s as '%s' to %s; serve them with\n  actsearch controller "
+                 "--config %s --db %s --listen HOST:PORT\n",
+                 plan, search_name.c_str(), config_path.c_str(), config_path.c_str(),
+                 db_path.c_str());
     return kExitOk;
   }
   const worker::DatasetSplits data = worker::LoadDataset(dataset);
-  if (search_name.empty()) {
-    search_name = "reevaluate " + options.model + " " + data.name + " " + options.profile.name +
-                  " " + std::to_string(options.profile.steps) + " steps";
-  }
+  // Trained here, each model's runs are a search of their own: its leaderboard compares
+  // activations on one network.
+  auto search_name_of = [&](const std::string& model) {
+    if (search_name.empty()) {
+      return "reevaluate " + model + " " + data.name + " " + options.profile.name + " " +
+             std::to_string(options.profile.steps) + " steps";
+    }
+    return models.size() == 1 ? search_name : search_name + " " + model;
+  };
   storage::ResultsStore store(db_path);
-  const int64_t search_id = store.FindOrCreateSearch(search_name, storage::kSearchKindReevaluation);
-  store.MarkSearchRunning(search_id);
-
-  const int total = static_cast<int>(entries.size() * seeds);
-  std::fprintf(stderr,
-               "reevaluate: %zu activations x %lld seeds = %d runs of %s on %s (%s, %lld steps, "
-               "%s), recorded in search '%s' (id %lld)\n",
-               entries.size(), static_cast<long long>(seeds), total, options.model.c_str(),
-               data.name.c_str(), options.profile.name.c_str(),
-               static_cast<long long>(options.profile.steps), options.device.c_str(),
-               search_name.c_str(), static_cast<long long>(search_id));
+  std::map<std::string, int64_t> search_of_model;
+  for (const std::string& model : models) {
+    const std::string name = search_name_of(model);
+    const int64_t id = store.FindOrCreateSearch(name, storage::kSearchKindReevaluation);
+    store.MarkSearchRunning(id);
+    search_of_model[model] = id;
+    std::fprintf(stderr, "reevaluate: runs of %s recorded in search '%s' (id %lld)\n",
+                 model.c_str(), name.c_str(), static_cast<long long>(id));
+  }
+  std::fprintf(stderr, "reevaluate: %s on %s (%s, %lld steps, %s)\n", plan, data.name.c_str(),
+               options.profile.name.c_str(), static_cast<long long>(options.profile.steps),
+               options.device.c_str());
   int done = 0;
   double wall_seconds = 0;
   // On a terminal, a bar below the runs' lines: runs done, their rate and the time left.
@@ -396,9 +444,11 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
   for (Entry& entry : entries) {
     for (int64_t seed = 0; seed < seeds; ++seed) {
       options.activation = entry.spec;
+      options.model = entry.model;
       options.seed = static_cast<uint64_t>(seed);
       const worker::TrainResult r = worker::TrainChild(data, options);
-      worker::RecordActivationRun(store, search_id, entry.spec, "reevaluate", options.seed, r);
+      worker::RecordActivationRun(store, search_of_model.at(entry.model), entry.spec, "reevaluate",
+                                  options.seed, r);
       PrintRunLine(progress, ++done, total, entry, options.seed, r);
       if (progress.terminal() && done < total) {
         const double elapsed =
@@ -414,7 +464,9 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
       entry.runs.push_back(r);
     }
   }
-  store.FinishSearch(search_id, storage::SearchStatus::kFinished);
+  for (const auto& [model, id] : search_of_model) {
+    store.FinishSearch(id, storage::SearchStatus::kFinished);
+  }
   progress.Note("reevaluate: " + std::to_string(total) + " runs, " +
                 std::to_string(std::llround(wall_seconds)) + " s of training");
 

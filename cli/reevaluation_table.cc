@@ -7,6 +7,7 @@
 
 #include "controller/search_config.h"
 #include "storage/search_queries.h"
+#include "worker/trainer.h"
 
 namespace actsearch::cli {
 namespace {
@@ -27,7 +28,7 @@ std::pair<Cell, Cell> MeanAndStd(const std::vector<double>& values, double scale
 
 Table ReevaluationTable(const std::vector<ReevaluationRow>& rows, bool percent) {
   const double scale = percent ? 100.0 : 1.0;
-  Table table({"rank", "activation", "mode", percent ? "val%" : "validation_mean",
+  Table table({"rank", "activation", "mode", "model", percent ? "val%" : "validation_mean",
                percent ? "+-" : "validation_std", percent ? "test%" : "test_mean",
                percent ? "+-" : "test_std", "runs", "diverged", "spec"});
   for (const ReevaluationRow& row : rows) {
@@ -38,8 +39,8 @@ Table ReevaluationTable(const std::vector<ReevaluationRow>& rows, bool percent) 
     // without a rank: as text, every rank is aligned alike.
     Cell rank = std::monostate{};
     if (row.rank) rank = percent ? Cell(std::to_string(*row.rank)) : Cell(*row.rank);
-    table.AddRow({rank, row.candidate, row.mode, val_mean, val_std, test_mean, test_std, row.runs,
-                  row.diverged, row.spec});
+    table.AddRow({rank, row.candidate, row.mode, row.model, val_mean, val_std, test_mean, test_std,
+                  row.runs, row.diverged, row.spec});
   }
   return table;
 }
@@ -52,32 +53,35 @@ std::vector<ReevaluationRow> ReevaluationRowsFromStore(sql::Database& db, int64_
     throw std::runtime_error("search " + std::to_string(search_id) +
                              " is not a re-evaluation served by a controller");
   }
+  const std::string& child_model = config->child().resnet().model();
+  const std::string search_model = child_model.empty() ? worker::TrainOptions().model : child_model;
   std::vector<ReevaluationRow> rows;
-  std::map<std::string, size_t> by_spec;
+  std::map<std::pair<std::string, std::string>, size_t> by_run;  // (spec, trial's model)
   for (const proto::Reevaluation::Run& run : config->reevaluation().runs()) {
     ReevaluationRow row;
     if (run.rank() > 0) row.rank = run.rank();
     row.candidate = run.candidate();
     row.mode = run.mode();
     row.spec = run.spec();
-    by_spec.emplace(run.spec(), rows.size());
+    row.model = run.model().empty() ? search_model : run.model();
+    by_run.emplace(std::make_pair(run.spec(), run.model()), rows.size());
     rows.push_back(std::move(row));
   }
   sql::Statement results = db.Prepare(
-      "SELECT c.expression, t.state, r.validation_accuracy, r.test_accuracy "
+      "SELECT c.expression, t.model, t.state, r.validation_accuracy, r.test_accuracy "
       "FROM trials t JOIN candidates c ON c.id = t.candidate_id "
       "JOIN results r ON r.trial_id = t.id WHERE c.search_id = ?1 ORDER BY t.id");
   results.Bind(1, search_id);
   while (results.Step()) {
-    const auto found = by_spec.find(results.Text(0));
-    if (found == by_spec.end()) continue;  // a run an earlier plan had
+    const auto found = by_run.find({results.Text(0), results.Text(1)});
+    if (found == by_run.end()) continue;  // a run an earlier plan had
     ReevaluationRow& row = rows[found->second];
     ++row.runs;
-    const std::string state = results.Text(1);
+    const std::string state = results.Text(2);
     if (state == "diverged") ++row.diverged;
     if (state != "done") continue;
-    if (!results.IsNull(2)) row.validation.push_back(results.Double(2));
-    if (!results.IsNull(3)) row.test.push_back(results.Double(3));
+    if (!results.IsNull(3)) row.validation.push_back(results.Double(3));
+    if (!results.IsNull(4)) row.test.push_back(results.Double(4));
   }
   return rows;
 }

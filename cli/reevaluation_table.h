@@ -1,5 +1,5 @@
-// The table of a re-evaluation: per activation (a winner in a mode, or a baseline), the mean
-// and sample standard deviation of validation and test accuracy over its runs that finished,
+// The table of a re-evaluation: per activation (a winner in a mode, or a baseline) and model, the
+// mean and sample standard deviation of validation and test accuracy over its runs that finished,
 // its runs and how many diverged. One table for the runs `actsearch reevaluate` trained in
 // process and for a re-evaluation served by the controller, read back from the database.
 #pragma once
@@ -19,6 +19,7 @@ struct ReevaluationRow {
   std::string candidate;        // the winner's expression, or the baseline's name
   std::string mode;             // baseline, plain, sugar or pwlu
   std::string spec;             // what trains
+  std::string model;            // the child network it trains
   std::vector<double> validation, test;  // of the runs that trained to their end
   int64_t runs = 0;                      // with a result
   int64_t diverged = 0;

@@ -148,15 +148,25 @@ proto::SearchConfig LoadSearchConfig(const ControllerFlags& f) {
   return controller::LoadSearchConfig(source);
 }
 
-// What the controller can check of the child before any trial: the model's name and the
-// dataset spec's form (workers load the files, on their own machines).
-void CheckChildConfig(const proto::Child& child) {
+void CheckModelField(const std::string& model, const std::string& field) {
+  try {
+    if (!model.empty()) worker::CheckModelName(model);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("config field " + field + ": " + e.what());
+  }
+}
+
+// What the controller can check of the children before any trial: the models' names (the
+// child's and a re-evaluation's runs') and the dataset spec's form (workers load the files, on
+// their own machines).
+void CheckChildConfig(const proto::SearchConfig& config) {
+  const proto::Child& child = config.child();
   if (!child.has_resnet()) return;
   const proto::ResNetChild& resnet = child.resnet();
-  try {
-    if (!resnet.model().empty()) worker::CheckModelName(resnet.model());
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("config field child.resnet.model: ") + e.what());
+  CheckModelField(resnet.model(), "child.resnet.model");
+  for (int i = 0; i < config.reevaluation().runs_size(); ++i) {
+    CheckModelField(config.reevaluation().runs(i).model(),
+                    "reevaluation.runs[" + std::to_string(i) + "].model");
   }
   try {
     if (!resnet.dataset().empty()) worker::CheckDatasetSpec(resnet.dataset());
@@ -329,7 +339,7 @@ int RunControllerCommand(const std::vector<std::string>& args) {
   if (!f.tls_cert.empty()) CheckPemFile(f.tls_cert, "--tls-cert", "BEGIN CERTIFICATE");
   if (!f.tls_key.empty()) CheckPemFile(f.tls_key, "--tls-key", "PRIVATE KEY");
   const proto::SearchConfig config = LoadSearchConfig(f);
-  CheckChildConfig(config.child());
+  CheckChildConfig(config);
   controller::SearchSetup search(config, f.db_path);
   const int code = ServeSearch(search, f, token, nullptr);
   // A re-evaluation's table once all its runs are in (`reevaluate --report` prints it anytime).
@@ -553,7 +563,7 @@ int RunLocalCommand(const std::vector<std::string>& args) {
     return kExitFailure;
   }
   const proto::SearchConfig config = LoadSearchConfig(f);
-  CheckChildConfig(config.child());
+  CheckChildConfig(config);
   // The workers load the same files on this machine: a dataset that does not load here fails
   // the search now, not trial by trial.
   const std::string problem = worker::MakeTrialRunner({}).preflight(config.child());

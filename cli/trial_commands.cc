@@ -62,10 +62,10 @@ std::string Shortened(const std::string& text, size_t width) {
 
 // Every column of a trial, for the machine formats.
 const std::vector<std::string> kTrialColumns = {
-    "trial_id",    "search_id", "state",    "expression", "fingerprint", "tokens",
-    "proposed_by", "attempt",   "seed",     "worker",     "device",      "validation",
-    "test",        "loss",      "steps",    "pruned",     "reward",      "wall_seconds",
-    "created",     "started",   "finished", "error"};
+    "trial_id",     "search_id", "state",   "expression", "fingerprint", "tokens",
+    "proposed_by",  "attempt",   "seed",    "model",      "worker",      "device",
+    "validation",   "test",      "loss",    "steps",      "pruned",      "reward",
+    "wall_seconds", "created",   "started", "finished",   "error"};
 
 std::vector<Cell> TrialCells(const storage::TrialInfo& t) {
   return {t.trial_id,
@@ -77,6 +77,7 @@ std::vector<Cell> TrialCells(const storage::TrialInfo& t) {
           t.proposed_by,
           t.attempt,
           t.seed,
+          t.model,
           t.worker,
           t.device,
           OptionalCell(t.validation_accuracy),

@@ -149,6 +149,10 @@ grpc::ServerUnaryReactor* ControllerService::AcquireTrial(grpc::CallbackServerCo
         trial.set_attempt(static_cast<int32_t>(assignment.trial.attempt));
         trial.set_expression(assignment.trial.expression);
         *trial.mutable_child() = options_.config.child();
+        // A re-evaluation's run may train another network than the config's child.
+        if (!assignment.trial.model.empty()) {
+          trial.mutable_child()->mutable_resnet()->set_model(assignment.trial.model);
+        }
         trial.set_seed(static_cast<uint64_t>(assignment.trial.seed));
         trial.set_time_limit_seconds(options_.config.dispatch().trial_time_limit_seconds());
         for (int64_t step : scheduler_.evaluate_at()) trial.add_evaluate_at(step);

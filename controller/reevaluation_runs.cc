@@ -1,7 +1,8 @@
 #include "controller/reevaluation_runs.h"
 
 #include <set>
-#include <utility>
+#include <string>
+#include <tuple>
 
 namespace actsearch::controller {
 
@@ -13,9 +14,9 @@ void PlannedRuns::RestoreState(const std::string& bytes) {
 
 void QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
                            const proto::Reevaluation& reevaluation) {
-  std::set<std::pair<std::string, int64_t>> queued;  // (spec, seed) with a trial
+  std::set<std::tuple<std::string, std::string, int64_t>> queued;  // (spec, model, seed)
   for (const storage::TrialRow& trial : store.TrialsOfSearch(search_id)) {
-    queued.emplace(trial.expression, trial.seed);
+    queued.emplace(trial.expression, trial.model, trial.seed);
   }
   // Each trial is committed as it is queued: a controller killed half-way queues the rest when
   // it is started again.
@@ -28,8 +29,8 @@ void QueueReevaluationRuns(storage::ResultsStore& store, int64_t search_id,
     candidate.operators.assign(run.operators().begin(), run.operators().end());
     const int64_t candidate_id = store.AddCandidate(candidate);
     for (int64_t seed = 0; seed < reevaluation.seeds(); ++seed) {
-      if (queued.count({run.spec(), seed}) != 0) continue;
-      store.QueueTrial(candidate_id, seed);
+      if (queued.count({run.spec(), run.model(), seed}) != 0) continue;
+      store.QueueTrial(candidate_id, seed, run.model());
     }
   }
 }

@@ -1,7 +1,7 @@
 // A re-evaluation served by the controller (docs/reevaluation.md): its runs (the config's
-// reevaluation section) queued as trials, one per run and seed, with a strategy that proposes
-// nothing, so that the scheduler leases them like any search's trials, retries them when their
-// workers die, and ends the search once they are all trained.
+// reevaluation section) queued as trials, one per run and seed (a run names its model), with a
+// strategy that proposes nothing, so that the scheduler leases them like any search's trials,
+// retries them when their workers die, and ends the search once they are all trained.
 #pragma once
 
 #include <cstdint>

@@ -210,6 +210,7 @@ json TrialJson(const storage::TrialInfo& t, bool whole) {
               {"proposed_by", t.proposed_by},
               {"attempt", t.attempt},
               {"seed", t.seed},
+              {"model", t.model},
               {"worker", t.worker},
               {"created_at", t.created_at},
               {"started_at", OptionalNumber(t.started_at)},

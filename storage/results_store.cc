@@ -49,8 +49,8 @@ constexpr const char* kFindCandidate =
 constexpr const char* kInsertOperator =
     "INSERT OR IGNORE INTO candidate_operators (candidate_id, operator) VALUES (?1, ?2)";
 constexpr const char* kInsertTrial =
-    "INSERT INTO trials (candidate_id, seed, state, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?4)";
+    "INSERT INTO trials (candidate_id, seed, state, created_at, updated_at, model) "
+    "VALUES (?1, ?2, ?3, ?4, ?4, ?5)";
 constexpr const char* kUpsertWorker =
     "INSERT INTO workers (name, capabilities, registered_at, last_seen) VALUES (?1, ?2, ?3, ?3) "
     "ON CONFLICT (name) DO UPDATE SET capabilities = excluded.capabilities, "
@@ -102,7 +102,8 @@ constexpr const char* kReleaseLease =
 // Followed by a WHERE condition on ?1; columns as ReadTrialRow reads them.
 constexpr const char* kSelectTrialRows =
     "SELECT t.id, t.state, t.attempt, t.seed, c.expression, c.fingerprint, "
-    "r.validation_accuracy, r.reward, COALESCE(r.pruned, 0) FROM trials t JOIN candidates c ON "
+    "r.validation_accuracy, r.reward, COALESCE(r.pruned, 0), t.model FROM trials t "
+    "JOIN candidates c ON "
     "c.id = t.candidate_id "
     "LEFT JOIN results r ON r.trial_id = t.id WHERE ";
 constexpr const char* kFindSearchRow =
@@ -130,6 +131,7 @@ TrialRow ReadTrialRow(const sql::Statement& query) {
   if (!query.IsNull(6)) row.validation_accuracy = query.Double(6);
   if (!query.IsNull(7)) row.reward = query.Double(7);
   row.pruned = query.Int(8) != 0;
+  row.model = query.Text(9);
   return row;
 }
 
@@ -267,12 +269,13 @@ int64_t ResultsStore::AddCandidate(const NewCandidate& c) {
   return id;
 }
 
-int64_t ResultsStore::QueueTrial(int64_t candidate_id, int64_t seed) {
+int64_t ResultsStore::QueueTrial(int64_t candidate_id, int64_t seed, const std::string& model) {
   db_.Prepare(kInsertTrial)
       .Bind(1, candidate_id)
       .Bind(2, seed)
       .Bind(3, TrialStateName(TrialState::kQueued))
       .Bind(4, NowSeconds())
+      .Bind(5, model)
       .Run();
   return db_.LastInsertId();
 }
@@ -285,6 +288,7 @@ int64_t ResultsStore::RecordScreenedTrial(int64_t candidate_id) {
       .Bind(2, int64_t{0})
       .Bind(3, TrialStateName(TrialState::kScreened))
       .Bind(4, now)
+      .Bind(5, std::string())
       .Run();
   const int64_t trial_id = db_.LastInsertId();
   TrialResult screened;

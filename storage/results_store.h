@@ -101,6 +101,7 @@ struct TrialRow {
   std::optional<double> validation_accuracy;  // from its result, if it has one
   std::optional<double> reward;               // from its result, if recorded with one
   bool pruned = false;                        // its result was cut short by early stopping
+  std::string model;  // the child network it trains when not its search's; '' for the search's
 };
 
 struct SearchRow {
@@ -173,7 +174,8 @@ class ResultsStore {
 
   // Returns the candidate's id; an expression already in the search keeps its first row.
   int64_t AddCandidate(const NewCandidate& candidate);
-  int64_t QueueTrial(int64_t candidate_id, int64_t seed);
+  // `model`: the child network the trial trains, when not its search's (a re-evaluation's run).
+  int64_t QueueTrial(int64_t candidate_id, int64_t seed, const std::string& model = "");
   // A screened candidate's trial: recorded with reward 0, never trained.
   int64_t RecordScreenedTrial(int64_t candidate_id);
 

@@ -42,6 +42,16 @@ TEST_F(ResultsStoreTest, ATrialGoesFromQueuedToLeasedToDone) {
   EXPECT_FALSE(store.RenewLease(trial, worker, NowSeconds() + 60)) << "no lease once done";
 }
 
+TEST_F(ResultsStoreTest, ATrialQueuedOnAnotherModelKeepsItsModel) {
+  ResultsStore store(Path("r.db"));
+  const int64_t search = store.CreateSearch("s", "", 1);
+  const int64_t candidate = store.AddCandidate(Candidate(search, "relu(x)", "bb"));
+  const int64_t own = store.QueueTrial(candidate, 0);
+  const int64_t other = store.QueueTrial(candidate, 0, "resnet56");
+  EXPECT_EQ(store.Trial(own)->model, "") << "the search's child";
+  EXPECT_EQ(store.Trial(other)->model, "resnet56");
+}
+
 TEST_F(ResultsStoreTest, PolicyUpdatesAreKeptInOrderAndARepeatedIndexReplaced) {
   ResultsStore store(Path("r.db"));
   const int64_t search = store.CreateSearch("s", "", 1);

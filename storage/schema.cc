@@ -153,9 +153,15 @@ ALTER TABLE results ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE results ADD COLUMN reward REAL;
 )sql";
 
+// Version 7: the child network a trial trains when it is not its search's (a re-evaluation
+// that trains its runs on several models); '' for the search's own.
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE trials ADD COLUMN model TEXT NOT NULL DEFAULT '';
+)sql";
+
 const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                      kSchemaV4, kSchemaV5, kSchemaV6};
+  static const std::vector<const char*> migrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                      kSchemaV5, kSchemaV6, kSchemaV7};
   return migrations;
 }
 

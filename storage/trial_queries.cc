@@ -12,7 +12,7 @@ SELECT t.id, c.search_id, t.state, c.expression, c.fingerprint, c.tokens, c.prop
   r.recorded_at, r.validation_accuracy, r.test_accuracy, r.loss, COALESCE(r.steps, 0),
   COALESCE(r.wall_seconds, 0), COALESCE(r.device, ''),
   CASE WHEN COALESCE(r.error, '') <> '' THEN r.error ELSE t.last_error END,
-  COALESCE(r.learning_curve, '[]'), COALESCE(r.pruned, 0), r.reward
+  COALESCE(r.learning_curve, '[]'), COALESCE(r.pruned, 0), r.reward, t.model
 FROM trials t
 JOIN candidates c ON c.id = t.candidate_id
 LEFT JOIN results r ON r.trial_id = t.id
@@ -46,6 +46,7 @@ TrialInfo ReadTrial(const sql::Statement& q) {
   t.learning_curve = q.Text(21);
   t.pruned = q.Int(22) != 0;
   t.reward = q.OptionalDouble(23);
+  t.model = q.Text(24);
   return t;
 }
 

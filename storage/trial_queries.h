@@ -24,6 +24,7 @@ struct TrialInfo {
   std::string screen_reason;  // why a screened candidate was not trained
   int64_t attempt = 0;
   int64_t seed = 0;
+  std::string model;   // the child network when not its search's (a re-evaluation's run), else ''
   std::string worker;  // the name of the worker that holds or last held it
   double created_at = 0;
   std::optional<double> started_at;   // its latest lease

@@ -66,7 +66,7 @@ expect "config missing" 2 'nothere.textproto: cannot open' -- \
 
 # Results databases: created by `db init`, filled here with SQL as a controller would.
 db="$tmp/results.db"
-expect "db init" 0 'schema version 6' -- "$bin" db init --db "$db"
+expect "db init" 0 'schema version 7' -- "$bin" db init --db "$db"
 expect "db init again" 0 'up to date' -- "$bin" db init --db "$db"
 sqlite3 "$db" <<'SQL'
 INSERT INTO searches (id, name, config, seed, started_at, status) VALUES (1, 'demo', '', 1, 0, 'running');
@@ -183,8 +183,8 @@ done
 rc=$?
 [ "$rc" -eq 0 ] || { fail "reevaluate: exit $rc"; cat "$tmp/reevaluate.err"; }
 number='[0-9]+\.[0-9]{2}'
-stats="$number +$number +$number +$number +2 +0"
-matches "reevaluate header" '^rank +activation +mode +val% +\+- +test% +\+- +runs +diverged +spec$' \
+stats="resnet8 +$number +$number +$number +$number +2 +0"
+matches "reevaluate header" '^rank +activation +mode +model +val% +\+- +test% +\+- +runs +diverged +spec$' \
   "$tmp/reevaluate.out"
 matches "reevaluate baseline relu" "^ +relu +baseline +$stats +relu$" "$tmp/reevaluate.out"
 matches "reevaluate baseline swish" "^ +swish +baseline +$stats +x \* sigmoid\(beta \* x\)$" \
@@ -202,11 +202,25 @@ matches "reevaluate skips sugar of relu" "skipping sugar relu\(x\): its derivati
   "$tmp/reevaluate.err"
 matches "reevaluate skips a baseline again" \
   'skipping plain x \* sigmoid\(beta \* x\): the same activation as baseline swish' "$tmp/reevaluate.err"
-matches "reevaluate progress" '^\[16/16\] pwlu relu\(x\) seed 1: done  val ' "$tmp/reevaluate.err"
+matches "reevaluate progress" '^\[16/16\] pwlu relu\(x\) on resnet8 seed 1: done  val ' "$tmp/reevaluate.err"
 expect "reevaluate recorded" 0 '^ +[0-9]+ .* 2 .* sugar:expr=x \* tanh\(softplus\(x\)\) ' -- \
   "$bin" leaderboard --db "$rdb" --search 2 --operators sugar
 expect "reevaluate search" 0 '^ +2 +reevaluate resnet8 synthetic test 4 steps +finished +reevaluation +16 trials +16 +0 +0 +0 +0 +0 ' -- \
   "$bin" searches --db "$rdb"
+# Several models: every activation on each, each model's runs a search of their own.
+"$bin" reevaluate --db "$rdb" --top 2 --modes plain --baselines '' --seeds 1 \
+  --dataset synthetic --profile test --steps 4 --threads 1 --model resnet8,resnet14 --search-name 'two models' >"$tmp/models.out" 2>"$tmp/models.err" ||
+  fail "reevaluate on two models: exit $?"
+matches "reevaluate plan on two models" '2 activations x 2 models x 1 seeds = 4 runs' \
+  "$tmp/models.err"
+for model in resnet8 resnet14; do
+  [ "$(grep -cE " plain +$model +$number " "$tmp/models.out")" -eq 2 ] ||
+    { fail "reevaluate: wanted 2 rows on $model"; cat "$tmp/models.out"; }
+  expect "reevaluate search of $model" 0 "^ +[0-9]+ +two models $model +finished +reevaluation +2 trials " \
+    -- "$bin" searches --db "$rdb"
+done
+expect "reevaluate bad model" 2 "--model: .*resnet9" -- \
+  "$bin" reevaluate --db "$rdb" --model resnet8,resnet9
 expect "reevaluate bad mode" 2 "unknown mode 'fast' in --modes \(plain, sugar, pwlu\)" -- \
   "$bin" reevaluate --db "$rdb" --modes plain,fast
 expect "reevaluate bad baseline" 2 "--baselines: column 7: expected a surrogate" -- \

@@ -87,7 +87,7 @@ PY
 # --- A re-evaluation of its winners through the controller. ---
 expect "write a re-evaluation config" 0 'serve them with' -- \
   "$bin" reevaluate --db "$db" --top 2 --seeds 2 --modes plain,sugar --baselines relu \
-  --dataset synthetic --model resnet8 --steps 120 --write-config "$tmp/re.textproto"
+  --dataset synthetic --model resnet8,resnet14 --steps 80 --write-config "$tmp/re.textproto"
 echo 'dispatch { lease_seconds: 4 heartbeat_seconds: 1 }' >>"$tmp/re.textproto"
 runs="$(grep -c '^  runs {' "$tmp/re.textproto")"
 "$bin" controller --config "$tmp/re.textproto" --db "$db" --listen "127.0.0.1:$port" \
@@ -97,7 +97,8 @@ pids+=("$controller")
 wait_for_port "$port"
 "$bin" worker --controller "127.0.0.1:$port" --name r1 --threads 1 --give-up-seconds 60 --quiet &
 doomed=$!
-"$bin" worker --controller "127.0.0.1:$port" --name r2 --threads 1 --give-up-seconds 60 --quiet &
+"$bin" worker --controller "127.0.0.1:$port" --name r2 --threads 1 --give-up-seconds 60 \
+  2>"$tmp/r2.err" &
 survivor=$!
 pids+=("$doomed" "$survivor")
 leased_to() {
@@ -125,19 +126,24 @@ check "resumed re-evaluation: exit 0" test $? = 0
 wait "$survivor"
 check "the surviving worker saw the end: exit 0" test $? = 0
 re_search="$(sql "$db" "SELECT id FROM searches WHERE kind = 'reevaluation'")"
-check "one result per (activation, seed), $runs x 2" test "$(sql "$db" "
-  SELECT COUNT(*) FROM (SELECT c.expression, t.seed, COUNT(r.trial_id) AS n
+check "one result per (activation, model, seed), $runs x 2" test "$(sql "$db" "
+  SELECT COUNT(*) FROM (SELECT c.expression, t.model, t.seed, COUNT(r.trial_id) AS n
     FROM trials t JOIN candidates c ON c.id = t.candidate_id
     LEFT JOIN results r ON r.trial_id = t.id WHERE c.search_id = $re_search
-    GROUP BY 1, 2 HAVING n = 1)")" = $((runs * 2))
-check "no more trials than (activation, seed) pairs" test "$(sql "$db" "
+    GROUP BY 1, 2, 3 HAVING n = 1)")" = $((runs * 2))
+check "each model has half the runs" test "$(sql "$db" "
+  SELECT COUNT(*) FROM trials t JOIN candidates c ON c.id = t.candidate_id
+  WHERE c.search_id = $re_search AND t.model = 'resnet14'")" = "$runs"
+matches "a worker trained the runs on resnet14 as a resnet14" \
+  '^worker: trial [0-9]+ \(attempt [0-9]+\) .* on resnet14: done' "$tmp/r2.err"
+check "no more trials than (activation, model, seed) triples" test "$(sql "$db" "
   SELECT COUNT(*) FROM trials t JOIN candidates c ON c.id = t.candidate_id
   WHERE c.search_id = $re_search")" = $((runs * 2))
 check "the killed worker's trial was leased again" test "$(sql "$db" "
   SELECT COUNT(*) FROM trials t JOIN candidates c ON c.id = t.candidate_id
   WHERE c.search_id = $re_search AND t.attempt > 1")" -ge 1
 matches "the controller prints the table at the end" '^ +relu +baseline ' "$tmp/re2.log"
-expect "the table from the database" 0 '^,relu,baseline,[0-9.]+,[0-9.]*,[0-9.]+,[0-9.]*,2,0,relu\(x\)$' -- \
+expect "the table from the database" 0 '^,relu,baseline,resnet14,[0-9.]+,[0-9.]*,[0-9.]+,[0-9.]*,2,0,relu\(x\)$' -- \
   "$bin" reevaluate --db "$db" --report --format csv
 expect "a report of a search that is no re-evaluation" 1 'not a re-evaluation served' -- \
   "$bin" reevaluate --db "$db" --report asha

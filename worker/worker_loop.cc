@@ -315,10 +315,14 @@ WorkerExit RunWorkerLoop(const WorkerLoopOptions& options, const TrialRunner& ru
         std::snprintf(validation, sizeof validation, ", validation %.4f",
                       outcome.validation_accuracy());
       }
-      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s: %s%s, %.1f s%s%s\n",
+      // A re-evaluation's run may name another network than the search's child.
+      const std::string& model = trial.child().resnet().model();
+      const std::string on =
+          model != registered.child().resnet().model() ? " on " + model : std::string();
+      std::fprintf(stderr, "worker: trial %lld (attempt %d) %s%s: %s%s, %.1f s%s%s\n",
                    static_cast<long long>(trial.trial_id()), trial.attempt(),
-                   trial.expression().c_str(), OutcomeStatusName(outcome.status()), validation,
-                   outcome.wall_seconds(), outcome.error().empty() ? "" : ": ",
+                   trial.expression().c_str(), on.c_str(), OutcomeStatusName(outcome.status()),
+                   validation, outcome.wall_seconds(), outcome.error().empty() ? "" : ": ",
                    outcome.error().c_str());
     }
     proto::ReportResultRequest report;

@@ -41,8 +41,9 @@ async function showCandidate() {
   done();
 }
 
-// The function's re-evaluation runs (`actsearch reevaluate`), by search and mode: plain, SUGAR
-// (sugar:expr=E) and PWLU (pwlu:init=E), with their seeds.
+// The function's re-evaluation runs (`actsearch reevaluate`), by search, mode and model: plain,
+// SUGAR (sugar:expr=E) and PWLU (pwlu:init=E), with their seeds. A run's model is the search's
+// (named in its name) unless the run names its own (a served re-evaluation on several models).
 async function showReevaluation(expression) {
   const kinds = Object.fromEntries((await api("/api/searches")).map(s => [s.id, s]));
   const modes = { [expression]: "plain", ["sugar:expr=" + expression]: "sugar",
@@ -52,8 +53,11 @@ async function showReevaluation(expression) {
                                 modes[t.expression]);
   const groups = new Map();
   for (const t of runs) {
-    const key = t.search_id + " " + modes[t.expression];
-    if (!groups.has(key)) groups.set(key, { search: kinds[t.search_id].name, mode: modes[t.expression], runs: [] });
+    const key = t.search_id + " " + modes[t.expression] + " " + t.model;
+    if (!groups.has(key)) {
+      groups.set(key, { search: kinds[t.search_id].name, mode: modes[t.expression], model: t.model,
+                        runs: [] });
+    }
     groups.get(key).runs.push(t);
   }
   if (!groups.size) return;
@@ -67,7 +71,8 @@ async function showReevaluation(expression) {
     const seeds = g.runs.map(t => "seed " + t.seed + ": " +
                                   (t.state === "done" ? percent(t.validation_accuracy) : t.state));
     const row = el("tr");
-    row.append(el("td", g.search), el("td", g.mode), el("td", g.runs.length, { class: "num" }),
+    row.append(el("td", g.search), el("td", g.mode), el("td", g.model || "the search's"),
+               el("td", g.runs.length, { class: "num" }),
                el("td", percent(mean(done.map(t => t.validation_accuracy))), { class: "num" }),
                el("td", percent(mean(done.filter(t => t.test_accuracy !== null).map(t => t.test_accuracy))),
                   { class: "num" }),
