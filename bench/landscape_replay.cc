@@ -137,8 +137,8 @@ struct Replay {
 // one step per unit of time. With `restart` (restart-style rungs), a child's rung is a training
 // of its own at that budget, judged by its result there, and a promoted child trains the next
 // budget from the start: its compute is the sum of the budgets it trained.
-Replay Run(const Landscape& landscape, const StoppingSettings& settings, int workers,
-           uint64_t seed, const RungResults* restart = nullptr) {
+Replay Run(const Landscape& landscape, const StoppingSettings& settings, int workers, uint64_t seed,
+           const RungResults* restart = nullptr) {
   std::vector<size_t> order(landscape.classes.size());
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
@@ -147,6 +147,7 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
   int64_t finished_compute = 0;  // of children that ended or were stopped
   struct Running {
     size_t cls = 0;
+    int64_t trial = 0;  // its place in the order: the rule's trial id (its bracket)
     int64_t started = 0;
     size_t next = 0;  // index into its checkpoints
     std::vector<int64_t> checkpoints;
@@ -160,12 +161,14 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
   auto start = [&](int worker, int64_t now) {
     if (next_class == order.size()) return;
     Running& r = running[worker];
+    r.trial = static_cast<int64_t>(next_class);
     r.cls = order[next_class++];
     r.started = now;
     r.next = 0;
     r.checkpoints.clear();
     const Curve& curve = landscape.classes[r.cls];
     for (int64_t step : settings.decide_at) {
+      if (!rule.decides_at(r.trial, step)) continue;  // not a rung of its bracket
       // A restart rung is a training of its own: it happens whatever the full one does.
       if (restart || step < curve.steps) r.checkpoints.push_back(step);
     }
@@ -192,9 +195,9 @@ Replay Run(const Landscape& landscape, const StoppingSettings& settings, int wor
         throw std::runtime_error("class " + curve.fingerprint + " has no evaluation at step " +
                                  std::to_string(step) + ": rungs must be on the landscape's grid");
       }
-      ended = rule.Evaluate(static_cast<int64_t>(r.cls), step, found->second) == Verdict::kStop;
+      ended = rule.Evaluate(r.trial, step, found->second) == Verdict::kStop;
     } else if (curve.steps == landscape.budget) {
-      rule.Finish(static_cast<int64_t>(r.cls), curve.final_accuracy);
+      rule.Finish(r.trial, curve.final_accuracy);
       // Compute spent by now: the children that ended, this one, and the others' progress.
       int64_t spent = finished_compute + r.elapsed[r.next];
       for (int w = 0; w < workers; ++w) {
@@ -242,6 +245,72 @@ int64_t ComputeToFind(const Replay& replay, const std::vector<size_t>& wanted) {
   return last;
 }
 
+// Ranks 1..n by value, highest first; ties share their mean rank.
+std::vector<double> Ranks(const std::vector<double>& values) {
+  std::vector<size_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] > values[b]; });
+  std::vector<double> ranks(values.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && values[order[j + 1]] == values[order[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) ranks[order[k]] = (i + j) / 2.0 + 1;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+// Spearman's rank correlation: Pearson's of the ranks.
+double RankCorrelation(const std::vector<double>& a, const std::vector<double>& b) {
+  const std::vector<double> ra = Ranks(a), rb = Ranks(b);
+  const double n = static_cast<double>(ra.size());
+  const double mean = (n + 1) / 2;
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    ab += (ra[i] - mean) * (rb[i] - mean);
+    aa += (ra[i] - mean) * (ra[i] - mean);
+    bb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+// How well a step's accuracy predicts the final one, over the classes that trained their whole
+// budget: the rank correlation, and the worst place a final top-10 class had at that step. What
+// any rule deciding there can do at best.
+void PrintRankAgreement(const Landscape& landscape) {
+  std::vector<const Curve*> finished;
+  for (const Curve& curve : landscape.classes) {
+    if (curve.steps == landscape.budget) finished.push_back(&curve);
+  }
+  std::vector<double> final_accuracy;
+  for (const Curve* curve : finished) final_accuracy.push_back(curve->final_accuracy);
+  const std::vector<double> final_rank = Ranks(final_accuracy);
+  std::set<int64_t> steps;
+  for (const Curve* curve : finished) {
+    for (const auto& [step, accuracy] : curve->accuracy_at) steps.insert(step);
+  }
+  std::printf("%zu classes trained their whole budget; how each step ranks them against the end:\n",
+              finished.size());
+  std::printf("%8s %16s %24s\n", "step", "rank correlation", "worst rank of a top 10");
+  for (int64_t step : steps) {
+    std::vector<double> at_step;
+    for (const Curve* curve : finished) {
+      const auto found = curve->accuracy_at.find(step);
+      if (found == curve->accuracy_at.end()) break;
+      at_step.push_back(found->second);
+    }
+    if (at_step.size() != finished.size()) continue;  // not evaluated there for every class
+    const std::vector<double> rank = Ranks(at_step);
+    double worst = 0;
+    for (size_t i = 0; i < finished.size(); ++i) {
+      if (final_rank[i] <= 10) worst = std::max(worst, rank[i]);
+    }
+    std::printf("%8lld %16.2f %24.0f\n", static_cast<long long>(step),
+                RankCorrelation(at_step, final_accuracy), worst);
+  }
+  std::printf("\n");
+}
+
 std::string Steps(int64_t steps) {
   if (steps < 0) return "never";
   char text[32];
@@ -255,6 +324,11 @@ int main(int argc, char** argv) {
   std::string path = "bench/landscape/fashion-mnist-resnet8.csv.gz";
   std::string rungs_path = "bench/landscape/fashion-mnist-resnet8-rungs.csv.gz";
   int seeds = 101, workers = 8;
+  struct Method {
+    std::string name, early_stopping;
+    bool restart = false;
+  };
+  std::vector<Method> chosen;  // --method: instead of the default list
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const bool has_value = i + 1 < argc;
@@ -266,10 +340,16 @@ int main(int argc, char** argv) {
       seeds = std::max(1, std::atoi(argv[++i]));
     } else if (flag == "--workers" && has_value) {
       workers = std::max(1, std::atoi(argv[++i]));
+    } else if (flag == "--method" && has_value && std::strchr(argv[i + 1], '=') != nullptr) {
+      const std::string method = argv[++i];
+      chosen.push_back({method.substr(0, method.find('=')), method.substr(method.find('=') + 1)});
     } else {
       std::fprintf(stderr,
                    "usage: %s [--landscape FILE.csv.gz] [--rungs FILE.csv.gz|''] [--seeds N] "
-                   "[--workers W]\n",
+                   "[--workers W] [--method 'NAME=EARLY_STOPPING' ...]\n"
+                   "  --method: replaces the default methods (full budget is always first), e.g.\n"
+                   "    --method 'asha from 100=evaluate_every: 100 asha { eta: 3 min_steps: 100 "
+                   "}'\n",
                    argv[0]);
       return 2;
     }
@@ -296,14 +376,11 @@ int main(int argc, char** argv) {
         "%s), the 10th best %.4f\n",
         path.c_str(), n, static_cast<long long>(landscape.budget), top_percent, final_of(ranked[0]),
         landscape.classes[ranked[0]].expression.c_str(), final_of(top10.back()));
+    PrintRankAgreement(landscape);
     std::printf(
         "%d workers, random order of the classes, %d seeds; compute in child-steps, "
         "medians over seeds\n\n",
         workers, seeds);
-    struct Method {
-      std::string name, early_stopping;
-      bool restart = false;
-    };
     std::vector<Method> methods = {
         {"full budget", ""},
         {"median", "median {}"},
@@ -313,13 +390,18 @@ int main(int argc, char** argv) {
         {"asha eta 2 from 30", "asha { eta: 2 min_steps: 30 }"},
         {"asha eta 3 from 90", "asha { eta: 3 min_steps: 90 }"},
         {"median, grace 210", "median { grace_steps: 210 }"},
+        {"hyperband eta 3 from 30", "asha { eta: 3 min_steps: 30 brackets: 3 }"},
+        {"hyperband, 4 brackets", "asha { eta: 3 min_steps: 30 brackets: 4 }"},
     };
-    if (!rung_results.empty()) {
+    if (!chosen.empty()) {
+      methods = {{"full budget", ""}};
+      methods.insert(methods.end(), chosen.begin(), chosen.end());
+    } else if (!rung_results.empty()) {
       // Rungs at the budgets of the rung results, 33 and 100 (eta 100/33).
       methods.push_back({"asha restart eta 3", "asha { eta: 3.0303 min_steps: 33 }", true});
       methods.push_back({"asha restart, 100 only", "asha { eta: 3 min_steps: 100 }", true});
     }
-    std::printf("%-20s %-14s %10s %8s %12s %8s %14s %8s\n", "method", "decides at", "total",
+    std::printf("%-24s %-18s %10s %8s %12s %8s %14s %8s\n", "method", "decides at", "total",
                 "ratio", "to top 1%", "ratio", "to top 10", "ratio");
     int64_t full_total = 0, full_top1 = 0, full_top10 = 0;
     for (const Method& method : methods) {
@@ -356,13 +438,14 @@ int main(int argc, char** argv) {
       } else {
         for (int64_t step : at) decides += (decides.empty() ? "" : ",") + std::to_string(step);
       }
+      if (settings.brackets > 1) decides += " in " + std::to_string(settings.brackets);
       auto ratio = [](int64_t value, int64_t reference) {
         char text[16];
         if (value < 0 || reference <= 0) return std::string("-");
         std::snprintf(text, sizeof text, "%.2f", static_cast<double>(value) / reference);
         return std::string(text);
       };
-      std::printf("%-20s %-14s %10s %8s %12s %8s %8s (%2lld/10) %8s\n", name.c_str(),
+      std::printf("%-24s %-18s %10s %8s %12s %8s %8s (%2lld/10) %8s\n", name.c_str(),
                   decides.empty() ? "-" : decides.c_str(), Steps(total).c_str(),
                   ratio(total, full_total).c_str(), Steps(top1_median).c_str(),
                   ratio(top1_median, full_top1).c_str(), Steps(top10_median).c_str(),

@@ -258,9 +258,9 @@ HeartbeatAction Scheduler::Heartbeat(int64_t worker_id, int64_t trial_id, double
     verdict = rule_.Judge(trial_id, step, evaluation->accuracy);
     // Stored before it is kept or answered: a resumed controller rebuilds what it answered.
     store_.RecordEvaluation({trial_id, step, evaluation->accuracy,
-                             !rule_.decides_at(step)          ? ""
-                             : *verdict == Verdict::kContinue ? "continue"
-                                                              : "stop"});
+                             !rule_.decides_at(trial_id, step) ? ""
+                             : *verdict == Verdict::kContinue  ? "continue"
+                                                               : "stop"});
     rule_.Restore(trial_id, step, evaluation->accuracy, *verdict);
   }
   return *verdict == Verdict::kStop ? HeartbeatAction::kEarlyStop : HeartbeatAction::kContinue;

@@ -47,6 +47,10 @@ StoppingSettings StoppingSettingsOf(const proto::SearchConfig& config) {
     for (double rung = static_cast<double>(first); std::llround(rung) < s.budget; rung *= s.eta) {
       decide.insert(std::llround(rung));
     }
+    if (e.asha().brackets() != 0) s.brackets = e.asha().brackets();
+    Require(
+        s.brackets >= 1 && s.brackets <= static_cast<int>(decide.size()) + 1, "asha.brackets",
+        "must be from 1 to one more than the rungs (" + std::to_string(decide.size() + 1) + ")");
     evaluate = decide;
     if (e.evaluate_every() > 0) every(e.evaluate_every());
   } else {
@@ -74,9 +78,16 @@ bool StoppingRule::evaluates_at(int64_t step) const {
   return std::binary_search(settings_.evaluate_at.begin(), settings_.evaluate_at.end(), step);
 }
 
-bool StoppingRule::decides_at(int64_t step) const {
-  return settings_.rule != StoppingSettings::Rule::kNone &&
-         std::binary_search(settings_.decide_at.begin(), settings_.decide_at.end(), step);
+int StoppingRule::BracketOf(int64_t trial) const {
+  const int64_t b = settings_.brackets;
+  return static_cast<int>(((trial % b) + b) % b);
+}
+
+bool StoppingRule::decides_at(int64_t trial, int64_t step) const {
+  if (settings_.rule == StoppingSettings::Rule::kNone) return false;
+  const std::vector<int64_t>& at = settings_.decide_at;
+  const auto found = std::lower_bound(at.begin(), at.end(), step);
+  return found != at.end() && *found == step && found - at.begin() >= BracketOf(trial);
 }
 
 Verdict StoppingRule::Evaluate(int64_t trial, int64_t step, double accuracy) {
@@ -100,12 +111,12 @@ std::optional<Verdict> StoppingRule::VerdictAt(int64_t trial, int64_t step) cons
 void StoppingRule::Finish(int64_t trial, double accuracy) { finals_[trial] = accuracy; }
 
 Verdict StoppingRule::Judge(int64_t trial, int64_t step, double accuracy) const {
-  if (!decides_at(step)) return Verdict::kContinue;
-  std::vector<double> others;
+  if (!decides_at(trial, step)) return Verdict::kContinue;
+  std::vector<double> others;  // of its bracket (every child under median stopping)
   const auto found = at_step_.find(step);
   if (found != at_step_.end()) {
     for (const auto& [other, value] : found->second) {
-      if (other != trial) others.push_back(value);
+      if (other != trial && BracketOf(other) == BracketOf(trial)) others.push_back(value);
     }
   }
   switch (settings_.rule) {

@@ -8,6 +8,8 @@
 //   asha    asynchronous successive halving, as a stopping rule: at each rung (r, r * eta, ...
 //           below the budget) a child goes on when it ranks in the top ceil(n / eta) of the n
 //           children evaluated there so far, itself included; no child waits for a full rung.
+//           With B brackets (asynchronous Hyperband), trial t is in bracket t mod B, which
+//           decides from rung t mod B on and ranks a child among its own bracket only.
 // Every child trains under the schedule of the whole budget, so a child that is never stopped
 // ends exactly as it would have without early stopping.
 #pragma once
@@ -30,6 +32,7 @@ struct StoppingSettings {
   std::vector<int64_t> decide_at;    // where the rule decides: the rungs, or past the grace
   int min_peers = 5;                 // median
   double eta = 3;                    // asha
+  int brackets = 1;                  // asha: bracket b decides at decide_at[b], [b + 1], ...
 };
 // The settings of `config` (its child's budget and its early_stopping, which may be absent:
 // rule none, nothing evaluated). Throws ConfigError naming a field that is out of range.
@@ -43,7 +46,7 @@ class StoppingRule {
 
   const StoppingSettings& settings() const { return settings_; }
   bool evaluates_at(int64_t step) const;
-  bool decides_at(int64_t step) const;  // a rule decides at this evaluation
+  bool decides_at(int64_t trial, int64_t step) const;  // the rule decides this evaluation
 
   // `trial` was evaluated at `step` (one of evaluate_at): the verdict, kept. Asked again for
   // the same trial and step (a heartbeat repeated, a retried attempt reaching the step again),
@@ -66,6 +69,8 @@ class StoppingRule {
   double StoppedReward(int64_t step, double accuracy) const;
 
  private:
+  int BracketOf(int64_t trial) const;
+
   StoppingSettings settings_;
   // step -> trial -> accuracy, and the verdicts given
   std::map<int64_t, std::map<int64_t, double>> at_step_;

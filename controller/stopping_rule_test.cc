@@ -55,6 +55,14 @@ TEST(StoppingRule, OutOfRangeSettingsNameTheirField) {
             std::string::npos);
   EXPECT_NE(error("early_stopping { asha { min_steps: 900 } }").find("asha.min_steps"),
             std::string::npos);
+  // Two rungs (100, 300): at most three brackets, the last training every child in full.
+  EXPECT_EQ(
+      StoppingSettingsOf(Config(kProxy900 + "early_stopping { asha { brackets: 3 } }")).brackets,
+      3);
+  EXPECT_NE(error("early_stopping { asha { brackets: 4 } }").find("asha.brackets"),
+            std::string::npos);
+  EXPECT_NE(error("early_stopping { asha { brackets: -1 } }").find("asha.brackets"),
+            std::string::npos);
   EXPECT_NE(error("early_stopping { evaluate_every: -1 }").find("evaluate_every"),
             std::string::npos);
   EXPECT_NE(error("early_stopping { median { grace_steps: 1000 } }").find("grace_steps"),
@@ -95,6 +103,31 @@ TEST(StoppingRule, AshaJudgesEachChildAgainstTheRungAsItStandsWhenItArrives) {
     EXPECT_EQ(*rule.VerdictAt(2, 10), Verdict::kContinue);
     EXPECT_EQ(*rule.VerdictAt(5, 10), order[0] == 4 ? Verdict::kContinue : Verdict::kStop);
   } while (std::next_permutation(order.begin(), order.end()));
+}
+
+TEST(StoppingRule, HyperbandBracketsDecideFromTheirOwnRungAndRankWithinTheBracket) {
+  StoppingSettings s;
+  s.rule = StoppingSettings::Rule::kAsha;
+  s.budget = 90;
+  s.eta = 3;
+  s.brackets = 3;  // bracket 0 decides at 10 and 30, bracket 1 at 30, bracket 2 never
+  s.evaluate_at = s.decide_at = {10, 30};
+  StoppingRule rule(s);
+  EXPECT_TRUE(rule.decides_at(3, 10));
+  EXPECT_FALSE(rule.decides_at(4, 10)) << "bracket 1 starts at the second rung";
+  EXPECT_TRUE(rule.decides_at(4, 30));
+  EXPECT_FALSE(rule.decides_at(5, 10));
+  EXPECT_FALSE(rule.decides_at(5, 30)) << "the last bracket trains every child in full";
+  // Bracket 0 (trials 0, 3, 6): ranked among themselves, whatever bracket 1 holds.
+  EXPECT_EQ(rule.Evaluate(0, 10, 0.50), Verdict::kContinue);
+  EXPECT_EQ(rule.Evaluate(1, 10, 0.99), Verdict::kContinue);  // bracket 1: recorded only
+  EXPECT_EQ(rule.Evaluate(3, 10, 0.45), Verdict::kStop);      // 2nd of 2 in bracket 0
+  EXPECT_EQ(rule.Evaluate(5, 10, 0.01), Verdict::kContinue);  // bracket 2: never stopped
+  EXPECT_EQ(rule.Evaluate(5, 30, 0.01), Verdict::kContinue);
+  // Bracket 1 decides at 30 among its own: trial 1 leads, trial 4 is 2nd of 2.
+  EXPECT_EQ(rule.Evaluate(1, 30, 0.60), Verdict::kContinue);
+  EXPECT_EQ(rule.Evaluate(4, 30, 0.70), Verdict::kContinue) << "bracket 0's results do not count";
+  EXPECT_EQ(rule.Evaluate(7, 30, 0.10), Verdict::kStop);
 }
 
 TEST(StoppingRule, AVerdictIsGivenOnceAndRepeatedForTheSameStep) {
