@@ -7,10 +7,22 @@
 #                                       and 100 steps (restart-style rungs): fingerprint,budget,
 #                                       validation_accuracy (0 where it diverged).
 #   bash bench/landscape/regenerate.sh [BUILD_DIR]   (default build/cpu; about 70 min, 2 cores)
+# With --long, only the longer landscape instead:
+#   fashion-mnist-resnet8-900.csv.gz    fashion-mnist-resnet8-900.textproto's exhaustive search
+#                                       (900 steps, 5,000 validation images every 100 steps)
+#   bash bench/landscape/regenerate.sh --long [BUILD_DIR]   (about 80 min, 2 cores)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+long=0
+if [ "${1:-}" = --long ]; then long=1; shift; fi
 build="${1:-build/cpu}"
 work="$(mktemp -d)"
+if [ "$long" = 1 ]; then
+  "$build/cli/actsearch" local --config "$here/fashion-mnist-resnet8-900.textproto" \
+    --db "$work/landscape.db" --workers 1 --progress-seconds 60
+  bash "$here/export.sh" "$work/landscape.db" "$here/fashion-mnist-resnet8-900.csv.gz"
+  exit 0
+fi
 config="$here/fashion-mnist-resnet8.textproto"
 "$build/cli/actsearch" local --config "$config" --db "$work/landscape.db" --workers 1 \
   --progress-seconds 60
