@@ -299,8 +299,8 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
        "CPU threads (0: all cores)")
       ("search-name", po::value(&search_name),
        "the search the runs are recorded under (default: 'reevaluate MODEL DATASET PROFILE "
-       "STEPS steps'; trained here on several models, one search per model, the model's name "
-       "appended)")
+       "STEPS steps'); several models trained here make one search each: the default name "
+       "of each model, or this name followed by the model's")
       ("write-config", po::value(&config_path),
        "plan the runs and write them to this file as a config that `actsearch controller` (or "
        "`local`) serves to workers, instead of training them here")
