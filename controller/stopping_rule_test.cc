@@ -124,7 +124,9 @@ TEST(StoppingRule, HyperbandBracketsDecideFromTheirOwnRungAndRankWithinTheBracke
   EXPECT_EQ(rule.Evaluate(3, 10, 0.45), Verdict::kStop);      // 2nd of 2 in bracket 0
   EXPECT_EQ(rule.Evaluate(5, 10, 0.01), Verdict::kContinue);  // bracket 2: never stopped
   EXPECT_EQ(rule.Evaluate(5, 30, 0.01), Verdict::kContinue);
-  // Bracket 1 decides at 30 among its own: trial 1 leads, trial 4 is 2nd of 2.
+  // Bracket 1 decides at 30 among its own: bracket 0's 0.95 there does not count, so trial 4
+  // leads with 0.70 (1 place of 2), and trial 7 is 3rd of 3 (1 place).
+  EXPECT_EQ(rule.Evaluate(0, 30, 0.95), Verdict::kContinue);
   EXPECT_EQ(rule.Evaluate(1, 30, 0.60), Verdict::kContinue);
   EXPECT_EQ(rule.Evaluate(4, 30, 0.70), Verdict::kContinue) << "bracket 0's results do not count";
   EXPECT_EQ(rule.Evaluate(7, 30, 0.10), Verdict::kStop);
