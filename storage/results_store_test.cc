@@ -156,6 +156,12 @@ TEST_F(ResultsStoreTest, CheckpointsReturnTheLatestStep) {
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->step, 40);
   EXPECT_EQ(latest->data, (std::vector<uint8_t>{3, 4, 5}));
+  // A strategy with no state (a re-evaluation's) checkpoints nothing, and that is kept too.
+  store.SaveCheckpoint(search, "sampler", 80, {});
+  const auto empty = store.LatestCheckpoint(search, "sampler");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->step, 80);
+  EXPECT_TRUE(empty->data.empty());
 }
 
 TEST_F(ResultsStoreTest, AWorkerRegisteringAgainKeepsItsId) {

@@ -199,8 +199,10 @@ Statement& Statement::Bind(int index, std::string_view text) {
 }
 
 Statement& Statement::BindBlob(int index, const std::vector<uint8_t>& blob) {
-  const int rc =
-      sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  // An empty vector's data() may be null, which SQLite binds as NULL, not as an empty blob.
+  const int rc = blob.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                              : sqlite3_bind_blob(stmt_, index, blob.data(),
+                                                  static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) db_->Fail(rc, "bind");
   return *this;
 }

@@ -122,7 +122,9 @@ wait "$controller" 2>/dev/null
 controller=$!
 pids+=("$controller")
 wait "$controller"
-check "resumed re-evaluation: exit 0" test $? = 0
+rc=$?
+check "resumed re-evaluation: exit 0" test "$rc" = 0
+[ "$rc" = 0 ] || cat "$tmp/re2.err" "$tmp/re.log"
 wait "$survivor"
 check "the surviving worker saw the end: exit 0" test $? = 0
 re_search="$(sql "$db" "SELECT id FROM searches WHERE kind = 'reevaluation'")"
