@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "controller/stopping_rule.h"
@@ -54,27 +55,35 @@ std::string Unquoted(const std::string& field) {
   return out;
 }
 
-// CSV, gzip-compressed or not: fingerprint,expression,steps,step,validation_accuracy; a row
-// with step == steps is the class's final result (0 for a child that diverged there).
-Landscape LoadLandscape(const std::string& path) {
+// The data lines of a CSV file, gzip-compressed or not, header left out, line ends removed;
+// each with its line number for errors.
+std::vector<std::pair<int, std::string>> CsvDataLines(const std::string& path) {
   gzFile file = gzopen(path.c_str(), "rb");
   if (file == nullptr) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
-  std::map<std::string, Curve> by_class;
+  std::vector<std::pair<int, std::string>> lines;
   char line[4096];
-  int number = 0;
-  while (gzgets(file, line, sizeof line) != nullptr) {
-    ++number;
+  for (int number = 1; gzgets(file, line, sizeof line) != nullptr; ++number) {
     if (number == 1) continue;  // the header
     std::string text(line);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    lines.emplace_back(number, std::move(text));
+  }
+  gzclose(file);
+  return lines;
+}
+
+// fingerprint,expression,steps,step,validation_accuracy; a row with step == steps is the
+// class's final result (0 for a child that diverged there).
+Landscape LoadLandscape(const std::string& path) {
+  std::map<std::string, Curve> by_class;
+  for (const auto& [number, text] : CsvDataLines(path)) {
     // The expression may hold commas: the two fields before it and the three after it do not.
     const size_t first = text.find(',');
-    size_t last = text.rfind(',');
+    const size_t last = text.rfind(',');
     const size_t middle = last == std::string::npos ? std::string::npos : text.rfind(',', last - 1);
     const size_t third =
         middle == std::string::npos ? std::string::npos : text.rfind(',', middle - 1);
     if (first == std::string::npos || third == std::string::npos || third <= first) {
-      gzclose(file);
       throw std::runtime_error(path + ": line " + std::to_string(number) +
                                ": expected fingerprint,expression,steps,step,validation_accuracy");
     }
@@ -90,7 +99,6 @@ Landscape LoadLandscape(const std::string& path) {
       curve.accuracy_at[step] = accuracy;
     }
   }
-  gzclose(file);
   Landscape landscape;
   for (auto& [fingerprint, curve] : by_class) {
     landscape.budget = std::max(landscape.budget, curve.steps);
@@ -102,27 +110,21 @@ Landscape LoadLandscape(const std::string& path) {
 
 // Restart-style rungs (ASHA's checkpoint-free promotion by retraining): each class's result
 // after a training of its own at a rung's budget, warm-up and decay to that budget (0 where it
-// diverged). CSV, gzip-compressed or not: fingerprint,budget,validation_accuracy.
+// diverged). fingerprint,budget,validation_accuracy.
 using RungResults = std::map<std::string, std::map<int64_t, double>>;
 
 RungResults LoadRungResults(const std::string& path) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (file == nullptr) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   RungResults results;
-  char line[512];
-  for (int number = 1; gzgets(file, line, sizeof line) != nullptr; ++number) {
-    if (number == 1) continue;  // the header
-    std::stringstream fields(line);
+  for (const auto& [number, text] : CsvDataLines(path)) {
+    std::stringstream fields(text);
     std::string fingerprint, budget, accuracy;
     if (!std::getline(fields, fingerprint, ',') || !std::getline(fields, budget, ',') ||
         !std::getline(fields, accuracy)) {
-      gzclose(file);
       throw std::runtime_error(path + ": line " + std::to_string(number) +
                                ": expected fingerprint,budget,validation_accuracy");
     }
     results[fingerprint][std::stoll(budget)] = std::stod(accuracy);
   }
-  gzclose(file);
   return results;
 }
 
