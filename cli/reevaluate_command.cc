@@ -207,6 +207,13 @@ std::vector<ReevaluationRow> RowsOf(const std::vector<Entry>& entries) {
 // The dataset's name in a search's name: the spec's kind (cifar10 for cifar10:DIR).
 std::string DatasetKind(const std::string& spec) { return spec.substr(0, spec.find(':')); }
 
+// The default name of a re-evaluation's search: 'reevaluate MODEL DATASET PROFILE STEPS steps'.
+std::string DefaultSearchName(const std::string& model, const std::string& dataset,
+                              const worker::TrainingProfile& profile) {
+  return "reevaluate " + model + " " + dataset + " " + profile.name + " " +
+         std::to_string(profile.steps) + " steps";
+}
+
 // A config that serves `entries` x `seeds` as trials through the controller (the workers load
 // `dataset` themselves), written to `path` with a note on how to run it. The child is the first
 // model's; with several models, each run names its own.
@@ -387,8 +394,6 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
   }
   std::vector<Entry> entries = OnModels(planned, models);
   const int total = static_cast<int>(entries.size() * seeds);
-  std::string model_names;
-  for (const std::string& model : models) model_names += (model_names.empty() ? "" : ",") + model;
   char plan[256];
   std::snprintf(plan, sizeof plan, "%zu activations x %zu model%s x %lld seeds = %d runs",
                 planned.size(), models.size(), models.size() == 1 ? "" : "s",
@@ -401,8 +406,11 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
       throw UsageError(std::string("--dataset: ") + e.what());
     }
     if (search_name.empty()) {
-      search_name = "reevaluate " + model_names + " " + DatasetKind(dataset) + " " +
-                    options.profile.name + " " + std::to_string(options.profile.steps) + " steps";
+      std::string model_names;
+      for (const std::string& model : models) {
+        model_names += (model_names.empty() ? "" : ",") + model;
+      }
+      search_name = DefaultSearchName(model_names, DatasetKind(dataset), options.profile);
     }
     WriteReevaluationConfig(config_path, search_name, entries, seeds, dataset, models, profile,
                             options.profile.steps);
@@ -417,10 +425,7 @@ int RunReevaluateCommand(const std::vector<std::string>& args) {
   // Trained here, each model's runs are a search of their own: its leaderboard compares
   // activations on one network.
   auto search_name_of = [&](const std::string& model) {
-    if (search_name.empty()) {
-      return "reevaluate " + model + " " + data.name + " " + options.profile.name + " " +
-             std::to_string(options.profile.steps) + " steps";
-    }
+    if (search_name.empty()) return DefaultSearchName(model, data.name, options.profile);
     return models.size() == 1 ? search_name : search_name + " " + model;
   };
   storage::ResultsStore store(db_path);
