@@ -68,7 +68,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   std::string dataset = "fashion-mnist";
   std::string profile = "quick";
   std::string format;
-  int64_t steps = 0, batch = 0, validation = 0, depth = 0, seed = 0, evaluate_every = 0;
+  int64_t steps = 0, batch = 0, validation = 0, train_images = 0, depth = 0, seed = 0;
+  int64_t evaluate_every = 0;
   double lr = 0;
   bool no_channels_last = false, no_cuda_graph = false, quiet = false;
   std::string db_path, search_name = "manual runs";
@@ -94,6 +95,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
        "shorthand for --model resnetD: 20, 32, 44, 56, 110")
       ("validation", AtLeast<int64_t>(&validation, "--validation", 1),
        "validation images carved from training (default 5000)")
+      ("train-images", AtLeast<int64_t>(&train_images, "--train-images", 1),
+       "train on this many images of the training split (default: all): a reduced-data proxy")
       ("evaluate-every", AtLeast<int64_t>(&evaluate_every, "--evaluate-every", 1),
        "also evaluate on the validation set every N steps, into the curve (what a search's "
        "early stopping does; its cost: bench/evaluation_overhead.sh)")
@@ -166,7 +169,8 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   ProgressPrinter printer;
   if (!quiet) printer.Note("loading " + dataset + " ...");
   const auto load_start = std::chrono::steady_clock::now();
-  const worker::DatasetSplits data = worker::LoadDataset(dataset, validation > 0 ? validation : -1);
+  worker::DatasetSplits data = worker::LoadDataset(dataset, validation > 0 ? validation : -1);
+  if (train_images > 0) worker::KeepTrainingImages(data, train_images);
   if (!quiet) {
     printer.Note(
         "loaded " + data.name + ": " + std::to_string(data.train.size()) + " train, " +

@@ -155,6 +155,7 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
     }
     Require(r.steps() >= 0, "child.resnet.steps", "must not be negative");
     Require(r.validation() >= 0, "child.resnet.validation", "must not be negative");
+    Require(r.train_images() >= 0, "child.resnet.train_images", "must not be negative");
   }
   Require(c.child().proxy().steps() >= 0, "child.proxy.steps", "must not be negative");
   Require(c.child().proxy().hidden() >= 0, "child.proxy.hidden", "must not be negative");

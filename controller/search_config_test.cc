@@ -76,6 +76,8 @@ TEST_F(SearchConfigTest, ValidationNamesTheFirstBadField) {
        "config field dispatch.heartbeat_seconds: must be shorter than the lease (120"},
       {[](auto& c) { c.mutable_child()->mutable_resnet()->set_profile("fast"); },
        "config field child.resnet.profile"},
+      {[](auto& c) { c.mutable_child()->mutable_resnet()->set_train_images(-1); },
+       "config field child.resnet.train_images: must not be negative"},
   };
   for (const auto& [spoil, problem] : cases) {
     proto::SearchConfig config = Minimal();

@@ -128,6 +128,13 @@ expect "train negative threads" 2 '--threads: got -1, must be from 0 to 1024' --
   "$bin" train --threads -1
 expect "train zero validation" 2 '--validation: got 0, must be at least 1' -- \
   "$bin" train --validation 0
+expect "train zero training images" 2 '--train-images: got 0, must be at least 1' -- \
+  "$bin" train --train-images 0
+expect "train more training images than the split" 1 \
+  'synthetic: 1601 training images asked for, the training split holds 1600' -- \
+  "$bin" train --dataset synthetic --train-images 1601 --steps 1
+expect "train on a reduced set" 0 'synthetic \(300 train, 400 validation' -- \
+  "$bin" train --dataset synthetic --train-images 300 --steps 2 --batch 8 --quiet
 expect "sample negative count" 2 '--count: got -3, must be from 1 to ' -- \
   "$bin" space sample --count -3
 expect "empty unary list" 2 "--unary: got '', must be a non-empty list" -- \

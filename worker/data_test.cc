@@ -210,6 +210,24 @@ TEST_F(DataTest, ValidationIsDisjointFromTrainingAndFixedBySeed) {
   EXPECT_THROW(LoadCifar10(Path("c"), 100), DataError) << "no training images left";
 }
 
+TEST_F(DataTest, AReducedTrainingSetKeepsValidationAndItsOwnStatistics) {
+  WriteCifar10(Path("c"), 20);
+  const DatasetSplits whole = LoadCifar10(Path("c"), 30);
+  DatasetSplits reduced = LoadCifar10(Path("c"), 30);
+  KeepTrainingImages(reduced, 25);
+  EXPECT_EQ(reduced.train.size(), 25);
+  EXPECT_TRUE(torch::equal(reduced.train.images, whole.train.images.slice(0, 0, 25)));
+  EXPECT_TRUE(torch::equal(reduced.validation.images, whole.validation.images));
+  EXPECT_TRUE(torch::equal(reduced.test.images, whole.test.images));
+  const torch::Tensor mean = reduced.train.images.to(torch::kFloat).div(255).mean({0, 2, 3});
+  EXPECT_TRUE(torch::allclose(reduced.mean, mean));
+  EXPECT_FALSE(torch::allclose(reduced.mean, whole.mean)) << "the statistics were not recomputed";
+  const std::string error = ErrorOf([&] { KeepTrainingImages(reduced, 26); });
+  EXPECT_NE(error.find("cifar10: 26 training images asked for, the training split holds 25"),
+            std::string::npos)
+      << error;
+}
+
 TEST_F(DataTest, LoadsTheRealFashionMnistFromDebiansPackage) {
   if (!std::filesystem::exists(kDebianFashionMnistDir)) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed (deploy/install-deps.sh installs it)";

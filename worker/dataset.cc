@@ -1,6 +1,15 @@
 #include "worker/dataset.h"
 
 namespace actsearch::worker {
+namespace {
+
+void SetChannelStatistics(DatasetSplits& splits) {
+  const torch::Tensor pixels = splits.train.images.to(torch::kFloat).div_(255);
+  splits.mean = pixels.mean({0, 2, 3});
+  splits.std = pixels.std({0, 2, 3});
+}
+
+}  // namespace
 
 DatasetSplits MakeSplits(std::string name, int64_t num_classes, Dataset train_files,
                          Dataset test_files, int64_t validation_size, uint64_t split_seed) {
@@ -25,10 +34,20 @@ DatasetSplits MakeSplits(std::string name, int64_t num_classes, Dataset train_fi
   splits.validation = {train_files.images.index_select(0, validation_index),
                        train_files.labels.index_select(0, validation_index)};
   splits.test = std::move(test_files);
-  const torch::Tensor pixels = splits.train.images.to(torch::kFloat).div_(255);
-  splits.mean = pixels.mean({0, 2, 3});
-  splits.std = pixels.std({0, 2, 3});
+  SetChannelStatistics(splits);
   return splits;
+}
+
+void KeepTrainingImages(DatasetSplits& splits, int64_t images) {
+  const int64_t n = splits.train.size();
+  if (images < 1 || images > n) {
+    throw DataError(splits.name + ": " + std::to_string(images) +
+                    " training images asked for, the training split holds " + std::to_string(n));
+  }
+  if (images == n) return;
+  splits.train = {splits.train.images.slice(0, 0, images).clone(),
+                  splits.train.labels.slice(0, 0, images).clone()};
+  SetChannelStatistics(splits);
 }
 
 }  // namespace actsearch::worker

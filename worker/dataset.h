@@ -37,4 +37,10 @@ struct DatasetSplits {
 DatasetSplits MakeSplits(std::string name, int64_t num_classes, Dataset train_files,
                          Dataset test_files, int64_t validation_size, uint64_t split_seed = 0);
 
+// Keeps the first `images` of the training split (a random subset: the split is shuffled) and
+// recomputes its mean and standard deviation; validation and test are untouched, so a search on
+// the reduced set is scored as one on the whole. A reduced-data proxy sees as many epochs in a
+// short budget as a long one does on the whole set. Throws DataError when the split holds fewer.
+void KeepTrainingImages(DatasetSplits& splits, int64_t images);
+
 }  // namespace actsearch::worker

@@ -44,7 +44,7 @@ class Runner {
     try {
       const proto::ResNetChild& resnet = child.resnet();
       if (!resnet.model().empty()) CheckModelName(resnet.model());
-      Dataset(DatasetSpec(resnet), ValidationSize(resnet));
+      Dataset(resnet);
       return "";
     } catch (const std::exception& error) {
       return error.what();
@@ -52,13 +52,6 @@ class Runner {
   }
 
  private:
-  static std::string DatasetSpec(const proto::ResNetChild& child) {
-    return child.dataset().empty() ? "fashion-mnist" : child.dataset();
-  }
-  static int64_t ValidationSize(const proto::ResNetChild& child) {
-    return child.validation() > 0 ? child.validation() : -1;
-  }
-
   TrainResult TrainOnProxy(const proto::Trial& trial, const ProgressCallback& progress) {
     const proto::ProxyChild& child = trial.child().proxy();
     ProxyOptions o;
@@ -83,15 +76,20 @@ class Runner {
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
     o.evaluate_at.assign(trial.evaluate_at().begin(), trial.evaluate_at().end());
-    return TrainChild(Dataset(DatasetSpec(child), ValidationSize(child)), o, progress);
+    return TrainChild(Dataset(child), o, progress);
   }
 
-  const DatasetSplits& Dataset(const std::string& spec, int64_t validation) {
-    const std::string key = spec + "#" + std::to_string(validation);
+  // Loaded once per worker for each (dataset, validation size, training images) a child names.
+  const DatasetSplits& Dataset(const proto::ResNetChild& child) {
+    const std::string spec = child.dataset().empty() ? "fashion-mnist" : child.dataset();
+    const int64_t validation = child.validation() > 0 ? child.validation() : -1;
+    const std::string key =
+        spec + "#" + std::to_string(validation) + "#" + std::to_string(child.train_images());
     auto found = datasets_.find(key);
     if (found == datasets_.end()) {
-      found = datasets_.emplace(key, std::make_shared<DatasetSplits>(LoadDataset(spec, validation)))
-                  .first;
+      auto splits = std::make_shared<DatasetSplits>(LoadDataset(spec, validation));
+      if (child.train_images() > 0) KeepTrainingImages(*splits, child.train_images());
+      found = datasets_.emplace(key, std::move(splits)).first;
     }
     return *found->second;
   }
