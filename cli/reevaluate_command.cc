@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,14 +84,16 @@ std::vector<Entry> ParseBaselines(const std::string& list) {
 
 // The top `top` classes of the leaderboard of `search` (all searches when unset) that are
 // grammar expressions. Rows holding sugar or pwlu specs (earlier re-evaluations) are passed
-// over: they are not expressions to re-evaluate.
+// over: they are not expressions to re-evaluate; so is a class's row on a second model.
 std::vector<Winner> ReadWinners(sql::Database& db, std::optional<int64_t> search, int64_t top) {
   storage::LeaderboardFilter filter;
   filter.search_id = search;
   filter.top = std::numeric_limits<int64_t>::max();
   std::vector<Winner> winners;
+  std::set<std::string> classes;
   for (const storage::LeaderboardRow& row : storage::QueryLeaderboard(db, filter)) {
     if (static_cast<int64_t>(winners.size()) == top) break;
+    if (!classes.insert(row.fingerprint).second) continue;
     try {
       const ActivationSpec spec = ParseActivationSpec(row.expression);
       if (spec.kind == ActivationSpec::Kind::kRelu) {

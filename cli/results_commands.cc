@@ -2,6 +2,7 @@
 // read-only, so they run beside a live search and never modify what they read.
 #include "cli/results_commands.h"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -121,13 +122,33 @@ void PrintLeaderboard(sql::Database& db, const storage::LeaderboardFilter& filte
   // The table shows accuracies in percent; the other formats keep fractions for machines.
   const bool percent = format == "table";
   const double scale = percent ? 100.0 : 1.0;
-  Table table({"rank", percent ? "val%" : "validation_mean", percent ? "+-" : "validation_std", "n",
-               percent ? "best%" : "validation_best", percent ? "test%" : "test_mean", "steps",
-               "expression", "fingerprint"});
+  // A re-evaluation on several models ranks each (class, model) on its own: show the model.
+  const bool models = std::any_of(
+      rows.begin(), rows.end(), [](const storage::LeaderboardRow& r) { return !r.model.empty(); });
+  std::vector<std::string> columns = {
+      "rank", percent ? "val%" : "validation_mean",  percent ? "+-" : "validation_std",
+      "n",    percent ? "best%" : "validation_best", percent ? "test%" : "test_mean",
+      "steps"};
+  if (models) columns.push_back("model");
+  columns.insert(columns.end(), {"expression", "fingerprint"});
+  Table table(columns);
   for (const storage::LeaderboardRow& r : rows) {
-    table.AddRow({r.rank, r.mean * scale, r.stddev * scale, r.trials, r.best * scale,
-                  r.mean_test ? Cell(*r.mean_test * scale) : Cell(std::monostate{}), r.steps,
-                  r.expression, r.fingerprint});
+    std::vector<Cell> cells;  // pushed one by one: GCC 12 misreads a braced list of variants
+    cells.emplace_back(r.rank);
+    cells.emplace_back(r.mean * scale);
+    cells.emplace_back(r.stddev * scale);
+    cells.emplace_back(r.trials);
+    cells.emplace_back(r.best * scale);
+    if (r.mean_test) {
+      cells.emplace_back(*r.mean_test * scale);
+    } else {
+      cells.emplace_back(std::monostate{});
+    }
+    cells.emplace_back(r.steps);
+    if (models) cells.emplace_back(r.model);
+    cells.emplace_back(r.expression);
+    cells.emplace_back(r.fingerprint);
+    table.AddRow(std::move(cells));
   }
   if (rows.empty() && format == "table") {
     std::cout << "no results yet" << (filter.search_id ? " in this search" : "")

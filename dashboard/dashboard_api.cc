@@ -176,13 +176,13 @@ HttpResponse Leaderboard(sql::Database& db, const HttpRequest& r) {
   if (format == "csv") {
     std::string csv =
         "rank,expression,fingerprint,trials,validation_mean,validation_std,"
-        "validation_best,test_mean\n";
+        "validation_best,test_mean,steps,model\n";
     for (const storage::LeaderboardRow& row : rows) {
       csv += std::to_string(row.rank) + "," + CsvField(row.expression) + "," + row.fingerprint +
              "," + std::to_string(row.trials) + "," + std::to_string(row.mean) + "," +
              std::to_string(row.stddev) + "," + std::to_string(row.best) + "," +
              (row.mean_test ? std::to_string(*row.mean_test) : "") + "," +
-             std::to_string(row.steps) + "\n";
+             std::to_string(row.steps) + "," + CsvField(row.model) + "\n";
     }
     return {200, "text/csv; charset=utf-8", csv};
   }
@@ -196,7 +196,8 @@ HttpResponse Leaderboard(sql::Database& db, const HttpRequest& r) {
                    {"validation_std", row.stddev},
                    {"validation_best", row.best},
                    {"test_mean", OptionalNumber(row.mean_test)},
-                   {"steps", row.steps}});
+                   {"steps", row.steps},
+                   {"model", row.model}});
   }
   return Json(out);
 }

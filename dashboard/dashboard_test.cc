@@ -99,7 +99,12 @@ TEST_F(DashboardApiTest, TheLeaderboardRanksClassesAndExportsCsv) {
   EXPECT_EQ(Body("/api/leaderboard?min_steps=101").size(), 0u) << "fidelity: no result that long";
   const HttpResponse csv = DashboardApi(db_).Handle(Get("/api/leaderboard?format=csv"));
   EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
-  EXPECT_EQ(csv.body.rfind("rank,expression,", 0), 0u) << csv.body;
+  EXPECT_EQ(csv.body.rfind("rank,expression,fingerprint,trials,validation_mean,validation_std,"
+                           "validation_best,test_mean,steps,model\n",
+                           0),
+            0u)
+      << "a header for every column: " << csv.body;
+  EXPECT_EQ(rows[0]["model"], "") << "the search's own child";
   EXPECT_NE(csv.body.find("\n1,x * sigmoid(x),"), std::string::npos) << csv.body;
 }
 
@@ -180,7 +185,7 @@ TEST(DashboardTarget, PathsAndQueriesAreDecodedAndMalformedOnesRefused) {
 class RunningServer {
  public:
   RunningServer(const std::string& token, HttpHandler handler)
-      : server_({"127.0.0.1:0", token, 2}, std::move(handler)),
+      : server_({"127.0.0.1:0", token, 2, nullptr}, std::move(handler)),
         thread_([this] { server_.Run(stop_); }) {}
   ~RunningServer() {
     stop_ = true;

@@ -7,15 +7,16 @@
 namespace actsearch::storage {
 namespace {
 
-// Window functions: per class, its results at its highest fidelity (the most steps any of its
-// results reached: a class stopped early and trained in full elsewhere is judged by the full
-// training), the statistics over them, and its best-scoring row (place 1), whose expression
-// names the class. Classes are ranked by that fidelity first, then by score: a child stopped
-// early never outranks one that trained further.
+// Window functions: per class and child model, its results at its highest fidelity (the most
+// steps any of its results reached: a class stopped early and trained in full elsewhere is
+// judged by the full training), the statistics over them, and its best-scoring row (place 1),
+// whose expression names the class. Classes are ranked by that fidelity first, then by score:
+// a child stopped early never outranks one that trained further. A class re-evaluated on two
+// models is two rows: accuracies on different networks are not samples of one quantity.
 constexpr const char* kLeaderboard = R"sql(
 WITH scored AS (
   SELECT c.fingerprint AS fp, c.expression AS expr,
-         r.validation_accuracy AS v, r.test_accuracy AS t, r.steps AS steps
+         tr.model AS model, r.validation_accuracy AS v, r.test_accuracy AS t, r.steps AS steps
   FROM results r
   JOIN trials tr ON tr.id = r.trial_id
   JOIN candidates c ON c.id = tr.candidate_id
@@ -29,25 +30,25 @@ WITH scored AS (
                         WHERE o.candidate_id = c.id AND o.operator = wanted.value))
 ),
 at_fidelity AS (
-  SELECT *, MAX(steps) OVER (PARTITION BY fp) AS top_steps FROM scored
+  SELECT *, MAX(steps) OVER (PARTITION BY fp, model) AS top_steps FROM scored
 ),
 classes AS (
-  SELECT fp, expr,
+  SELECT fp, model, expr,
          COUNT(*) OVER per_class AS n,
          AVG(v) OVER per_class AS mean,
          SUM(v * v) OVER per_class AS sum_squares,
          MAX(v) OVER per_class AS best,
          AVG(t) OVER per_class AS mean_test,
          MAX(steps) OVER per_class AS steps,
-         ROW_NUMBER() OVER (PARTITION BY fp ORDER BY v DESC, expr) AS place
+         ROW_NUMBER() OVER (PARTITION BY fp, model ORDER BY v DESC, expr) AS place
   FROM at_fidelity
   WHERE steps = top_steps
-  WINDOW per_class AS (PARTITION BY fp)
+  WINDOW per_class AS (PARTITION BY fp, model)
 )
-SELECT fp, expr, n, mean, sum_squares, best, mean_test, steps
+SELECT fp, expr, n, mean, sum_squares, best, mean_test, steps, model
 FROM classes
 WHERE place = 1 AND n >= ?4
-ORDER BY steps DESC, CASE WHEN ?6 = 'best' THEN best ELSE mean END DESC, best DESC, fp
+ORDER BY steps DESC, CASE WHEN ?6 = 'best' THEN best ELSE mean END DESC, best DESC, fp, model
 LIMIT ?5
 )sql";
 
@@ -108,6 +109,7 @@ std::vector<LeaderboardRow> QueryLeaderboard(sql::Database& db, const Leaderboar
     row.best = query.Double(5);
     row.mean_test = query.OptionalDouble(6);
     row.steps = query.Int(7);
+    row.model = query.Text(8);
     rows.push_back(row);
   }
   return rows;

@@ -23,8 +23,8 @@ struct LeaderboardFilter {
   enum class RankBy { kMean, kBest } rank_by = RankBy::kMean;
 };
 
-// One functional class (fingerprint): its best-scoring expression, and its results' mean,
-// sample standard deviation, best and count over repeats and equal rewritings.
+// One functional class (fingerprint) on one child model: its best-scoring expression, and its
+// results' mean, sample standard deviation, best and count over repeats and equal rewritings.
 struct LeaderboardRow {
   int64_t rank = 0;
   std::string fingerprint;
@@ -35,6 +35,8 @@ struct LeaderboardRow {
   double best = 0;
   std::optional<double> mean_test;
   int64_t steps = 0;  // the highest fidelity among its results: training steps reached
+  // The model a re-evaluation run named (trials.model); empty: the search's own child.
+  std::string model;
 };
 
 // Throws sql::Error for an unknown search id or an unknown trial state.

@@ -15,17 +15,17 @@ class LeaderboardTest : public StorageTest {
   }
 
   // Adds one finished trial of `expression` (class `fingerprint`) with this accuracy, trained
-  // for `steps`.
+  // for `steps` on `model` (empty: the search's own child).
   void Add(const std::string& expression, const std::string& fingerprint, double accuracy,
            std::vector<std::string> operators = {}, TrialState state = TrialState::kDone,
-           int64_t search = 0, int64_t steps = 900) {
+           int64_t search = 0, int64_t steps = 900, const std::string& model = "") {
     NewCandidate c;
     c.search_id = search ? search : search_;
     c.expression = expression;
     c.fingerprint = fingerprint;
     c.proposed_by = "manual";
     c.operators = std::move(operators);
-    const int64_t trial = store_->QueueTrial(store_->AddCandidate(c), seed_++);
+    const int64_t trial = store_->QueueTrial(store_->AddCandidate(c), seed_++, model);
     TrialResult r;
     r.state = state;
     r.validation_accuracy = accuracy;
@@ -130,6 +130,27 @@ TEST_F(LeaderboardTest, ClassesRankByTheirHighestFidelityResultFirst) {
   LeaderboardFilter done_only;
   done_only.states = {"done"};
   EXPECT_EQ(Query(done_only).size(), 2u);
+}
+
+TEST_F(LeaderboardTest, AClassOnTwoModelsIsTwoRows) {
+  const TrialState done = TrialState::kDone;
+  Add("x * sigmoid(beta * x)", "swish", 0.90, {}, done, 0, 900, "resnet20");
+  Add("x * sigmoid(beta * x)", "swish", 0.92, {}, done, 0, 900, "resnet20");
+  Add("x * sigmoid(beta * x)", "swish", 0.95, {}, done, 0, 900, "resnet56");
+  Add("relu(x)", "relu", 0.94, {}, done, 0, 900, "resnet56");
+  Add("relu(x)", "relu", 0.89, {}, done);  // the search's own child
+  const auto rows = Query();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].fingerprint, "swish");
+  EXPECT_EQ(rows[0].model, "resnet56");
+  EXPECT_EQ(rows[0].trials, 1);
+  EXPECT_EQ(rows[1].fingerprint, "relu");
+  EXPECT_EQ(rows[1].model, "resnet56");
+  EXPECT_EQ(rows[2].model, "resnet20");
+  EXPECT_EQ(rows[2].trials, 2) << "not pooled with the resnet56 run";
+  EXPECT_NEAR(rows[2].mean, 0.91, 1e-12);
+  EXPECT_EQ(rows[3].fingerprint, "relu");
+  EXPECT_EQ(rows[3].model, "");
 }
 
 TEST_F(LeaderboardTest, AnUnknownSearchOrStateIsAnError) {

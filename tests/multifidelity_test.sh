@@ -147,6 +147,9 @@ check "the killed worker's trial was leased again" test "$(sql "$db" "
 matches "the controller prints the table at the end" '^ +relu +baseline ' "$tmp/re2.log"
 expect "the table from the database" 0 '^,relu,baseline,resnet14,[0-9.]+,[0-9.]*,[0-9.]+,[0-9.]*,2,0,relu\(x\)$' -- \
   "$bin" reevaluate --db "$db" --report --format csv
+"$bin" leaderboard --db "$db" --search "$re_search" --format csv >"$tmp/re-board.csv"
+check "the leaderboard ranks the baseline on each model apart, two seeds each" test "$(grep -cE \
+  '^[0-9]+,[0-9.]+,[0-9.]*,2,[0-9.]+,[0-9.]*,80,resnet(8|14),relu\(x\),' "$tmp/re-board.csv")" = 2
 expect "a report of a search that is no re-evaluation" 1 'not a re-evaluation served' -- \
   "$bin" reevaluate --db "$db" --report asha
 finish

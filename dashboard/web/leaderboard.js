@@ -62,7 +62,9 @@ async function render() {
               el("td", percent(r.validation_std), { class: "num" }),
               el("td", percent(r.validation_best), { class: "num" }),
               el("td", percent(r.test_mean), { class: "num" }),
-              el("td", r.steps, { class: "num", title: "the highest fidelity among its results" }));
+              el("td", r.steps, { class: "num", title: "the highest fidelity among its results" }),
+              el("td", r.model || "–", { title: r.model ? "the model this re-evaluation run named"
+                                                        : "the search's own child" }));
     body.append(tr);
     plots.push(plotFunctions(canvas, [r.expression], { small: true }));
   }
