@@ -403,8 +403,12 @@ int main(int argc, char** argv) {
       methods.push_back({"asha restart eta 3", "asha { eta: 3.0303 min_steps: 33 }", true});
       methods.push_back({"asha restart, 100 only", "asha { eta: 3 min_steps: 100 }", true});
     }
-    std::printf("%-24s %-18s %10s %8s %12s %8s %14s %8s\n", "method", "decides at", "total",
-                "ratio", "to top 1%", "ratio", "to top 10", "ratio");
+    int name_width = 24;
+    for (const Method& method : methods) {
+      name_width = std::max(name_width, static_cast<int>(method.name.size()));
+    }
+    std::printf("%-*s %-18s %10s %8s %12s %8s %14s %8s\n", name_width, "method", "decides at",
+                "total", "ratio", "to top 1%", "ratio", "to top 10", "ratio");
     int64_t full_total = 0, full_top1 = 0, full_top10 = 0;
     for (const Method& method : methods) {
       const std::string& name = method.name;
@@ -447,7 +451,7 @@ int main(int argc, char** argv) {
         std::snprintf(text, sizeof text, "%.2f", static_cast<double>(value) / reference);
         return std::string(text);
       };
-      std::printf("%-24s %-18s %10s %8s %12s %8s %8s (%2lld/10) %8s\n", name.c_str(),
+      std::printf("%-*s %-18s %10s %8s %12s %8s %8s (%2lld/10) %8s\n", name_width, name.c_str(),
                   decides.empty() ? "-" : decides.c_str(), Steps(total).c_str(),
                   ratio(total, full_total).c_str(), Steps(top1_median).c_str(),
                   ratio(top1_median, full_top1).c_str(), Steps(top10_median).c_str(),
