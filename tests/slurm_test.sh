@@ -117,7 +117,9 @@ wait_trials 2
 step="$(worker_step "$job")"
 check "a worker step runs on the allocation" test -n "$step"
 scancel "$step"
-for _ in $(seq 150); do
+# srun waits out KillWait (10 s) for the cancelled step's tasks; on a loaded machine the new
+# step takes a while longer: two minutes at most.
+for _ in $(seq 600); do
   [ -n "$(worker_step "$job")" ] && [ "$(worker_step "$job")" != "$step" ] && break
   sleep 0.2
 done
