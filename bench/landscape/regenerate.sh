@@ -14,6 +14,8 @@
 # With --epochs, only the many-epoch landscape (the same on 4,000 training images: 29 epochs):
 #   fashion-mnist-4000-resnet8-900.csv.gz
 #   bash bench/landscape/regenerate.sh --epochs [BUILD_DIR]   (about 80 min, 2 cores)
+# LANDSCAPE_WORK=DIR keeps the searches' databases in DIR: run again after an interruption and
+# each search resumes where it stopped (the default, a fresh temporary folder, starts over).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 only=""
@@ -22,7 +24,8 @@ case "${1:-}" in
   --epochs) only=fashion-mnist-4000-resnet8-900; shift ;;
 esac
 build="${1:-build/cpu}"
-work="$(mktemp -d)"
+work="${LANDSCAPE_WORK:-$(mktemp -d)}"
+mkdir -p "$work"
 if [ -n "$only" ]; then
   "$build/cli/actsearch" local --config "$here/$only.textproto" \
     --db "$work/landscape.db" --workers 1 --progress-seconds 60
