@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <queue>
@@ -236,15 +237,55 @@ int64_t Median(std::vector<int64_t> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-// The compute spent when the last of `wanted` completed; -1 when one never did.
-int64_t ComputeToFind(const Replay& replay, const std::vector<size_t>& wanted) {
+// The k best classes by final accuracy. Classes tied with the k-th are interchangeable (the
+// ground truth cannot tell them apart): any of them fills the places left by those above.
+struct TopClasses {
+  std::vector<size_t> above;  // strictly better than the k-th
+  std::vector<size_t> tied;   // as good as the k-th
+  size_t tied_places = 0;     // k - above.size()
+  size_t size() const { return above.size() + tied_places; }
+};
+
+TopClasses BestClasses(const std::vector<size_t>& ranked, size_t k,
+                       const std::function<double(size_t)>& final_of) {
+  TopClasses top;
+  k = std::min(k, ranked.size());
+  if (k == 0) return top;
+  const double kth = final_of(ranked[k - 1]);
+  for (size_t c : ranked) {
+    if (final_of(c) > kth) top.above.push_back(c);
+    if (final_of(c) == kth) top.tied.push_back(c);
+  }
+  top.tied_places = k - top.above.size();
+  return top;
+}
+
+// The compute spent once the top classes had completed their budget (every class above and
+// enough tied ones to fill the places); -1 when that never happened.
+int64_t ComputeToFind(const Replay& replay, const TopClasses& top) {
   int64_t last = 0;
-  for (size_t cls : wanted) {
+  for (size_t cls : top.above) {
     const auto found = replay.completed_at.find(cls);
     if (found == replay.completed_at.end()) return -1;
     last = std::max(last, found->second);
   }
+  std::vector<int64_t> tied_times;
+  for (size_t cls : top.tied) {
+    const auto found = replay.completed_at.find(cls);
+    if (found != replay.completed_at.end()) tied_times.push_back(found->second);
+  }
+  if (tied_times.size() < top.tied_places) return -1;
+  std::sort(tied_times.begin(), tied_times.end());
+  if (top.tied_places > 0) last = std::max(last, tied_times[top.tied_places - 1]);
   return last;
+}
+
+// How many of the top places the classes that completed their budget fill.
+int64_t Recall(const Replay& replay, const TopClasses& top) {
+  size_t above = 0, tied = 0;
+  for (size_t cls : top.above) above += replay.completed_at.count(cls);
+  for (size_t cls : top.tied) tied += replay.completed_at.count(cls);
+  return static_cast<int64_t>(above + std::min(tied, top.tied_places));
 }
 
 // Ranks 1..n by value, highest first; ties share their mean rank.
@@ -371,13 +412,14 @@ int main(int argc, char** argv) {
     std::stable_sort(ranked.begin(), ranked.end(),
                      [&](size_t a, size_t b) { return final_of(a) > final_of(b); });
     const size_t top_percent = (n + 99) / 100;
-    const std::vector<size_t> top1(ranked.begin(), ranked.begin() + top_percent);
-    const std::vector<size_t> top10(ranked.begin(), ranked.begin() + std::min<size_t>(10, n));
+    const TopClasses top1 = BestClasses(ranked, top_percent, final_of);
+    const TopClasses top10 = BestClasses(ranked, 10, final_of);
     std::printf(
         "landscape: %s, %zu classes, budget %lld steps; top 1%% = %zu classes (best %.4f "
-        "%s), the 10th best %.4f\n",
+        "%s), the 10th best %.4f (%zu classes tied there fill %zu of the ten places)\n",
         path.c_str(), n, static_cast<long long>(landscape.budget), top_percent, final_of(ranked[0]),
-        landscape.classes[ranked[0]].expression.c_str(), final_of(top10.back()));
+        landscape.classes[ranked[0]].expression.c_str(), final_of(ranked[top10.size() - 1]),
+        top10.tied.size(), top10.tied_places);
     PrintRankAgreement(landscape);
     std::printf(
         "%d workers, random order of the classes, %d seeds; compute in child-steps, "
@@ -424,9 +466,7 @@ int main(int argc, char** argv) {
         // "never" once half the seeds miss it.
         to_top1.push_back(t1 < 0 ? INT64_MAX : t1);
         to_top10.push_back(t10 < 0 ? INT64_MAX : t10);
-        int64_t recall = 0;
-        for (size_t c : top10) recall += replay.completed_at.count(c);
-        recalls.push_back(recall);
+        recalls.push_back(Recall(replay, top10));
       }
       const int64_t total = Median(totals);
       const int64_t top1_median = Median(to_top1) == INT64_MAX ? -1 : Median(to_top1);
