@@ -13,7 +13,7 @@
 #   bash bench/landscape/regenerate.sh --long [BUILD_DIR]   (about 80 min, 2 cores)
 # With --epochs, only the many-epoch landscape (the same on 4,000 training images: 29 epochs):
 #   fashion-mnist-4000-resnet8-900.csv.gz
-#   bash bench/landscape/regenerate.sh --epochs [BUILD_DIR]   (about 80 min, 2 cores)
+#   bash bench/landscape/regenerate.sh --epochs [BUILD_DIR]   (about 100 min, 2 cores)
 # LANDSCAPE_WORK=DIR keeps the searches' databases in DIR: run again after an interruption and
 # each search resumes where it stopped (the default, a fresh temporary folder, starts over).
 set -euo pipefail
