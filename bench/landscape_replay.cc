@@ -3,7 +3,9 @@
 // through controller/stopping_rule.h exactly as the controller does, with W workers running
 // children asynchronously. For each method: the compute (child-steps) spent until the true
 // top 1% and top 10 classes have each trained their whole budget, its median over seeds, and
-// its ratio to full-budget random search. Results: docs/benchmarks.md.
+// its ratio to full-budget random search. With --truth (the best classes trained again with
+// other seeds), also how many of that truth's top 10 the leaderboard's top 10 holds: a measure
+// that does not reward reproducing the landscape's own seed. Results: docs/benchmarks.md.
 #include <google/protobuf/text_format.h>
 #include <zlib.h>
 
@@ -127,6 +129,53 @@ RungResults LoadRungResults(const std::string& path) {
     results[fingerprint][std::stoll(budget)] = std::stod(accuracy);
   }
   return results;
+}
+
+// A truth independent of the landscape's seed: each class's validation accuracy trained again
+// to the full budget with other seeds (bench/landscape/reseed.sh: fingerprint,seed,
+// validation_accuracy). Only classes every truth seed trained are covered; their truth is the
+// mean over those seeds.
+struct Truth {
+  std::map<size_t, double> mean_of;  // class -> mean accuracy over the truth's seeds
+  std::set<std::string> seeds;
+};
+
+Truth LoadTruth(const std::vector<std::string>& paths, const Landscape& landscape) {
+  std::map<std::string, size_t> class_of;
+  for (size_t c = 0; c < landscape.classes.size(); ++c) {
+    class_of[landscape.classes[c].fingerprint] = c;
+  }
+  Truth truth;
+  std::map<size_t, std::map<std::string, double>> by_seed;  // class -> seed -> accuracy
+  for (const std::string& path : paths) {
+    for (const auto& [number, text] : CsvDataLines(path)) {
+      std::stringstream fields(text);
+      std::string fingerprint, seed, accuracy;
+      if (!std::getline(fields, fingerprint, ',') || !std::getline(fields, seed, ',') ||
+          !std::getline(fields, accuracy)) {
+        throw std::runtime_error(path + ": line " + std::to_string(number) +
+                                 ": expected fingerprint,seed,validation_accuracy");
+      }
+      const auto found = class_of.find(fingerprint);
+      if (found == class_of.end()) {
+        throw std::runtime_error(path + ": line " + std::to_string(number) + ": class " +
+                                 fingerprint + " is not in the landscape");
+      }
+      by_seed[found->second][seed] = std::stod(accuracy);
+      truth.seeds.insert(seed);
+    }
+  }
+  for (const auto& [cls, accuracies] : by_seed) {
+    if (accuracies.size() != truth.seeds.size()) continue;  // not trained with every seed
+    double sum = 0;
+    for (const auto& [seed, accuracy] : accuracies) sum += accuracy;
+    truth.mean_of[cls] = sum / static_cast<double>(accuracies.size());
+  }
+  if (truth.mean_of.size() < 10) {
+    throw std::runtime_error("the truth covers " + std::to_string(truth.mean_of.size()) +
+                             " classes with every seed: it needs at least 10");
+  }
+  return truth;
 }
 
 // What one replay found: when (in child-steps spent by then) each class completed its budget.
@@ -288,6 +337,38 @@ int64_t Recall(const Replay& replay, const TopClasses& top) {
   return static_cast<int64_t>(above + std::min(tied, top.tied_places));
 }
 
+// The chance that a class holds one of the top places: 1 above the k-th, its share of the places
+// left among the classes tied with the k-th, else 0.
+double ChanceIn(const TopClasses& top, size_t cls) {
+  if (std::find(top.above.begin(), top.above.end(), cls) != top.above.end()) return 1;
+  if (std::find(top.tied.begin(), top.tied.end(), cls) != top.tied.end()) {
+    return static_cast<double>(top.tied_places) / static_cast<double>(top.tied.size());
+  }
+  return 0;
+}
+
+// How many classes two top lists share, expected over the ways their ties may fill them.
+double ExpectedOverlap(const TopClasses& a, const TopClasses& b) {
+  double overlap = 0;
+  for (size_t cls : a.above) overlap += ChanceIn(b, cls);
+  for (size_t cls : a.tied) overlap += ChanceIn(a, cls) * ChanceIn(b, cls);
+  return overlap;
+}
+
+// The top 10 a search's leaderboard shows once `spent` child-steps are spent: the best by final
+// accuracy among the classes that had completed their budget by then (a stopped class ranks
+// below every completed one).
+TopClasses LeaderboardTop10(const Replay& replay, const std::function<double(size_t)>& final_of,
+                            int64_t spent = INT64_MAX) {
+  std::vector<size_t> completed;
+  for (const auto& [cls, at] : replay.completed_at) {
+    if (at <= spent) completed.push_back(cls);
+  }
+  std::stable_sort(completed.begin(), completed.end(),
+                   [&](size_t a, size_t b) { return final_of(a) > final_of(b); });
+  return BestClasses(completed, 10, final_of);
+}
+
 // Ranks 1..n by value, highest first; ties share their mean rank.
 std::vector<double> Ranks(const std::vector<double>& values) {
   std::vector<size_t> order(values.size());
@@ -371,7 +452,8 @@ int main(int argc, char** argv) {
     std::string name, early_stopping;
     bool restart = false;
   };
-  std::vector<Method> chosen;  // --method: instead of the default list
+  std::vector<Method> chosen;            // --method: instead of the default list
+  std::vector<std::string> truth_paths;  // --truth: other seeds' full-budget results
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const bool has_value = i + 1 < argc;
@@ -379,6 +461,8 @@ int main(int argc, char** argv) {
       path = argv[++i];
     } else if (flag == "--rungs" && has_value) {
       rungs_path = argv[++i];
+    } else if (flag == "--truth" && has_value) {
+      truth_paths.push_back(argv[++i]);
     } else if (flag == "--seeds" && has_value) {
       seeds = std::max(1, std::atoi(argv[++i]));
     } else if (flag == "--workers" && has_value) {
@@ -387,13 +471,16 @@ int main(int argc, char** argv) {
       const std::string method = argv[++i];
       chosen.push_back({method.substr(0, method.find('=')), method.substr(method.find('=') + 1)});
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--landscape FILE.csv.gz] [--rungs FILE.csv.gz|''] [--seeds N] "
-                   "[--workers W] [--method 'NAME=EARLY_STOPPING' ...]\n"
-                   "  --method: replaces the default methods (full budget is always first), e.g.\n"
-                   "    --method 'asha from 100=evaluate_every: 100 asha { eta: 3 min_steps: 100 "
-                   "}'\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--landscape FILE.csv.gz] [--rungs FILE.csv.gz|''] [--seeds N] "
+          "[--workers W] [--method 'NAME=EARLY_STOPPING' ...] [--truth SEED.csv ...]\n"
+          "  --method: replaces the default methods (full budget is always first), e.g.\n"
+          "    --method 'asha from 100=evaluate_every: 100 asha { eta: 3 min_steps: 100 "
+          "}'\n"
+          "  --truth: other seeds' results (bench/landscape/reseed.sh), averaged: adds how\n"
+          "    many of their top 10 each method's leaderboard top 10 holds\n",
+          argv[0]);
       return 2;
     }
   }
@@ -421,6 +508,26 @@ int main(int argc, char** argv) {
         landscape.classes[ranked[0]].expression.c_str(), final_of(ranked[top10.size() - 1]),
         top10.tied.size(), top10.tied_places);
     PrintRankAgreement(landscape);
+    const bool has_truth = !truth_paths.empty();
+    const Truth truth = has_truth ? LoadTruth(truth_paths, landscape) : Truth{};
+    TopClasses truth_top10;
+    if (has_truth) {
+      std::vector<size_t> covered;
+      for (const auto& [cls, mean] : truth.mean_of) covered.push_back(cls);
+      auto truth_of = [&](size_t c) { return truth.mean_of.at(c); };
+      std::stable_sort(covered.begin(), covered.end(),
+                       [&](size_t a, size_t b) { return truth_of(a) > truth_of(b); });
+      truth_top10 = BestClasses(covered, 10, truth_of);
+      std::string seed_list;
+      for (const std::string& seed : truth.seeds) {
+        seed_list += (seed_list.empty() ? "" : ", ") + seed;
+      }
+      std::printf(
+          "truth: the mean of seeds %s over %zu classes (the rest taken as outside its top 10); "
+          "its 10th best %.4f; the landscape's own top 10 holds %.1f of its top 10\n\n",
+          seed_list.c_str(), covered.size(), truth_of(covered[9]),
+          ExpectedOverlap(top10, truth_top10));
+    }
     std::printf(
         "%d workers, random order of the classes, %d seeds; compute in child-steps, "
         "medians over seeds\n\n",
@@ -449,17 +556,24 @@ int main(int argc, char** argv) {
     for (const Method& method : methods) {
       name_width = std::max(name_width, static_cast<int>(method.name.size()));
     }
-    std::printf("%-*s %-18s %10s %8s %12s %8s %14s %8s\n", name_width, "method", "decides at",
-                "total", "ratio", "to top 1%", "ratio", "to top 10", "ratio");
+    std::printf("%-*s %-18s %10s %8s %12s %8s %14s %8s%s\n", name_width, "method", "decides at",
+                "total", "ratio", "to top 1%", "ratio", "to top 10", "ratio",
+                has_truth ? "  truth top 10  full budget at that compute" : "");
     int64_t full_total = 0, full_top1 = 0, full_top10 = 0;
+    std::vector<Replay> full_replays;  // full budget's, one per order: the equal-compute baseline
     for (const Method& method : methods) {
       const std::string& name = method.name;
       const std::string& text = method.early_stopping;
       const StoppingSettings settings = SettingsOf(text, landscape.budget);
       std::vector<int64_t> totals, to_top1, to_top10, recalls;
+      double truth_overlap = 0;  // summed over orders
       for (int seed = 1; seed <= seeds; ++seed) {
         const Replay replay = Run(landscape, settings, workers, static_cast<uint64_t>(seed),
                                   method.restart ? &rung_results : nullptr);
+        if (text.empty()) full_replays.push_back(replay);
+        if (has_truth) {
+          truth_overlap += ExpectedOverlap(LeaderboardTop10(replay, final_of), truth_top10);
+        }
         totals.push_back(replay.total);
         const int64_t t1 = ComputeToFind(replay, top1), t10 = ComputeToFind(replay, top10);
         // A top class never completed: counted past every finite figure, so the median says
@@ -491,16 +605,32 @@ int main(int argc, char** argv) {
         std::snprintf(text, sizeof text, "%.2f", static_cast<double>(value) / reference);
         return std::string(text);
       };
-      std::printf("%-*s %-18s %10s %8s %12s %8s %8s (%2lld/10) %8s\n", name_width, name.c_str(),
+      std::printf("%-*s %-18s %10s %8s %12s %8s %8s (%2lld/10) %8s", name_width, name.c_str(),
                   decides.empty() ? "-" : decides.c_str(), Steps(total).c_str(),
                   ratio(total, full_total).c_str(), Steps(top1_median).c_str(),
                   ratio(top1_median, full_top1).c_str(), Steps(top10_median).c_str(),
                   static_cast<long long>(Median(recalls)), ratio(top10_median, full_top10).c_str());
+      if (has_truth) {
+        // Full-budget search stopped once it had spent what this method spends in all.
+        double full_overlap = 0;
+        for (const Replay& full : full_replays) {
+          full_overlap += ExpectedOverlap(LeaderboardTop10(full, final_of, total), truth_top10);
+        }
+        std::printf("  %12.1f  %27.1f", truth_overlap / seeds,
+                    full_overlap / static_cast<double>(full_replays.size()));
+      }
+      std::printf("\n");
     }
     std::printf(
         "\n(n/10): median top-10 recall once every class was visited; \"to top 10\": "
         "compute until all ten completed their budget (never: in most seeds one was "
         "stopped)\n");
+    if (has_truth) {
+      std::printf(
+          "truth top 10: how many of the truth's top 10 the leaderboard's top 10 holds once every "
+          "class was visited, mean over orders; full budget at that compute: the same for "
+          "full-budget search stopped at the method's median total\n");
+    }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "landscape_replay: %s\n", error.what());
     return 1;
