@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -111,6 +112,19 @@ Landscape LoadLandscape(const std::string& path) {
   return landscape;
 }
 
+// The fields of a line of a three-field CSV file that quotes nothing, or an error naming the
+// file, the line and the layout expected.
+std::array<std::string, 3> ThreeFields(const std::string& path, int number, const std::string& text,
+                                       const std::string& layout) {
+  std::stringstream line(text);
+  std::array<std::string, 3> fields;
+  if (!std::getline(line, fields[0], ',') || !std::getline(line, fields[1], ',') ||
+      !std::getline(line, fields[2])) {
+    throw std::runtime_error(path + ": line " + std::to_string(number) + ": expected " + layout);
+  }
+  return fields;
+}
+
 // Restart-style rungs (ASHA's checkpoint-free promotion by retraining): each class's result
 // after a training of its own at a rung's budget, warm-up and decay to that budget (0 where it
 // diverged). fingerprint,budget,validation_accuracy.
@@ -119,13 +133,8 @@ using RungResults = std::map<std::string, std::map<int64_t, double>>;
 RungResults LoadRungResults(const std::string& path) {
   RungResults results;
   for (const auto& [number, text] : CsvDataLines(path)) {
-    std::stringstream fields(text);
-    std::string fingerprint, budget, accuracy;
-    if (!std::getline(fields, fingerprint, ',') || !std::getline(fields, budget, ',') ||
-        !std::getline(fields, accuracy)) {
-      throw std::runtime_error(path + ": line " + std::to_string(number) +
-                               ": expected fingerprint,budget,validation_accuracy");
-    }
+    const auto [fingerprint, budget, accuracy] =
+        ThreeFields(path, number, text, "fingerprint,budget,validation_accuracy");
     results[fingerprint][std::stoll(budget)] = std::stod(accuracy);
   }
   return results;
@@ -149,13 +158,8 @@ Truth LoadTruth(const std::vector<std::string>& paths, const Landscape& landscap
   std::map<size_t, std::map<std::string, double>> by_seed;  // class -> seed -> accuracy
   for (const std::string& path : paths) {
     for (const auto& [number, text] : CsvDataLines(path)) {
-      std::stringstream fields(text);
-      std::string fingerprint, seed, accuracy;
-      if (!std::getline(fields, fingerprint, ',') || !std::getline(fields, seed, ',') ||
-          !std::getline(fields, accuracy)) {
-        throw std::runtime_error(path + ": line " + std::to_string(number) +
-                                 ": expected fingerprint,seed,validation_accuracy");
-      }
+      const auto [fingerprint, seed, accuracy] =
+          ThreeFields(path, number, text, "fingerprint,seed,validation_accuracy");
       const auto found = class_of.find(fingerprint);
       if (found == class_of.end()) {
         throw std::runtime_error(path + ": line " + std::to_string(number) + ": class " +
