@@ -533,8 +533,8 @@ int main(int argc, char** argv) {
           ExpectedOverlap(top10, truth_top10));
     }
     std::printf(
-        "%d workers, random order of the classes, %d seeds; compute in child-steps, "
-        "medians over seeds\n\n",
+        "%d workers, %d random orders of the classes (--seeds); compute in child-steps, "
+        "medians over the orders\n\n",
         workers, seeds);
     std::vector<Method> methods = {
         {"full budget", ""},
@@ -627,7 +627,7 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "\n(n/10): median top-10 recall once every class was visited; \"to top 10\": "
-        "compute until all ten completed their budget (never: in most seeds one was "
+        "compute until all ten completed their budget (never: in most orders one was "
         "stopped)\n");
     if (has_truth) {
       std::printf(
