@@ -290,24 +290,27 @@ int64_t Median(std::vector<int64_t> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-// The k best classes by final accuracy. Classes tied with the k-th are interchangeable (the
-// ground truth cannot tell them apart): any of them fills the places left by those above.
+// The k best of some classes by a value (final accuracy, or a truth's). Classes tied with the
+// k-th are interchangeable (the value cannot tell them apart): any of them fills the places
+// left by those above.
 struct TopClasses {
   std::vector<size_t> above;  // strictly better than the k-th
   std::vector<size_t> tied;   // as good as the k-th
   size_t tied_places = 0;     // k - above.size()
-  size_t size() const { return above.size() + tied_places; }
+  double kth = 0;             // the k-th best value
 };
 
-TopClasses BestClasses(const std::vector<size_t>& ranked, size_t k,
-                       const std::function<double(size_t)>& final_of) {
+TopClasses BestClasses(std::vector<size_t> classes, size_t k,
+                       const std::function<double(size_t)>& value_of) {
   TopClasses top;
-  k = std::min(k, ranked.size());
+  k = std::min(k, classes.size());
   if (k == 0) return top;
-  const double kth = final_of(ranked[k - 1]);
-  for (size_t c : ranked) {
-    if (final_of(c) > kth) top.above.push_back(c);
-    if (final_of(c) == kth) top.tied.push_back(c);
+  std::nth_element(classes.begin(), classes.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                   classes.end(), [&](size_t a, size_t b) { return value_of(a) > value_of(b); });
+  top.kth = value_of(classes[k - 1]);
+  for (size_t c : classes) {
+    if (value_of(c) > top.kth) top.above.push_back(c);
+    if (value_of(c) == top.kth) top.tied.push_back(c);
   }
   top.tied_places = k - top.above.size();
   return top;
@@ -368,9 +371,7 @@ TopClasses LeaderboardTop10(const Replay& replay, const std::function<double(siz
   for (const auto& [cls, at] : replay.completed_at) {
     if (at <= spent) completed.push_back(cls);
   }
-  std::stable_sort(completed.begin(), completed.end(),
-                   [&](size_t a, size_t b) { return final_of(a) > final_of(b); });
-  return BestClasses(completed, 10, final_of);
+  return BestClasses(std::move(completed), 10, final_of);
 }
 
 // Ranks 1..n by value, highest first; ties share their mean rank.
@@ -494,23 +495,24 @@ int main(int argc, char** argv) {
     const RungResults rung_results =
         rungs_path.empty() ? RungResults{} : LoadRungResults(rungs_path);
     const size_t n = landscape.classes.size();
-    std::vector<size_t> ranked(n);
-    std::iota(ranked.begin(), ranked.end(), 0);
+    std::vector<size_t> classes(n);
+    std::iota(classes.begin(), classes.end(), 0);
     auto final_of = [&](size_t c) {
       const Curve& curve = landscape.classes[c];
       return curve.steps == landscape.budget ? curve.final_accuracy : 0.0;
     };
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [&](size_t a, size_t b) { return final_of(a) > final_of(b); });
+    const size_t best = *std::max_element(classes.begin(), classes.end(), [&](size_t a, size_t b) {
+      return final_of(a) < final_of(b);
+    });
     const size_t top_percent = (n + 99) / 100;
-    const TopClasses top1 = BestClasses(ranked, top_percent, final_of);
-    const TopClasses top10 = BestClasses(ranked, 10, final_of);
+    const TopClasses top1 = BestClasses(classes, top_percent, final_of);
+    const TopClasses top10 = BestClasses(classes, 10, final_of);
     std::printf(
         "landscape: %s, %zu classes, budget %lld steps; top 1%% = %zu classes (best %.4f "
         "%s), the 10th best %.4f (%zu classes tied there fill %zu of the ten places)\n",
-        path.c_str(), n, static_cast<long long>(landscape.budget), top_percent, final_of(ranked[0]),
-        landscape.classes[ranked[0]].expression.c_str(), final_of(ranked[top10.size() - 1]),
-        top10.tied.size(), top10.tied_places);
+        path.c_str(), n, static_cast<long long>(landscape.budget), top_percent, final_of(best),
+        landscape.classes[best].expression.c_str(), top10.kth, top10.tied.size(),
+        top10.tied_places);
     PrintRankAgreement(landscape);
     const bool has_truth = !truth_paths.empty();
     const Truth truth = has_truth ? LoadTruth(truth_paths, landscape) : Truth{};
@@ -518,10 +520,7 @@ int main(int argc, char** argv) {
     if (has_truth) {
       std::vector<size_t> covered;
       for (const auto& [cls, mean] : truth.mean_of) covered.push_back(cls);
-      auto truth_of = [&](size_t c) { return truth.mean_of.at(c); };
-      std::stable_sort(covered.begin(), covered.end(),
-                       [&](size_t a, size_t b) { return truth_of(a) > truth_of(b); });
-      truth_top10 = BestClasses(covered, 10, truth_of);
+      truth_top10 = BestClasses(covered, 10, [&](size_t c) { return truth.mean_of.at(c); });
       std::string seed_list;
       for (const std::string& seed : truth.seeds) {
         seed_list += (seed_list.empty() ? "" : ", ") + seed;
@@ -529,8 +528,7 @@ int main(int argc, char** argv) {
       std::printf(
           "truth: the mean of seeds %s over %zu classes (the rest taken as outside its top 10); "
           "its 10th best %.4f; the landscape's own top 10 holds %.1f of its top 10\n\n",
-          seed_list.c_str(), covered.size(), truth_of(covered[9]),
-          ExpectedOverlap(top10, truth_top10));
+          seed_list.c_str(), covered.size(), truth_top10.kth, ExpectedOverlap(top10, truth_top10));
     }
     std::printf(
         "%d workers, %d random orders of the classes (--seeds); compute in child-steps, "
