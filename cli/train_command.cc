@@ -100,6 +100,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
       ("evaluate-every", AtLeast<int64_t>(&evaluate_every, "--evaluate-every", 1),
        "also evaluate on the validation set every N steps, into the curve (what a search's "
        "early stopping does; its cost: bench/evaluation_overhead.sh)")
+      ("evaluate-averaged", po::bool_switch(&options.evaluate_averaged_weights),
+       "with --evaluate-every: those evaluations judge a running average of the weights, as "
+       "early_stopping's averaged_weights does; the curve shows both")
       ("device", po::value(&options.device)->default_value("cpu"), "cpu, cuda or cuda:N")
       ("seed", AtLeast<int64_t>(&seed, "--seed", 0)->default_value(0),
        "seed of initialisation and data order")
@@ -138,6 +141,9 @@ int RunTrainCommand(const std::vector<std::string>& args) {
   if (batch > 0) options.profile.batch_size = batch;
   if (lr > 0) options.profile.learning_rate = lr;
   options.profile.eval_every = evaluate_every;
+  if (options.evaluate_averaged_weights && evaluate_every == 0) {
+    throw UsageError("--evaluate-averaged needs --evaluate-every");
+  }
   options.seed = static_cast<uint64_t>(seed);
   options.channels_last = !no_channels_last;
   options.cuda_graph = !no_cuda_graph;
@@ -195,9 +201,16 @@ int RunTrainCommand(const std::vector<std::string>& args) {
 
   const storage::TrialResult recorded = worker::ToTrialResult(r);
   if (format == "csv") {
-    Table curve({"step", "loss", "validation"});
+    const bool averaged = options.evaluate_averaged_weights;
+    Table curve(averaged ? std::vector<std::string>{"step", "loss", "validation", "current_weights"}
+                         : std::vector<std::string>{"step", "loss", "validation"});
     for (const worker::CurvePoint& p : r.curve) {
-      curve.AddRow({p.step, p.loss, OptionalCell(p.validation_accuracy)});
+      std::vector<Cell> row;
+      row.push_back(p.step);
+      row.push_back(p.loss);
+      row.push_back(OptionalCell(p.validation_accuracy));
+      if (averaged) row.push_back(OptionalCell(p.current_weights_accuracy));
+      curve.AddRow(std::move(row));
     }
     std::cout << curve.Render(format);
   } else if (format != "table") {
@@ -217,6 +230,14 @@ int RunTrainCommand(const std::vector<std::string>& args) {
     o["parameters"] = r.parameters;
     o["error"] = r.error;
     o["learning_curve"] = Json::parse(recorded.learning_curve, nullptr, false);
+    if (options.evaluate_averaged_weights) {
+      // The current weights' accuracy where the curve's is the averaged weights'.
+      Json current = Json::array();
+      for (const worker::CurvePoint& p : r.curve) {
+        if (p.current_weights_accuracy) current.push_back({p.step, *p.current_weights_accuracy});
+      }
+      o["current_weights_curve"] = current;
+    }
     std::cout << o.dump() << "\n";
   } else {
     std::printf("status               %s%s\n", worker::TrainStatusName(r.status),

@@ -156,6 +156,7 @@ grpc::ServerUnaryReactor* ControllerService::AcquireTrial(grpc::CallbackServerCo
         trial.set_seed(static_cast<uint64_t>(assignment.trial.seed));
         trial.set_time_limit_seconds(options_.config.dispatch().trial_time_limit_seconds());
         for (int64_t step : scheduler_.evaluate_at()) trial.add_evaluate_at(step);
+        trial.set_evaluate_averaged_weights(options_.config.early_stopping().averaged_weights());
         break;
       }
       case Assignment::Kind::kWait:

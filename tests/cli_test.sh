@@ -172,6 +172,11 @@ matches "train evaluating" '^evaluating on the validation and test sets after 40
   "$tmp/train.err"
 check "train result on stdout alone" test "$(head -1 "$tmp/train.out")" = "status               done"
 expect "train csv curve" 0 '^step,loss,validation$' -- "$bin" train "${tiny[@]}" --quiet --format csv
+expect "train --evaluate-averaged alone" 2 '--evaluate-averaged needs --evaluate-every' -- \
+  "$bin" train "${tiny[@]}" --evaluate-averaged
+expect "train csv curve, averaged weights beside the current ones" 0 \
+  '^2,[0-9.]+,[0-9.]+,[0-9.]+$' -- \
+  "$bin" train "${tiny[@]}" --quiet --format csv --evaluate-every 2 --evaluate-averaged
 for spec in swish sugar:bsilu 'sugar:expr=x * tanh(x)' pwlu 'pwlu:init=x * tanh(x)'; do
   expect "train --expr $spec" 0 '^status +done' -- "$bin" train "${tiny[@]}" --quiet --expr "$spec"
 done

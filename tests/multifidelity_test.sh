@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Multi-fidelity search with real processes: ASHA stops children at its rungs and the database
 # records them (state, pruned, curve, the verdicts); a controller killed mid-rung resumes with
-# the same verdicts; the leaderboard ranks by fidelity. Then a re-evaluation served by the
+# the same verdicts; the leaderboard ranks by fidelity. Evaluations judging averaged weights
+# change what a search hears, never a child's result. Then a re-evaluation served by the
 # controller: its trials leased to two workers, one killed mid-run, the controller killed and
 # restarted, and every (activation, seed) ends with exactly one result. About two minutes.
 set -u
@@ -83,6 +84,37 @@ import csv, sys
 steps = [int(row["steps"]) for row in csv.DictReader(open(sys.argv[1]))]
 sys.exit(0 if steps == sorted(steps, reverse=True) and steps[0] == 900 and steps[-1] < 900 else 1)
 PY
+
+# --- Judging on averaged weights: the same exhaustive search twice, curves recorded at steps
+# 100 and 200, the second judging the averaged weights. Every class must end with the same
+# result; the evaluations must be other numbers. ---
+for judge in current averaged; do
+  {
+    echo "name: \"$judge\" seed: 5"
+    echo 'space { units: 1 unary: ["identity", "neg", "tanh", "sin", "relu"] binary: ["add", "max"] }'
+    echo 'strategy { exhaustive {} } child { proxy { steps: 300 } }'
+    echo "early_stopping { evaluate_every: 100 averaged_weights: $([ $judge = averaged ] && echo true || echo false) }"
+  } >"$tmp/$judge.textproto"
+  "$bin" local --config "$tmp/$judge.textproto" --db "$tmp/$judge.db" --workers 2 \
+    --progress-seconds 0 >"$tmp/$judge.log" 2>&1
+  check "the search judging $judge weights: exit 0" test $? = 0
+  sql "$tmp/$judge.db" "SELECT c.fingerprint, r.validation_accuracy FROM results r
+    JOIN trials t ON t.id = r.trial_id JOIN candidates c ON c.id = t.candidate_id
+    WHERE t.state = 'done' ORDER BY 1" >"$tmp/$judge.results"
+  sql "$tmp/$judge.db" "SELECT c.fingerprint, e.step, e.validation_accuracy FROM evaluations e
+    JOIN trials t ON t.id = e.trial_id JOIN candidates c ON c.id = t.candidate_id
+    WHERE t.state = 'done' ORDER BY 1, 2" >"$tmp/$judge.evaluations"
+done
+check "classes trained to the end ($(wc -l <"$tmp/current.results"))" \
+  test "$(wc -l <"$tmp/current.results")" -ge 10
+check "averaged weights leave every class's result as it was" \
+  cmp -s "$tmp/current.results" "$tmp/averaged.results"
+check "both searches evaluated every child at 100 and 200" test "$(cut -d'|' -f1,2 \
+  "$tmp/current.evaluations" | sort -u | wc -l)" = "$(($(wc -l <"$tmp/current.results") * 2))"
+differ="$(paste -d'|' "$tmp/current.evaluations" "$tmp/averaged.evaluations" |
+  awk -F'|' '$1 == $4 && $2 == $5 && $3 != $6' | wc -l)"
+check "most evaluations judged other weights ($differ)" \
+  test "$differ" -ge "$(wc -l <"$tmp/current.evaluations" | awk '{print int($1 / 2)}')"
 
 # --- A re-evaluation of its winners through the controller. ---
 expect "write a re-evaluation config" 0 'serve them with' -- \

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "worker/resnet.h"
+#include "worker/weight_average.h"
 
 namespace actsearch::worker {
 namespace {
@@ -192,6 +193,14 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
     return finish(TrainStatus::kDiverged, std::move(error));
   };
 
+  // The averaged weights, kept up to the last evaluation that judges them.
+  std::optional<WeightAverage> average;
+  int64_t last_evaluation = 0;
+  for (int64_t step : options.evaluate_at) {
+    if (step < options.steps) last_evaluation = step;
+  }
+  if (options.evaluate_averaged_weights && last_evaluation > 0) average.emplace(*model);
+
   model->train();
   for (int64_t step = 0; step < options.steps; ++step) {
     const torch::Tensor loss =
@@ -210,17 +219,25 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
     result.final_loss = loss_value;
     loss_sum += loss_value;
     ++loss_count;
+    if (average && average->steps() < last_evaluation) average->Update();
 
     const bool evaluate =
         std::binary_search(options.evaluate_at.begin(), options.evaluate_at.end(), done);
     if (evaluate || (options.progress_every > 0 && done % options.progress_every == 0)) {
       // Evaluating 512 points costs about one training step, so every report carries the
       // validation accuracy the controller's early stopping can use.
-      const std::optional<double> accuracy = Accuracy(*model, validation);
+      std::optional<double> accuracy = Accuracy(*model, validation);
+      CurvePoint point{done, loss_sum / loss_count, accuracy, std::nullopt};
+      if (average && evaluate && accuracy) {
+        const WeightAverage::Swapped swapped(*average);
+        point.current_weights_accuracy = accuracy;
+        // As TrainChild: non-finite averaged weights judge as worst, and the child trains on.
+        point.validation_accuracy = accuracy = Accuracy(*model, validation).value_or(0.0);
+      }
       if (!accuracy) {
         return diverge("non-finite outputs on the validation set at step " + std::to_string(done));
       }
-      result.curve.push_back({done, loss_sum / loss_count, accuracy});
+      result.curve.push_back(point);
       loss_sum = 0;
       loss_count = 0;
       if (progress &&
@@ -241,7 +258,7 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
   result.validation_accuracy = *validation_accuracy;
   result.test_accuracy = Accuracy(*model, test);
   if (result.curve.empty() || result.curve.back().step != result.steps) {
-    result.curve.push_back({result.steps, loss_sum / loss_count, std::nullopt});
+    result.curve.push_back({result.steps, loss_sum / loss_count, std::nullopt, std::nullopt});
   }
   result.curve.back().validation_accuracy = validation_accuracy;
   return finish(TrainStatus::kDone, "");

@@ -25,6 +25,9 @@ struct ProxyOptions {
   int64_t progress_every = 50;  // 0: no progress callbacks
   // Further steps (ascending) with a progress callback carrying the validation accuracy.
   std::vector<int64_t> evaluate_at;
+  // Those evaluations judge a running average of the weights (worker/weight_average.h; the
+  // network has no BatchNorm), as TrainOptions::evaluate_averaged_weights.
+  bool evaluate_averaged_weights = false;
   double time_limit_seconds = 0;  // 0: none
 };
 

@@ -127,6 +127,26 @@ TEST(ProxyTask, ReportsProgressEveryProgressEverySteps) {
   EXPECT_EQ(r.curve.back().validation_accuracy, r.validation_accuracy);
 }
 
+TEST(ProxyTask, AveragedWeightsChangeWhatEvaluationsJudgeNeverTheResult) {
+  ProxyOptions o;
+  o.progress_every = 0;
+  o.evaluate_at = {30, 60, 90};
+  const TrainResult current = TrainProxy("tanh(x)", o);
+  o.evaluate_averaged_weights = true;
+  const TrainResult averaged = TrainProxy("tanh(x)", o);
+  ASSERT_EQ(averaged.status, TrainStatus::kDone) << averaged.error;
+  EXPECT_EQ(averaged.validation_accuracy, current.validation_accuracy);
+  EXPECT_EQ(averaged.final_loss, current.final_loss);
+  ASSERT_EQ(averaged.curve.size(), 4u);
+  int differs = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(averaged.curve[i].current_weights_accuracy) << i;
+    EXPECT_EQ(averaged.curve[i].current_weights_accuracy, current.curve[i].validation_accuracy);
+    differs += averaged.curve[i].validation_accuracy != current.curve[i].validation_accuracy;
+  }
+  EXPECT_GE(differs, 1) << "the averaged weights are other weights";
+}
+
 TEST(ProxyTask, ProgressEveryZeroMeansNoCallbacksAndOneCurvePoint) {
   ProxyOptions o;
   o.steps = 60;

@@ -14,6 +14,7 @@
 #include "worker/nesterov_sgd.h"
 #include "worker/resnet.h"
 #include "worker/training_step.h"
+#include "worker/weight_average.h"
 
 namespace actsearch::worker {
 namespace {
@@ -41,6 +42,42 @@ NesterovSgd MakeOptimizer(const torch::nn::Module& model, const TrainingProfile&
 
 Dataset ToDevice(const Dataset& d, const torch::Device& device) {
   return {d.images.to(device), d.labels.to(device)};
+}
+
+// Whether the child is evaluated on the validation split after `done` steps, before its end.
+bool IsEvaluationStep(const TrainingProfile& profile, const std::vector<int64_t>& evaluate_at,
+                      int64_t done) {
+  return done < profile.steps && ((profile.eval_every > 0 && done % profile.eval_every == 0) ||
+                                  std::binary_search(evaluate_at.begin(), evaluate_at.end(), done));
+}
+
+// The last of those steps, or 0 if there is none.
+int64_t LastEvaluationStep(const TrainingProfile& profile,
+                           const std::vector<int64_t>& evaluate_at) {
+  int64_t last =
+      profile.eval_every > 0 ? (profile.steps - 1) / profile.eval_every * profile.eval_every : 0;
+  for (int64_t step : evaluate_at) {
+    if (step < profile.steps) last = std::max(last, step);
+  }
+  return last;
+}
+
+// The batches BatchNorm's statistics are recomputed on for averaged weights: the first
+// training images, unaugmented (as evaluation sees images) and the same at every evaluation,
+// so that recomputing draws nothing from the training's random streams.
+constexpr int64_t kStatisticsBatches = 10;
+std::vector<torch::Tensor> StatisticsBatches(const DatasetSplits& data, int64_t batch_size,
+                                             const torch::Device& device, bool channels_last) {
+  std::vector<torch::Tensor> batches;
+  const torch::Tensor mean = data.mean.to(device), std = data.std.to(device);
+  for (int64_t b = 0; b < kStatisticsBatches; ++b) {
+    const int64_t start = b * batch_size, end = std::min(data.train.size(), start + batch_size);
+    if (end - start < batch_size && !batches.empty()) break;  // every batch full
+    torch::Tensor images = Normalize(data.train.images.slice(0, start, end).to(device), mean, std);
+    if (channels_last) images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+    batches.push_back(images);
+  }
+  return batches;
 }
 
 // Whether every module's forward is free of host-side state changes, so that a CUDA graph of
@@ -136,6 +173,24 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
   settings.ready_to_capture = [&network] { return HasNoHostSideState(network); };
   TrainingStep train_step(model, optimizer, settings, device);
   int64_t unread_count = 0;
+  auto evaluate_validation = [&] {
+    return Evaluate(model, validation, data.mean, data.std, profile.eval_batch_size,
+                    options.channels_last);
+  };
+  // The averaged weights, kept up to the last evaluation that judges them.
+  const int64_t last_evaluation =
+      options.evaluate_averaged_weights ? LastEvaluationStep(profile, options.evaluate_at) : 0;
+  std::optional<WeightAverage> average;
+  std::vector<torch::Tensor> statistics_batches;
+  if (last_evaluation > 0) {
+    average.emplace(network);
+    statistics_batches = StatisticsBatches(data, profile.batch_size, device, options.channels_last);
+  }
+  auto evaluate_average = [&] {
+    const WeightAverage::Swapped swapped(*average);
+    RecomputeBatchNormStatistics(model, statistics_batches);
+    return evaluate_validation();
+  };
   auto finish = [&](TrainStatus status, std::string error) {
     if (autocast) compat::SetCudaAutocast(false);
     result.cuda_graph = train_step.graphed();
@@ -155,12 +210,10 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
     const torch::Tensor loss = train_step.Run(batch.images, batch.labels, lr);
     ++unread_count;
     result.steps = step + 1;
+    if (average && average->steps() < last_evaluation) average->Update();
 
     const int64_t done = step + 1;
-    const bool evaluate =
-        done < profile.steps &&
-        ((profile.eval_every > 0 && done % profile.eval_every == 0) ||
-         std::binary_search(options.evaluate_at.begin(), options.evaluate_at.end(), done));
+    const bool evaluate = IsEvaluationStep(profile, options.evaluate_at, done);
     const bool report = profile.progress_every > 0 && done % profile.progress_every == 0;
     if (evaluate || report || done % kLossReadEvery == 0 || done == profile.steps) {
       const double unread_sum = train_step.loss_sum().item<double>();
@@ -175,12 +228,17 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
       result.final_loss = loss.item<double>();
     }
     if (evaluate || report) {
-      CurvePoint point{done, loss_sum / loss_count, std::nullopt};
+      CurvePoint point{done, loss_sum / loss_count, std::nullopt, std::nullopt};
       loss_sum = 0;
       loss_count = 0;
       if (evaluate) {
-        point.validation_accuracy = Evaluate(model, validation, data.mean, data.std,
-                                             profile.eval_batch_size, options.channels_last);
+        point.validation_accuracy = evaluate_validation();
+        if (average && point.validation_accuracy) {
+          point.current_weights_accuracy = point.validation_accuracy;
+          // Averaged weights with non-finite outputs judge as worst; the child's own weights
+          // are fine, so it trains on.
+          point.validation_accuracy = evaluate_average().value_or(0.0);
+        }
         if (!point.validation_accuracy) {
           result.validation_accuracy = 0;
           return finish(TrainStatus::kDiverged,
@@ -194,9 +252,7 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
       }
     }
     if (options.time_limit_seconds > 0 && Since(start) > options.time_limit_seconds) {
-      result.validation_accuracy = Evaluate(model, validation, data.mean, data.std,
-                                            profile.eval_batch_size, options.channels_last)
-                                       .value_or(0.0);
+      result.validation_accuracy = evaluate_validation().value_or(0.0);
       return finish(TrainStatus::kTimedOut, "time limit of " +
                                                 std::to_string(options.time_limit_seconds) +
                                                 " s reached at step " + std::to_string(done));
@@ -206,8 +262,7 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
     progress({result.steps, profile.steps, loss_count ? loss_sum / loss_count : 0.0, std::nullopt,
               Since(start), Progress::Phase::kEvaluating});
   }
-  const std::optional<double> validation_accuracy = Evaluate(
-      model, validation, data.mean, data.std, profile.eval_batch_size, options.channels_last);
+  const std::optional<double> validation_accuracy = evaluate_validation();
   if (!validation_accuracy) {
     result.validation_accuracy = 0;
     return finish(TrainStatus::kDiverged, "non-finite outputs on the validation set");
@@ -216,7 +271,8 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
   result.test_accuracy =
       Evaluate(model, test, data.mean, data.std, profile.eval_batch_size, options.channels_last);
   if (result.curve.empty() || result.curve.back().step != result.steps) {
-    result.curve.push_back({result.steps, loss_count ? loss_sum / loss_count : 0.0, std::nullopt});
+    result.curve.push_back(
+        {result.steps, loss_count ? loss_sum / loss_count : 0.0, std::nullopt, std::nullopt});
   }
   result.curve.back().validation_accuracy = validation_accuracy;
   return finish(TrainStatus::kDone, "");

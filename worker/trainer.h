@@ -31,6 +31,10 @@ struct TrainOptions {
   // Steps (ascending, below the budget) where the child is evaluated on the validation split
   // and the progress callback is called with the accuracy: the search's early stopping.
   std::vector<int64_t> evaluate_at;
+  // Evaluations during the budget judge a running average of the weights, BatchNorm statistics
+  // recomputed for it (worker/weight_average.h), not the current weights; the curve keeps the
+  // current weights' accuracy beside it. The result at the end is the current weights' either way.
+  bool evaluate_averaged_weights = false;
 };
 
 struct Progress {

@@ -84,6 +84,39 @@ TEST(Trainer, ReportsProgressAndStopsWhenAsked) {
   EXPECT_EQ(r.steps, 30);
 }
 
+TEST(Trainer, AveragedWeightsChangeWhatEvaluationsJudgeNeverTheResult) {
+  TrainOptions o = Small("x * sigmoid(beta * x)", 60);
+  o.evaluate_at = {3, 6};  // early, while accuracy still moves
+  const TrainResult current = TrainChild(Synthetic(), o);
+  o.evaluate_averaged_weights = true;
+  std::vector<double> judged;
+  const TrainResult averaged = TrainChild(Synthetic(), o, [&](const Progress& p) {
+    if (p.validation_accuracy) judged.push_back(*p.validation_accuracy);
+    return true;
+  });
+  ASSERT_EQ(averaged.status, TrainStatus::kDone) << averaged.error;
+  EXPECT_EQ(averaged.validation_accuracy, current.validation_accuracy);
+  EXPECT_EQ(averaged.test_accuracy, current.test_accuracy);
+  ASSERT_EQ(averaged.curve.size(), current.curve.size());
+  int differs = 0;
+  std::vector<double> evaluated;
+  for (size_t i = 0; i < current.curve.size(); ++i) {
+    const CurvePoint &a = averaged.curve[i], &c = current.curve[i];
+    EXPECT_EQ(a.loss, c.loss) << "step " << c.step << ": the training itself is untouched";
+    if (c.step == 3 || c.step == 6) {
+      ASSERT_TRUE(a.validation_accuracy && a.current_weights_accuracy) << c.step;
+      EXPECT_EQ(*a.current_weights_accuracy, *c.validation_accuracy) << c.step;
+      evaluated.push_back(*a.validation_accuracy);
+      differs += *a.validation_accuracy != *c.validation_accuracy;
+    } else {
+      EXPECT_FALSE(a.current_weights_accuracy) << c.step;
+    }
+  }
+  EXPECT_GE(differs, 1) << "the averaged weights are other weights";
+  EXPECT_EQ(judged, evaluated) << "what the search hears is the averaged weights' accuracy";
+  EXPECT_EQ(averaged.curve.back().validation_accuracy, averaged.validation_accuracy);
+}
+
 TEST(Trainer, AWallClockLimitEndsTheTrialAsTimedOut) {
   TrainOptions o = Small("relu", 100000);
   o.time_limit_seconds = 0.5;

@@ -22,6 +22,9 @@ struct CurvePoint {
   int64_t step = 0;
   double loss = 0;                            // mean training loss since the last point
   std::optional<double> validation_accuracy;  // when evaluated at this step
+  // With TrainOptions::evaluate_averaged_weights, validation_accuracy during the budget is the
+  // averaged weights' and this the current weights' (not sent to the controller).
+  std::optional<double> current_weights_accuracy;
 };
 
 // What a training returns (worker/trainer.h, worker/proxy_task.h).

@@ -18,7 +18,7 @@ TrainResult Done() {
   r.steps = 300;
   r.wall_seconds = 12.5;
   r.device = "cpu";
-  r.curve = {{100, 0.75, std::nullopt}, {300, 0.25, 0.875}};
+  r.curve = {{100, 0.75, std::nullopt, std::nullopt}, {300, 0.25, 0.875, std::nullopt}};
   r.parameters = 1234;
   return r;
 }
@@ -62,7 +62,7 @@ TEST(TrialOutcome, ADivergedTrainingSendsNoAccuracyAndNoLossAndIsStoredWithRewar
   r.validation_accuracy = 0;
   r.steps = 17;
   r.error = "non-finite loss by step 17";
-  r.curve = {{10, 3.5, std::nullopt}};
+  r.curve = {{10, 3.5, std::nullopt, std::nullopt}};
   const proto::TrialOutcome wire = ToTrialOutcome(r);
   EXPECT_EQ(wire.status(), proto::TrialOutcome::DIVERGED);
   EXPECT_FALSE(wire.has_validation_accuracy());

@@ -60,6 +60,7 @@ class Runner {
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
     o.evaluate_at.assign(trial.evaluate_at().begin(), trial.evaluate_at().end());
+    o.evaluate_averaged_weights = trial.evaluate_averaged_weights();
     // A proxy child is far too small to share among threads: more only adds overhead.
     torch::set_num_threads(1);
     return TrainProxy(trial.expression(), o, progress);
@@ -76,6 +77,7 @@ class Runner {
     o.seed = trial.seed();
     o.time_limit_seconds = trial.time_limit_seconds();
     o.evaluate_at.assign(trial.evaluate_at().begin(), trial.evaluate_at().end());
+    o.evaluate_averaged_weights = trial.evaluate_averaged_weights();
     return TrainChild(Dataset(child), o, progress);
   }
 
