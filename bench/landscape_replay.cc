@@ -405,27 +405,44 @@ double RankCorrelation(const std::vector<double>& a, const std::vector<double>& 
 
 // How well a step's accuracy predicts the final one, over the classes that trained their whole
 // budget: the rank correlation, and the worst place a final top-10 class had at that step. What
-// any rule deciding there can do at best.
-void PrintRankAgreement(const Landscape& landscape) {
-  std::vector<const Curve*> finished;
-  for (const Curve& curve : landscape.classes) {
-    if (curve.steps == landscape.budget) finished.push_back(&curve);
+// any rule deciding there can do at best. With a truth, also the rank correlation with the
+// truth over the classes it covers, the end's included: how well a step predicts what other
+// seeds find, which one seed's end does not settle.
+void PrintRankAgreement(const Landscape& landscape, const Truth* truth) {
+  std::vector<size_t> finished;
+  for (size_t c = 0; c < landscape.classes.size(); ++c) {
+    if (landscape.classes[c].steps == landscape.budget) finished.push_back(c);
   }
   std::vector<double> final_accuracy;
-  for (const Curve* curve : finished) final_accuracy.push_back(curve->final_accuracy);
+  for (size_t c : finished) final_accuracy.push_back(landscape.classes[c].final_accuracy);
   const std::vector<double> final_rank = Ranks(final_accuracy);
-  std::set<int64_t> steps;
-  for (const Curve* curve : finished) {
-    for (const auto& [step, accuracy] : curve->accuracy_at) steps.insert(step);
+  std::vector<size_t> covered;  // positions in `finished` of the classes the truth covers
+  std::vector<double> truth_accuracy;
+  for (size_t i = 0; truth && i < finished.size(); ++i) {
+    const auto found = truth->mean_of.find(finished[i]);
+    if (found == truth->mean_of.end()) continue;
+    covered.push_back(i);
+    truth_accuracy.push_back(found->second);
   }
-  std::printf("%zu classes trained their whole budget; how each step ranks them against the end:\n",
+  auto with_truth = [&](const std::vector<double>& values) {
+    std::vector<double> picked;
+    for (size_t i : covered) picked.push_back(values[i]);
+    return RankCorrelation(picked, truth_accuracy);
+  };
+  std::set<int64_t> steps;
+  for (size_t c : finished) {
+    for (const auto& [step, accuracy] : landscape.classes[c].accuracy_at) steps.insert(step);
+  }
+  std::printf("%zu classes trained their whole budget; how each step ranks them against the end",
               finished.size());
-  std::printf("%8s %16s %24s\n", "step", "rank correlation", "worst rank of a top 10");
+  if (truth) std::printf(" (and the truth, over the %zu it covers)", covered.size());
+  std::printf(":\n%8s %16s %24s%s\n", "step", "rank correlation", "worst rank of a top 10",
+              truth ? "   with the truth" : "");
   for (int64_t step : steps) {
     std::vector<double> at_step;
-    for (const Curve* curve : finished) {
-      const auto found = curve->accuracy_at.find(step);
-      if (found == curve->accuracy_at.end()) break;
+    for (size_t c : finished) {
+      const auto found = landscape.classes[c].accuracy_at.find(step);
+      if (found == landscape.classes[c].accuracy_at.end()) break;
       at_step.push_back(found->second);
     }
     if (at_step.size() != finished.size()) continue;  // not evaluated there for every class
@@ -434,8 +451,13 @@ void PrintRankAgreement(const Landscape& landscape) {
     for (size_t i = 0; i < finished.size(); ++i) {
       if (final_rank[i] <= 10) worst = std::max(worst, rank[i]);
     }
-    std::printf("%8lld %16.2f %24.0f\n", static_cast<long long>(step),
+    std::printf("%8lld %16.2f %24.0f", static_cast<long long>(step),
                 RankCorrelation(at_step, final_accuracy), worst);
+    if (truth) std::printf(" %17.2f", with_truth(at_step));
+    std::printf("\n");
+  }
+  if (truth) {
+    std::printf("%8s %16s %24s %17.2f\n", "end", "", "", with_truth(final_accuracy));
   }
   std::printf("\n");
 }
@@ -513,9 +535,9 @@ int main(int argc, char** argv) {
         path.c_str(), n, static_cast<long long>(landscape.budget), top_percent, final_of(best),
         landscape.classes[best].expression.c_str(), top10.kth, top10.tied.size(),
         top10.tied_places);
-    PrintRankAgreement(landscape);
     const bool has_truth = !truth_paths.empty();
     const Truth truth = has_truth ? LoadTruth(truth_paths, landscape) : Truth{};
+    PrintRankAgreement(landscape, has_truth ? &truth : nullptr);
     TopClasses truth_top10;
     if (has_truth) {
       std::vector<size_t> covered;
