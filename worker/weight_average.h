@@ -1,5 +1,5 @@
 // A running average of a network's weights, evaluated in place of its current weights at a
-// search's evaluation steps (docs/early-stopping.md, "Judging on averaged weights").
+// search's evaluation steps (docs/early-stopping.md, "Judging averaged weights").
 //
 // Mid-schedule, at a high learning rate, a child's current weights jump from step to step and
 // its validation accuracy with them; the average of its recent weights is close to where a
