@@ -21,6 +21,15 @@ if [ "$1" != -- ]; then build="$1"; shift; fi
 shift
 jobs="${JOBS:-2}"
 touch "$out.jsonl"
+merge_parts() {  # the per-job files into OUT.jsonl (a job may have had nothing to train)
+  local part
+  for part in "$out".jsonl.*; do
+    [ -e "$part" ] || continue
+    cat "$part" >>"$out.jsonl"
+    rm "$part"
+  done
+}
+merge_parts  # what an interrupted run trained counts as done
 # The landscape's classes, best first, that have no training in OUT.jsonl yet.
 zcat "$landscape" | python3 -c '
 import csv, json, sys
@@ -47,7 +56,7 @@ r = json.load(sys.stdin); r["fingerprint"] = sys.argv[1]; print(json.dumps(r))' 
 }
 for part in $(seq 0 $((jobs - 1))); do train_part "$part" "$@" & done
 wait
-for part in $(seq 0 $((jobs - 1))); do cat "$out.jsonl.$part" >>"$out.jsonl"; rm "$out.jsonl.$part"; done
+merge_parts
 rm "$out.todo"
 # The two landscapes, in export.sh's layout.
 python3 - "$out" <<'PY'
