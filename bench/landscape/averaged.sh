@@ -9,8 +9,9 @@
 #                        (a child's result is its own weights' either way).
 #   bash bench/landscape/averaged.sh LANDSCAPE.csv.gz EVERY OUT [BUILD_DIR] -- TRAIN_FLAGS...
 # EVERY is the steps between evaluations; TRAIN_FLAGS the landscape's child as `actsearch train`
-# takes it, with its seed. JOBS trainings run at once (default 2, one thread each). Trainings
-# already in OUT.jsonl are kept (a run can be resumed).
+# takes it, with its seed. JOBS trainings run at once (default 2, one thread each); LIMIT=N
+# trains only the landscape's best N classes (by its results), and the landscapes written hold
+# only those. Trainings already in OUT.jsonl are kept (a run can be resumed).
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 LANDSCAPE.csv.gz EVERY OUT [BUILD_DIR] -- TRAIN_FLAGS" >&2; exit 2; }
 landscape="$1" every="$2" out="$3"
@@ -30,16 +31,21 @@ merge_parts() {  # the per-job files into OUT.jsonl (a job may have had nothing 
   done
 }
 merge_parts  # what an interrupted run trained counts as done
-# The landscape's classes, best first, that have no training in OUT.jsonl yet.
+# The landscape's classes, best first (its best LIMIT), into OUT.classes; those with no
+# training in OUT.jsonl yet into OUT.todo.
 zcat "$landscape" | python3 -c '
 import csv, json, sys
 done = {json.loads(line)["fingerprint"] for line in open(sys.argv[1]) if line.strip()}
 last = {}
 for r in csv.DictReader(sys.stdin):
     last[r["fingerprint"]] = r
-for r in sorted(last.values(), key=lambda r: -float(r["validation_accuracy"])):
-    if r["fingerprint"] not in done:
-        print(r["fingerprint"] + "\t" + r["expression"])' "$out.jsonl" >"$out.todo"
+chosen = sorted(last.values(), key=lambda r: -float(r["validation_accuracy"]))
+chosen = chosen[:int(sys.argv[2])] if sys.argv[2] else chosen
+with open(sys.argv[1][:-len(".jsonl")] + ".classes", "w") as classes:
+    for r in chosen:
+        print(r["fingerprint"], file=classes)
+        if r["fingerprint"] not in done:
+            print(r["fingerprint"] + "\t" + r["expression"])' "$out.jsonl" "${LIMIT:-}" >"$out.todo"
 train_part() {  # trains every jobs-th class from the part-th on, appending to OUT.jsonl.part
   local part="$1" i=0 fingerprint expression
   shift
@@ -62,8 +68,9 @@ rm "$out.todo"
 python3 - "$out" <<'PY'
 import csv, gzip, io, json, sys
 out = sys.argv[1]
-runs = sorted((json.loads(line) for line in open(out + ".jsonl") if line.strip()),
-              key=lambda r: r["fingerprint"])
+chosen = set(open(out + ".classes").read().split())
+runs = sorted((r for r in (json.loads(line) for line in open(out + ".jsonl") if line.strip())
+               if r["fingerprint"] in chosen), key=lambda r: r["fingerprint"])
 for name in ("current", "averaged"):
     rows = []
     for r in runs:
@@ -83,3 +90,4 @@ for name in ("current", "averaged"):
         w.writerows(rows)
     print(f"{out}-{name}.csv.gz: {len(runs)} classes")
 PY
+rm "$out.classes"
