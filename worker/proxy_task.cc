@@ -195,11 +195,10 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
 
   // The averaged weights, kept up to the last evaluation that judges them.
   std::optional<WeightAverage> average;
-  int64_t last_evaluation = 0;
-  for (int64_t step : options.evaluate_at) {
-    if (step < options.steps) last_evaluation = step;
+  const int64_t last_evaluation = LastEvaluationStep(options.steps, options.evaluate_at);
+  if (options.evaluate_averaged_weights && last_evaluation > 0) {
+    average.emplace(*model, last_evaluation);
   }
-  if (options.evaluate_averaged_weights && last_evaluation > 0) average.emplace(*model);
 
   model->train();
   for (int64_t step = 0; step < options.steps; ++step) {
@@ -219,29 +218,29 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
     result.final_loss = loss_value;
     loss_sum += loss_value;
     ++loss_count;
-    if (average && average->steps() < last_evaluation) average->Update();
+    if (average) average->Update();
 
     const bool evaluate =
         std::binary_search(options.evaluate_at.begin(), options.evaluate_at.end(), done);
     if (evaluate || (options.progress_every > 0 && done % options.progress_every == 0)) {
       // Evaluating 512 points costs about one training step, so every report carries the
       // validation accuracy the controller's early stopping can use.
-      std::optional<double> accuracy = Accuracy(*model, validation);
+      const std::optional<double> accuracy = Accuracy(*model, validation);
+      if (!accuracy) {
+        return diverge("non-finite outputs on the validation set at step " + std::to_string(done));
+      }
       CurvePoint point{done, loss_sum / loss_count, accuracy, std::nullopt};
-      if (average && evaluate && accuracy) {
+      if (average && evaluate) {
         const WeightAverage::Swapped swapped(*average);
         point.current_weights_accuracy = accuracy;
         // As TrainChild: non-finite averaged weights judge as worst, and the child trains on.
-        point.validation_accuracy = accuracy = Accuracy(*model, validation).value_or(0.0);
-      }
-      if (!accuracy) {
-        return diverge("non-finite outputs on the validation set at step " + std::to_string(done));
+        point.validation_accuracy = Accuracy(*model, validation).value_or(0.0);
       }
       result.curve.push_back(point);
       loss_sum = 0;
       loss_count = 0;
       if (progress &&
-          !progress({done, options.steps, result.curve.back().loss, accuracy, Since(start)})) {
+          !progress({done, options.steps, point.loss, point.validation_accuracy, Since(start)})) {
         return finish(TrainStatus::kStopped, "stopped at step " + std::to_string(done));
       }
     }

@@ -51,17 +51,6 @@ bool IsEvaluationStep(const TrainingProfile& profile, const std::vector<int64_t>
                                   std::binary_search(evaluate_at.begin(), evaluate_at.end(), done));
 }
 
-// The last of those steps, or 0 if there is none.
-int64_t LastEvaluationStep(const TrainingProfile& profile,
-                           const std::vector<int64_t>& evaluate_at) {
-  int64_t last =
-      profile.eval_every > 0 ? (profile.steps - 1) / profile.eval_every * profile.eval_every : 0;
-  for (int64_t step : evaluate_at) {
-    if (step < profile.steps) last = std::max(last, step);
-  }
-  return last;
-}
-
 // The batches BatchNorm's statistics are recomputed on for averaged weights: the first
 // training images, unaugmented (as evaluation sees images) and the same at every evaluation,
 // so that recomputing draws nothing from the training's random streams.
@@ -179,11 +168,13 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
   };
   // The averaged weights, kept up to the last evaluation that judges them.
   const int64_t last_evaluation =
-      options.evaluate_averaged_weights ? LastEvaluationStep(profile, options.evaluate_at) : 0;
+      options.evaluate_averaged_weights
+          ? LastEvaluationStep(profile.steps, options.evaluate_at, profile.eval_every)
+          : 0;
   std::optional<WeightAverage> average;
   std::vector<torch::Tensor> statistics_batches;
   if (last_evaluation > 0) {
-    average.emplace(network);
+    average.emplace(network, last_evaluation);
     statistics_batches = StatisticsBatches(data, profile.batch_size, device, options.channels_last);
   }
   auto evaluate_average = [&] {
@@ -210,7 +201,7 @@ TrainResult TrainChild(const DatasetSplits& data, const TrainOptions& options,
     const torch::Tensor loss = train_step.Run(batch.images, batch.labels, lr);
     ++unread_count;
     result.steps = step + 1;
-    if (average && average->steps() < last_evaluation) average->Update();
+    if (average) average->Update();
 
     const int64_t done = step + 1;
     const bool evaluate = IsEvaluationStep(profile, options.evaluate_at, done);

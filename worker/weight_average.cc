@@ -1,14 +1,20 @@
 #include "worker/weight_average.h"
 
+#include <algorithm>
+
 namespace actsearch::worker {
 
-WeightAverage::WeightAverage(torch::nn::Module& network, double power)
-    : power_(power), parameters_(network.parameters()), buffers_(network.buffers()) {
+WeightAverage::WeightAverage(torch::nn::Module& network, int64_t last_step, double power)
+    : power_(power),
+      last_step_(last_step),
+      parameters_(network.parameters()),
+      buffers_(network.buffers()) {
   torch::NoGradGuard no_grad;
   for (const torch::Tensor& p : parameters_) average_.push_back(p.detach().clone());
 }
 
 void WeightAverage::Update() {
+  if (steps_ >= last_step_) return;
   torch::NoGradGuard no_grad;
   ++steps_;
   // The weight of the newest weights: 1 at the first step (nothing of the initialisation
@@ -33,6 +39,14 @@ WeightAverage::Swapped::~Swapped() {
   for (size_t i = 0; i < average_.buffers_.size(); ++i) {
     average_.buffers_[i].detach().copy_(own_[n + i]);
   }
+}
+
+int64_t LastEvaluationStep(int64_t steps, const std::vector<int64_t>& evaluate_at, int64_t every) {
+  int64_t last = every > 0 ? (steps - 1) / every * every : 0;
+  for (int64_t step : evaluate_at) {
+    if (step < steps) last = std::max(last, step);
+  }
+  return last;
 }
 
 namespace {

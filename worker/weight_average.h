@@ -20,12 +20,13 @@ namespace actsearch::worker {
 
 class WeightAverage {
  public:
-  // power 0 is the plain mean of every step's weights; larger powers forget faster.
-  explicit WeightAverage(torch::nn::Module& network, double power = 4);
+  // Averages the weights of steps 1 .. last_step, the last evaluation that judges the average
+  // (LastEvaluationStep); later steps are not folded in, since nothing reads them. power 0 is
+  // the plain mean of every step's weights; larger powers forget faster.
+  WeightAverage(torch::nn::Module& network, int64_t last_step, double power = 4);
 
-  // Folds in the network's weights after one more optimizer step.
+  // Folds in the network's weights after one more optimizer step, up to last_step.
   void Update();
-  int64_t steps() const { return steps_; }
 
   // Puts the average into the network's parameters for its lifetime, and the network's own
   // parameters and buffers back, bit for bit, when it ends.
@@ -43,11 +44,17 @@ class WeightAverage {
 
  private:
   double power_;
+  int64_t last_step_;
   int64_t steps_ = 0;
   std::vector<torch::Tensor> parameters_;
   std::vector<torch::Tensor> buffers_;
   std::vector<torch::Tensor> average_;  // one per parameter
 };
+
+// The last step before a budget of `steps` at which a child is evaluated: the last of
+// `evaluate_at` below it, or of the multiples of `every` (0: none) below it; 0 if there is none.
+int64_t LastEvaluationStep(int64_t steps, const std::vector<int64_t>& evaluate_at,
+                           int64_t every = 0);
 
 // Sets the running statistics of every BatchNorm in `model` to the mean and variance of its
 // inputs over `batches` (normalised images) under the current weights, as stochastic weight

@@ -39,7 +39,7 @@ double ExpectedAverage(int steps, double power) {
 
 TEST(WeightAverage, PowerZeroIsThePlainMeanOfEveryStep) {
   Scalar net;
-  WeightAverage average(net, /*power=*/0);
+  WeightAverage average(net, /*last_step=*/10, /*power=*/0);
   for (int t = 1; t <= 10; ++t) {
     net.Set(t);
     average.Update();
@@ -48,11 +48,30 @@ TEST(WeightAverage, PowerZeroIsThePlainMeanOfEveryStep) {
   EXPECT_NEAR(net.w.item<double>(), 5.5, 1e-6) << "the mean of 1..10";
 }
 
+TEST(WeightAverage, StepsAfterTheLastEvaluationAreNotFoldedIn) {
+  Scalar net;
+  WeightAverage average(net, /*last_step=*/4, /*power=*/0);
+  for (int t = 1; t <= 8; ++t) {
+    net.Set(t);
+    average.Update();
+  }
+  const WeightAverage::Swapped swapped(average);
+  EXPECT_NEAR(net.w.item<double>(), 2.5, 1e-6) << "the mean of 1..4";
+}
+
+TEST(LastEvaluationStep, IsTheLastEvaluationBeforeTheBudget) {
+  EXPECT_EQ(LastEvaluationStep(300, {30, 90, 270}), 270);
+  EXPECT_EQ(LastEvaluationStep(300, {30, 300}), 30) << "the end is no evaluation during it";
+  EXPECT_EQ(LastEvaluationStep(300, {}, 100), 200);
+  EXPECT_EQ(LastEvaluationStep(300, {250}, 100), 250);
+  EXPECT_EQ(LastEvaluationStep(300, {}), 0);
+}
+
 TEST(WeightAverage, LargerPowersWeighRecentStepsMoreAndForgetTheStart) {
   for (double power : {1.0, 4.0}) {
     Scalar net;
     net.Set(-1000);  // the initialisation: no trace of it may stay
-    WeightAverage average(net, power);
+    WeightAverage average(net, /*last_step=*/30, power);
     for (int t = 1; t <= 30; ++t) {
       net.Set(t);
       average.Update();
@@ -68,7 +87,7 @@ TEST(WeightAverage, SwappingPutsTheNetworksOwnWeightsAndStatisticsBackBitForBit)
   torch::manual_seed(5);
   LinearNorm net;
   torch::nn::AnyModule model(net);
-  WeightAverage average(*net, 4);
+  WeightAverage average(*net, /*last_step=*/5);
   torch::optim::SGD sgd(net->parameters(), 0.5);
   for (int t = 0; t < 5; ++t) {
     sgd.zero_grad();
