@@ -1,5 +1,7 @@
 #include "dashboard/dashboard_api.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "proto/controller.pb.h"
+#include "proto/search_config.pb.h"
 #include "search_space/parser.h"
 #include "search_space/printer.h"
 #include "search_space/probes.h"
@@ -124,6 +127,24 @@ std::pair<json, json> ProposalsAndRepeats(sql::Database& db, int64_t search_id) 
   return {checkpoint.proposed(), checkpoint.repeats()};
 }
 
+// The search's early stopping, from its stored config: the rule as one line of the config's
+// text format, and whether evaluations judged averaged weights (a curve's points before a
+// child's end are then the average's accuracy, not the child's own). Null without a rule.
+json EarlyStoppingJson(const std::string& config_text) {
+  proto::SearchConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  parser.AllowUnknownField(true);  // a config written by a newer version
+  if (!parser.ParseFromString(config_text, &config) || !config.has_early_stopping()) {
+    return nullptr;
+  }
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  std::string rule;
+  printer.PrintToString(config.early_stopping(), &rule);
+  while (!rule.empty() && rule.back() == ' ') rule.pop_back();
+  return {{"rule", rule}, {"averaged_weights", config.early_stopping().averaged_weights()}};
+}
+
 HttpResponse Searches(sql::Database& db) {
   const double now = storage::NowSeconds();
   json out = json::array();
@@ -141,6 +162,7 @@ HttpResponse Searches(sql::Database& db) {
                    {"proposals", proposals},
                    {"repeats", repeats},
                    {"best_validation", OptionalNumber(s.best_validation)},
+                   {"early_stopping", EarlyStoppingJson(s.config)},
                    {"end_reason", s.end_reason}});
   }
   return Json(out);

@@ -35,7 +35,9 @@ class DashboardApiTest : public storage::StorageTest {
     StorageTest::SetUp();
     db_ = Path("results.db");
     storage::ResultsStore store(db_);
-    const int64_t search = store.CreateSearch("proxy <b>bold</b>", "space { units: 1 }", 1);
+    const int64_t search = store.CreateSearch(
+        "proxy <b>bold</b>",
+        "space { units: 1 } early_stopping { asha { eta: 3 } averaged_weights: true }", 1);
     const int64_t worker = store.RegisterWorker("gpu-0", "cuda:0");
     // Two classes trained, one of them twice; one trial still queued.
     for (const auto& [text, accuracy] : std::vector<std::pair<std::string, double>>{
@@ -84,6 +86,9 @@ TEST_F(DashboardApiTest, SearchesShowTheirTrialsByStateAndTheirBest) {
   EXPECT_DOUBLE_EQ(searches[0]["best_validation"].get<double>(), 0.91);
   EXPECT_EQ(searches[0]["proposals"], 9) << "from the scheduler's checkpoint";
   EXPECT_EQ(searches[0]["repeats"], 5);
+  EXPECT_EQ(searches[0]["early_stopping"]["rule"], "asha { eta: 3 } averaged_weights: true");
+  EXPECT_EQ(searches[0]["early_stopping"]["averaged_weights"], true)
+      << "a curve's points before the end are then the average's accuracy";
 }
 
 TEST_F(DashboardApiTest, TheLeaderboardRanksClassesAndExportsCsv) {

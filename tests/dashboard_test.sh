@@ -22,6 +22,7 @@ space {
 strategy { ppo { batch_size: 3 } }
 child { proxy { steps: 300 } }
 budget { max_trials: 12 }
+early_stopping { evaluate_every: 100 averaged_weights: true }
 CONFIG
 metrics_port=$((23000 + ($$ * 7) % 20000))
 "$bin" local --config "$tmp/search.textproto" --db "$db" --workers 2 --progress-seconds 0 \
@@ -103,6 +104,8 @@ check "searches page: a name holding HTML is shown as text" \
 check "searches page: and is no element" test -z "$(grep -o '<b>bold</b>' "$tmp/dom.html")"
 check "searches page: the repeat count" grep -q 'title="proposals of a class already known"' \
   "$tmp/dom.html"
+check "searches page: the early-stopping rule" \
+  grep -q '<code>evaluate_every: 100 averaged_weights: true</code>' "$tmp/dom.html"
 loaded "leaderboard page" "/leaderboard.html?search=1&$token_query" 10
 shown="$(grep -o 'candidate.html?expr=[^"&]*' "$tmp/dom.html" | head -5 |
   python3 -c 'import sys, urllib.parse; [print(urllib.parse.unquote_plus(l.split("=", 1)[1].strip())) for l in sys.stdin]')"

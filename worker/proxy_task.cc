@@ -235,6 +235,10 @@ TrainResult TrainProxy(const std::string& activation, const ProxyOptions& option
         point.current_weights_accuracy = accuracy;
         // As TrainChild: non-finite averaged weights judge as worst, and the child trains on.
         point.validation_accuracy = Accuracy(*model, validation).value_or(0.0);
+      } else if (average) {
+        // A progress report between evaluations: every accuracy of the curve before its end
+        // is then the averaged weights', as in TrainChild's (whose reports carry none).
+        point.validation_accuracy.reset();
       }
       result.curve.push_back(point);
       loss_sum = 0;

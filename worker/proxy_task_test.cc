@@ -147,6 +147,21 @@ TEST(ProxyTask, AveragedWeightsChangeWhatEvaluationsJudgeNeverTheResult) {
   EXPECT_GE(differs, 1) << "the averaged weights are other weights";
 }
 
+TEST(ProxyTask, UnderAveragedWeightsOnlyEvaluationsCarryAnAccuracy) {
+  ProxyOptions o;
+  o.progress_every = 15;
+  o.evaluate_at = {30, 60, 90};
+  o.evaluate_averaged_weights = true;
+  const TrainResult r = TrainProxy("tanh(x)", o);
+  ASSERT_EQ(r.status, TrainStatus::kDone) << r.error;
+  for (const CurvePoint& p : r.curve) {
+    const bool judged = p.step == 30 || p.step == 60 || p.step == 90;
+    EXPECT_EQ(p.current_weights_accuracy.has_value(), judged) << p.step;
+    // A curve mixing the two kinds of accuracy would read as a jagged line.
+    EXPECT_EQ(p.validation_accuracy.has_value(), judged || p.step == r.steps) << p.step;
+  }
+}
+
 TEST(ProxyTask, ProgressEveryZeroMeansNoCallbacksAndOneCurvePoint) {
   ProxyOptions o;
   o.steps = 60;

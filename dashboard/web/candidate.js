@@ -16,6 +16,12 @@ async function showCandidate() {
 
   const trials = (await api("/api/trials", { search: params.get("search"), limit: 100000 }))
                      .filter(t => t.expression === f.expression);
+  const searches = Object.fromEntries((await api("/api/searches")).map(s => [s.id, s]));
+  // Under averaged-weights judging a curve's points before the end are the average's accuracy.
+  const averaged = t => {
+    const s = searches[t.search_id];
+    return Boolean(s && s.early_stopping && s.early_stopping.averaged_weights);
+  };
   const body = document.querySelector("#trials tbody");
   const curves = [];
   for (const t of trials.slice(0, 50)) {
@@ -29,10 +35,11 @@ async function showCandidate() {
                el("td", whole.error));
     body.append(row);
     const points = (whole.learning_curve || []).filter(p => p[2] !== null).map(p => ({ x: p[0], y: p[2] }));
-    if (points.length) curves.push({ label: "trial " + t.id, data: points, pointRadius: 2,
+    const label = "trial " + t.id + (averaged(t) ? " (averaged weights until its end)" : "");
+    if (points.length) curves.push({ label: label, data: points, pointRadius: 2,
                                      borderColor: palette[curves.length % palette.length] });
   }
-  await showReevaluation(f.expression);
+  await showReevaluation(f.expression, searches);
   new Chart(document.getElementById("curves"), {
     type: "line",
     data: { datasets: curves },
@@ -44,8 +51,7 @@ async function showCandidate() {
 // The function's re-evaluation runs (`actsearch reevaluate`), by search, mode and model: plain,
 // SUGAR (sugar:expr=E) and PWLU (pwlu:init=E), with their seeds. A run's model is the search's
 // (named in its name) unless the run names its own (a served re-evaluation on several models).
-async function showReevaluation(expression) {
-  const kinds = Object.fromEntries((await api("/api/searches")).map(s => [s.id, s]));
+async function showReevaluation(expression, kinds) {
   const modes = { [expression]: "plain", ["sugar:expr=" + expression]: "sugar",
                   ["pwlu:init=" + expression]: "pwlu" };
   const runs = (await api("/api/trials", { contains: expression, limit: 100000 }))

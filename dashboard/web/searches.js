@@ -10,6 +10,8 @@ async function showSearches() {
     const t = s.trials;
     const rate = s.active_seconds > 0 ? (3600 * t.trained / s.active_seconds).toFixed(0) : "";
     const row = el("tr");
+    const rule = el("td");
+    if (s.early_stopping) rule.append(el("code", s.early_stopping.rule));
     const name = el("td");
     name.append(link(s.name, pageUrl("/leaderboard.html", { search: s.id })));
     row.append(el("td", s.id), name, el("td", s.kind),
@@ -19,7 +21,8 @@ async function showSearches() {
                el("td", s.repeats === null ? "" : s.repeats, { class: "num", title: "proposals of a class already known" }),
                el("td", t.diverged, { class: "num" }), el("td", t.failed, { class: "num" }),
                el("td", percent(s.best_validation), { class: "num" }),
-               el("td", rate, { class: "num" }));
+               el("td", rate, { class: "num" }),
+               rule);
     body.append(row);
   }
   const progress = document.getElementById("progress");
