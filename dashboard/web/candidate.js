@@ -51,17 +51,17 @@ async function showCandidate() {
 // The function's re-evaluation runs (`actsearch reevaluate`), by search, mode and model: plain,
 // SUGAR (sugar:expr=E) and PWLU (pwlu:init=E), with their seeds. A run's model is the search's
 // (named in its name) unless the run names its own (a served re-evaluation on several models).
-async function showReevaluation(expression, kinds) {
+async function showReevaluation(expression, searches) {
   const modes = { [expression]: "plain", ["sugar:expr=" + expression]: "sugar",
                   ["pwlu:init=" + expression]: "pwlu" };
   const runs = (await api("/api/trials", { contains: expression, limit: 100000 }))
-                   .filter(t => kinds[t.search_id] && kinds[t.search_id].kind === "reevaluation" &&
+                   .filter(t => searches[t.search_id] && searches[t.search_id].kind === "reevaluation" &&
                                 modes[t.expression]);
   const groups = new Map();
   for (const t of runs) {
     const key = t.search_id + " " + modes[t.expression] + " " + t.model;
     if (!groups.has(key)) {
-      groups.set(key, { search: kinds[t.search_id].name, mode: modes[t.expression], model: t.model,
+      groups.set(key, { search: searches[t.search_id].name, mode: modes[t.expression], model: t.model,
                         runs: [] });
     }
     groups.get(key).runs.push(t);
