@@ -208,7 +208,11 @@ int RunTrialCommand(const std::vector<std::string>& args) {
   }
   const Json& config = configs.Of(t.search_id);
   if (!config.is_null()) std::printf("%-13s %s\n", "config", config.dump().c_str());
-  std::printf("\nlearning curve (%zu points)\n", curve_table.size());
+  // Under averaged-weights judging the curve's accuracies before the end are the average's.
+  const bool averaged = config.is_object() && config.contains("early_stopping") &&
+                        config["early_stopping"].value("averaged_weights", false);
+  std::printf("\nlearning curve (%zu points%s)\n", curve_table.size(),
+              averaged ? "; validation before the end: the averaged weights'" : "");
   if (curve_table.size() > 0) std::cout << curve_table.Render("table", 4);
   return kExitOk;
 }

@@ -115,6 +115,10 @@ differ="$(paste -d'|' "$tmp/current.evaluations" "$tmp/averaged.evaluations" |
   awk -F'|' '$1 == $4 && $2 == $5 && $3 != $6' | wc -l)"
 check "most evaluations judged other weights ($differ)" \
   test "$differ" -ge "$(wc -l <"$tmp/current.evaluations" | awk '{print int($1 / 2)}')"
+expect "a trial's curve says it judged averaged weights" 0 \
+  "learning curve \([0-9]+ points; validation before the end: the averaged weights'\)" -- \
+  "$bin" trial --db "$tmp/averaged.db" \
+  "$(sql "$tmp/averaged.db" "SELECT min(trial_id) FROM results")"
 
 # --- A re-evaluation of its winners through the controller. ---
 expect "write a re-evaluation config" 0 'serve them with' -- \
