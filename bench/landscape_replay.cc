@@ -290,6 +290,13 @@ int64_t Median(std::vector<int64_t> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// The value below which a fraction `q` of the values lie (nearest rank).
+double Quantile(std::vector<double> values, double q) {
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  return values[rank];
+}
+
 // The k best of some classes by a value (final accuracy, or a truth's). Classes tied with the
 // k-th are interchangeable (the value cannot tell them apart): any of them fills the places
 // left by those above.
@@ -582,7 +589,7 @@ int main(int argc, char** argv) {
     }
     std::printf("%-*s %-18s %10s %8s %12s %8s %14s %8s%s\n", name_width, "method", "decides at",
                 "total", "ratio", "to top 1%", "ratio", "to top 10", "ratio",
-                has_truth ? "  truth top 10  full budget at that compute" : "");
+                has_truth ? "  truth top 10 (10-90%)  full budget at that compute" : "");
     int64_t full_total = 0, full_top1 = 0, full_top10 = 0;
     std::vector<Replay> full_replays;  // full budget's, one per order: the equal-compute baseline
     for (const Method& method : methods) {
@@ -590,13 +597,14 @@ int main(int argc, char** argv) {
       const std::string& text = method.early_stopping;
       const StoppingSettings settings = SettingsOf(text, landscape.budget);
       std::vector<int64_t> totals, to_top1, to_top10, recalls;
-      double truth_overlap = 0;  // summed over orders
+      std::vector<double> truth_overlaps;  // one per order
       for (int seed = 1; seed <= seeds; ++seed) {
         const Replay replay = Run(landscape, settings, workers, static_cast<uint64_t>(seed),
                                   method.restart ? &rung_results : nullptr);
         if (text.empty()) full_replays.push_back(replay);
         if (has_truth) {
-          truth_overlap += ExpectedOverlap(LeaderboardTop10(replay, final_of), truth_top10);
+          truth_overlaps.push_back(
+              ExpectedOverlap(LeaderboardTop10(replay, final_of), truth_top10));
         }
         totals.push_back(replay.total);
         const int64_t t1 = ComputeToFind(replay, top1), t10 = ComputeToFind(replay, top10);
@@ -640,7 +648,10 @@ int main(int argc, char** argv) {
         for (const Replay& full : full_replays) {
           full_overlap += ExpectedOverlap(LeaderboardTop10(full, final_of, total), truth_top10);
         }
-        std::printf("  %12.1f  %27.1f", truth_overlap / seeds,
+        const double mean =
+            std::accumulate(truth_overlaps.begin(), truth_overlaps.end(), 0.0) / seeds;
+        std::printf("  %12.1f (%3.1f-%3.1f)  %27.1f", mean, Quantile(truth_overlaps, 0.1),
+                    Quantile(truth_overlaps, 0.9),
                     full_overlap / static_cast<double>(full_replays.size()));
       }
       std::printf("\n");
@@ -652,7 +663,8 @@ int main(int argc, char** argv) {
     if (has_truth) {
       std::printf(
           "truth top 10: how many of the truth's top 10 the leaderboard's top 10 holds once every "
-          "class was visited, mean over orders; full budget at that compute: the same for "
+          "class was visited, mean over orders (and the 10th to 90th percentile of the orders); "
+          "full budget at that compute: the same for "
           "full-budget search stopped at the method's median total\n");
     }
   } catch (const std::exception& error) {
