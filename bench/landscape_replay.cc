@@ -4,8 +4,9 @@
 // children asynchronously. For each method: the compute (child-steps) spent until the true
 // top 1% and top 10 classes have each trained their whole budget, its median over seeds, and
 // its ratio to full-budget random search. With --truth (the best classes trained again with
-// other seeds), also how many of that truth's top 10 the leaderboard's top 10 holds: a measure
-// that does not reward reproducing the landscape's own seed. Results: docs/benchmarks.md.
+// other seeds), also how many of that truth's top 10 the leaderboard's top 10 holds (mean and
+// spread over the orders): a measure that does not reward reproducing the landscape's own
+// seed. Results: docs/benchmarks.md.
 #include <google/protobuf/text_format.h>
 #include <zlib.h>
 
