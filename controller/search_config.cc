@@ -173,22 +173,6 @@ void ValidateSearchConfig(const proto::SearchConfig& c) {
   StoppingSettingsOf(c);  // throws for an early_stopping field out of range
 }
 
-std::string StoredConfigText(const proto::SearchConfig& config) {
-  std::string text;
-  google::protobuf::TextFormat::PrintToString(config, &text);
-  return text;
-}
-
-std::optional<proto::SearchConfig> ParseStoredConfig(const std::string& text,
-                                                     UnknownFields unknown_fields) {
-  if (text.empty()) return std::nullopt;
-  proto::SearchConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  parser.AllowUnknownField(unknown_fields == UnknownFields::kSkip);
-  if (!parser.ParseFromString(text, &config)) return std::nullopt;
-  return config;
-}
-
 std::string SearchName(const proto::SearchConfig& config) {
   return config.name().empty() ? "search" : config.name();
 }

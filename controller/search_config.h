@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "controller/stored_config.h"  // the config as a database stores it
 #include "proto/search_config.pb.h"
 #include "search_space/space.h"
 
@@ -43,14 +44,6 @@ proto::SearchConfig ReadSearchConfig(const std::string& path);
 // Throws ConfigError naming the first invalid field ("config field dispatch.lease_seconds:
 // ..."). The child's model and dataset are checked where they can be loaded (the worker).
 void ValidateSearchConfig(const proto::SearchConfig& config);
-
-// The config as the results database stores it (text protobuf), and back: nullopt when it does
-// not parse (a search of another kind stores none). Readers skip the fields a newer build
-// wrote; a controller resuming the search refuses them, since it would drop them.
-enum class UnknownFields { kSkip, kRefuse };
-std::string StoredConfigText(const proto::SearchConfig& config);
-std::optional<proto::SearchConfig> ParseStoredConfig(
-    const std::string& text, UnknownFields unknown_fields = UnknownFields::kSkip);
 
 // The defaults, the one place each is applied.
 // The name the search is stored under; "search" when the config names none.

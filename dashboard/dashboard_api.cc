@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "controller/stored_config.h"
 #include "proto/controller.pb.h"
 #include "proto/search_config.pb.h"
 #include "search_space/parser.h"
@@ -131,18 +132,14 @@ std::pair<json, json> ProposalsAndRepeats(sql::Database& db, int64_t search_id) 
 // text format, and whether evaluations judged averaged weights (a curve's points before a
 // child's end are then the average's accuracy, not the child's own). Null without a rule.
 json EarlyStoppingJson(const std::string& config_text) {
-  proto::SearchConfig config;
-  google::protobuf::TextFormat::Parser parser;
-  parser.AllowUnknownField(true);  // a config written by a newer version
-  if (!parser.ParseFromString(config_text, &config) || !config.has_early_stopping()) {
-    return nullptr;
-  }
+  const std::optional<proto::SearchConfig> config = controller::ParseStoredConfig(config_text);
+  if (!config || !config->has_early_stopping()) return nullptr;
   google::protobuf::TextFormat::Printer printer;
   printer.SetSingleLineMode(true);
   std::string rule;
-  printer.PrintToString(config.early_stopping(), &rule);
+  printer.PrintToString(config->early_stopping(), &rule);
   while (!rule.empty() && rule.back() == ' ') rule.pop_back();
-  return {{"rule", rule}, {"averaged_weights", config.early_stopping().averaged_weights()}};
+  return {{"rule", rule}, {"averaged_weights", config->early_stopping().averaged_weights()}};
 }
 
 HttpResponse Searches(sql::Database& db) {
